@@ -1,0 +1,25 @@
+//! Hyperparameter tuning for Rust with typed, compile-time-checked search spaces.
+//!
+//! Annotate a model-builder function with [`hypermodel`] and write `hp_int!`, `hp_float!`,
+//! `hp_choice!`, `hp_bool!` and `hp_fixed!` where values should be searched.
+
+pub use tuner_core::*;
+pub use tuner_macros::*;
+
+/// Everything a model-builder file needs.
+pub mod prelude {
+    pub use tuner_core::hypermodel::HyperModel;
+    pub use tuner_core::space::{HyperParameters, Param, SearchSpace, Value};
+    pub use tuner_macros::{hp_bool, hp_choice, hp_fixed, hp_float, hp_int, hypermodel};
+}
+
+/// Paths the generated code names; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+    pub use tuner_core::hypermodel::HyperModel;
+    pub use tuner_core::space::{
+        Condition, FromValue, HyperParameters, Param, ParamKind, Sampling, SearchSpace,
+        SpaceError, Value,
+    };
+}

@@ -1,0 +1,131 @@
+//! A dynamic set of hyperparameter values: the live parameters of one trial, by name.
+
+use super::{SpaceError, Value, ValueType};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The values of one trial's live parameters (inactive parameters are absent).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HyperParameters {
+    values: BTreeMap<String, Value>,
+}
+
+impl HyperParameters {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The value of `name`, if it is set (live).
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.values.get(name)
+    }
+
+    /// Sets `name` to `value`, returning the previous value.
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
+        self.values.insert(name.into(), value.into())
+    }
+
+    /// Removes `name`, returning its value.
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        self.values.remove(name)
+    }
+
+    /// Whether `name` has a value (is live).
+    pub fn contains(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    /// Number of values set.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether no value is set.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The values in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The value of `name` as a typed value.
+    pub fn get_as<T: FromValue>(&self, name: &str) -> Result<T, SpaceError> {
+        let value = self
+            .get(name)
+            .ok_or_else(|| SpaceError::Missing(name.to_owned()))?;
+        T::from_value(name, value)
+    }
+}
+
+impl FromIterator<(String, Value)> for HyperParameters {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+        Self {
+            values: iter.into_iter().collect(),
+        }
+    }
+}
+
+/// A Rust type that a hyperparameter value converts to and from (typed params fields).
+pub trait FromValue: Sized {
+    /// Reads `value` (of parameter `name`, for the error message).
+    fn from_value(name: &str, value: &Value) -> Result<Self, SpaceError>;
+    /// Writes `self` as a value.
+    fn to_value(&self) -> Value;
+}
+
+fn wrong(name: &str, expected: ValueType, value: &Value) -> SpaceError {
+    SpaceError::WrongType {
+        name: name.to_owned(),
+        expected,
+        found: value.value_type(),
+    }
+}
+
+impl FromValue for i64 {
+    fn from_value(name: &str, value: &Value) -> Result<Self, SpaceError> {
+        value
+            .as_int()
+            .ok_or_else(|| wrong(name, ValueType::Int, value))
+    }
+    fn to_value(&self) -> Value {
+        Value::Int(*self)
+    }
+}
+
+impl FromValue for f64 {
+    fn from_value(name: &str, value: &Value) -> Result<Self, SpaceError> {
+        value
+            .as_float()
+            .ok_or_else(|| wrong(name, ValueType::Float, value))
+    }
+    fn to_value(&self) -> Value {
+        Value::Float(*self)
+    }
+}
+
+impl FromValue for bool {
+    fn from_value(name: &str, value: &Value) -> Result<Self, SpaceError> {
+        value
+            .as_bool()
+            .ok_or_else(|| wrong(name, ValueType::Bool, value))
+    }
+    fn to_value(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+
+impl FromValue for String {
+    fn from_value(name: &str, value: &Value) -> Result<Self, SpaceError> {
+        value
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| wrong(name, ValueType::Str, value))
+    }
+    fn to_value(&self) -> Value {
+        Value::Str(self.clone())
+    }
+}
