@@ -52,6 +52,26 @@ impl HyperParameters {
         self.values.iter().map(|(k, v)| (k.as_str(), v))
     }
 
+    /// A canonical string of the values, equal exactly when the sets are equal: for
+    /// duplicate detection. Types are tagged and floats written by their exact shortest
+    /// round-trip digits, so `1` (int) and `1.0` (float) differ.
+    pub fn key(&self) -> String {
+        let mut key = String::new();
+        for (name, value) in &self.values {
+            if !key.is_empty() {
+                key.push(';');
+            }
+            let value = match value {
+                Value::Int(v) => format!("i:{v}"),
+                Value::Float(v) => format!("f:{v:?}"),
+                Value::Str(v) => format!("s:{v:?}"),
+                Value::Bool(v) => format!("b:{v}"),
+            };
+            key.push_str(&format!("{name:?}={value}"));
+        }
+        key
+    }
+
     /// The value of `name` as a typed value.
     pub fn get_as<T: FromValue>(&self, name: &str) -> Result<T, SpaceError> {
         let value = self

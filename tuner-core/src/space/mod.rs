@@ -1,17 +1,27 @@
 //! Search spaces: parameter kinds, sampling, unit-interval encoding, conditions and grids,
 //! with KerasTuner's exact semantics (DESIGN.md section 3).
 
+mod activity;
+mod builder;
+mod domain;
+mod encoding;
 mod error;
+mod grid;
 mod hyperparameters;
 mod param;
+mod sampling;
+mod space_builder;
+mod summary;
+mod validate;
 mod value;
 
+pub use builder::ParamBuilder;
 pub use error::SpaceError;
 pub use hyperparameters::{FromValue, HyperParameters};
 pub use param::{Condition, Param, ParamKind, Sampling};
+pub use space_builder::SpaceBuilder;
 pub use value::{Value, ValueType};
 
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// A validated set of parameters; parents always come before their children.
@@ -45,7 +55,12 @@ impl From<SearchSpace> for SpaceDef {
 impl SearchSpace {
     /// Validates `params` (every rule, all problems reported at once) into a space.
     pub fn from_params(params: Vec<Param>) -> Result<Self, SpaceError> {
-        todo!("validate {}", params.len())
+        let problems = validate::space_problems(&params);
+        if problems.is_empty() {
+            Ok(SearchSpace { params })
+        } else {
+            Err(SpaceError::Invalid(problems))
+        }
     }
 
     /// The parameters in declaration order.
@@ -58,19 +73,18 @@ impl SearchSpace {
         self.params.iter().find(|p| p.name == name)
     }
 
-    /// Whether every condition of `param` holds for `values` (its parents' values).
-    pub fn is_active(&self, param: &Param, values: &HyperParameters) -> bool {
-        todo!("{param:?} {values:?}")
+    /// The declaration index of the parameter called `name` (its unit-cube coordinate).
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.params.iter().position(|p| p.name == name)
     }
 
-    /// The default of every live parameter.
-    pub fn defaults(&self) -> HyperParameters {
-        todo!()
+    /// The number of parameters (live or not).
+    pub fn len(&self) -> usize {
+        self.params.len()
     }
 
-    /// A uniform random draw (in each parameter's sampling) of every live parameter.
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> HyperParameters {
-        let _ = rng;
-        todo!()
+    /// Whether the space has no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.params.is_empty()
     }
 }

@@ -74,6 +74,34 @@ impl Value {
             _ => None,
         }
     }
+
+    /// The value as written in messages: strings quoted, floats always with a point.
+    pub(crate) fn repr(&self) -> String {
+        match self {
+            Value::Str(v) => format!("{v:?}"),
+            Value::Float(v) => format!("{v:?}"),
+            other => other.to_string(),
+        }
+    }
+
+    /// Whether the value is an integer or a float.
+    pub fn is_number(&self) -> bool {
+        matches!(self, Value::Int(_) | Value::Float(_))
+    }
+
+    /// Whether two values are the same hyperparameter value: equal, or floats equal up to
+    /// the rounding noise that `min + k * step` arithmetic leaves (relative 1e-9).
+    pub fn same_as(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Float(a), Value::Float(b)) => floats_close(*a, *b),
+            _ => self == other,
+        }
+    }
+}
+
+/// Equal up to a relative 1e-9 (absolute near zero), so grid arithmetic noise is ignored.
+pub(crate) fn floats_close(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-300)
 }
 
 impl fmt::Display for Value {
@@ -101,6 +129,12 @@ impl fmt::Display for ValueType {
 impl From<i64> for Value {
     fn from(v: i64) -> Self {
         Value::Int(v)
+    }
+}
+/// Unsuffixed integer literals are `i32`: `Param::int("n", 1, 9).step(2)` just works.
+impl From<i32> for Value {
+    fn from(v: i32) -> Self {
+        Value::Int(i64::from(v))
     }
 }
 impl From<f64> for Value {
