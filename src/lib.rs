@@ -20,6 +20,6 @@ pub mod __private {
     pub use tuner_core::hypermodel::HyperModel;
     pub use tuner_core::space::{
         Condition, FromValue, HyperParameters, Param, ParamKind, Sampling, SearchSpace,
-        SpaceError, Value,
+        SpaceError, Value, ValueType,
     };
 }
