@@ -1,5 +1,6 @@
 //! Building a space in code, with KerasTuner's `conditional_scope` as `scope`.
 
+use super::validate::space_problems_with;
 use super::{Condition, ParamBuilder, SearchSpace, SpaceError, Value};
 
 /// Collects parameters (and the scopes they sit in) into a validated `SearchSpace`.
@@ -45,21 +46,16 @@ impl SpaceBuilder {
 
     /// Validates every parameter and condition, reporting all problems at once.
     pub fn build(self) -> Result<SearchSpace, SpaceError> {
-        let mut misuses = Vec::new();
-        let mut params = Vec::with_capacity(self.params.len());
-        for builder in self.params {
-            let (param, param_misuses) = builder.into_parts();
-            misuses.extend(param_misuses);
-            params.push(param);
-        }
-        match SearchSpace::from_params(params) {
-            Ok(space) if misuses.is_empty() => Ok(space),
-            Ok(_) => Err(SpaceError::Invalid(misuses)),
-            Err(SpaceError::Invalid(problems)) => {
-                misuses.extend(problems);
-                Err(SpaceError::Invalid(misuses))
-            }
-            Err(other) => Err(other),
+        let (params, misuses): (Vec<_>, Vec<_>) = self
+            .params
+            .into_iter()
+            .map(ParamBuilder::into_parts)
+            .unzip();
+        let problems = space_problems_with(&params, misuses);
+        if problems.is_empty() {
+            SearchSpace::from_params(params)
+        } else {
+            Err(SpaceError::Invalid(problems))
         }
     }
 }

@@ -2,15 +2,23 @@
 //! compile time). Every problem is collected, each naming its parameter and the fix.
 
 use super::domain::list;
-use super::{Param, ParamKind, Sampling, Value};
+use super::{Param, ParamKind, Sampling, Value, ValueType};
 use std::collections::HashMap;
 
 /// Every problem of `params` as a space, in declaration order.
 pub(crate) fn space_problems(params: &[Param]) -> Vec<String> {
+    space_problems_with(params, Vec::new())
+}
+
+/// Like `space_problems`, with problems found earlier (builder misuses) listed per
+/// parameter, in front of its own.
+pub(crate) fn space_problems_with(params: &[Param], mut earlier: Vec<Vec<String>>) -> Vec<String> {
+    earlier.resize(params.len(), Vec::new());
     let mut problems = Vec::new();
     let mut first_index: HashMap<&str, usize> = HashMap::new();
     let mut kind_ok = Vec::with_capacity(params.len());
-    for (i, p) in params.iter().enumerate() {
+    for ((i, p), before) in params.iter().enumerate().zip(earlier) {
+        problems.extend(before);
         kind_ok.push(param_problems(p, &mut problems));
         if let Some(&earlier) = first_index.get(p.name.as_str()) {
             problems.push(format!(
@@ -201,11 +209,11 @@ fn default_problems(p: &Param, problems: &mut Vec<String>) {
     }
     if p.default.value_type() != p.value_type() {
         problems.push(format!(
-            "`{name}`: the default {} is a {} value, expected a {} value; give a default of \
+            "`{name}`: the default {} is {} value, expected {} value; give a default of \
              the parameter's type",
             p.default.repr(),
-            p.default.value_type(),
-            p.value_type()
+            a(p.default.value_type()),
+            a(p.value_type())
         ));
     } else if let Some(reason) = p.rejection(&p.default) {
         problems.push(format!(
@@ -258,10 +266,10 @@ fn condition_problems(
     for v in &condition.values {
         if v.value_type() != parent.value_type() {
             problems.push(format!(
-                "`{name}`: condition value {} is a {} value but `{parent_name}` holds {} \
+                "`{name}`: condition value {} is {} value but `{parent_name}` holds {} \
                  values; use one of `{parent_name}`'s values",
                 v.repr(),
-                v.value_type(),
+                a(v.value_type()),
                 parent.value_type()
             ));
         } else if let Some(reason) = parent.rejection(v) {
@@ -271,6 +279,14 @@ fn condition_problems(
                 v.repr()
             ));
         }
+    }
+}
+
+/// The type with its article: "an int", "a str".
+fn a(t: ValueType) -> String {
+    match t {
+        ValueType::Int => "an int".to_owned(),
+        other => format!("a {other}"),
     }
 }
 
