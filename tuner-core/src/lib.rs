@@ -1,6 +1,13 @@
 //! Core of the `tuner` crate: search spaces, oracles, training on dfdx, storage and reports.
 
 pub mod hypermodel;
+pub mod objective;
+pub mod oracle;
 pub mod space;
+pub mod storage;
+pub mod trial;
+pub mod tuner;
 
 pub use hypermodel::HyperModel;
+pub use objective::{Direction, Objective};
+pub use tuner::{Tuner, TunerError};

@@ -1,0 +1,323 @@
+//! The search loop with KerasTuner's rules: counts, retries, failures, executions, Hyperband.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use tuner::objective::Objective;
+use tuner::oracle::{GridSearch, Hyperband, RandomSearch};
+use tuner::space::{HyperParameters, Param, SearchSpace};
+use tuner::trial::{Metrics, TrialState};
+use tuner::tuner::{Outcome, TrialError};
+use tuner::{Tuner, TunerError};
+
+fn seed_time_series_space() -> SearchSpace {
+    SearchSpace::builder()
+        .param(Param::int("units", 10, 30).step(2))
+        .param(Param::choice("momentum", [0.9, 0.7, 0.5, 0.3]))
+        .build()
+        .unwrap()
+}
+
+fn six_points() -> SearchSpace {
+    SearchSpace::builder()
+        .param(Param::int("a", 1, 3))
+        .param(Param::boolean("b"))
+        .build()
+        .unwrap()
+}
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("tuner-test-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn grid_over_the_seed_space_runs_exactly_44_distinct_trials() {
+    let mut tuner = Tuner::for_space(seed_time_series_space(), GridSearch::new())
+        .objective("loss")
+        .directory(tmp("grid44"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    let report = tuner
+        .search_fn(|hp: &HyperParameters, _| {
+            let units = hp.get_as::<i64>("units")? as f64;
+            let m = hp.get_as::<f64>("momentum")?;
+            Ok::<_, TrialError>((units - 20.0).abs() + m)
+        })
+        .unwrap();
+    assert_eq!(report.trials, 44);
+    assert!(report.stop_reason.contains("44"), "{}", report.stop_reason);
+    let trials = tuner.trials().unwrap();
+    let keys: std::collections::HashSet<String> =
+        trials.iter().map(|t| t.values().key()).collect();
+    assert_eq!(keys.len(), 44);
+    let best = &tuner.best_values(1).unwrap()[0];
+    assert_eq!(best.get_as::<i64>("units").unwrap(), 20);
+    assert_eq!(best.get_as::<f64>("momentum").unwrap(), 0.3);
+}
+
+#[test]
+fn random_search_on_six_points_runs_six_and_stops_cleanly() {
+    let mut tuner = Tuner::for_space(six_points(), RandomSearch::new())
+        .objective("loss")
+        .max_trials(50)
+        .seed(7)
+        .directory(tmp("random6"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    let report = tuner
+        .search_fn(|hp: &HyperParameters, _| {
+            Ok::<_, TrialError>(hp.get_as::<i64>("a")? as f64)
+        })
+        .unwrap();
+    assert_eq!(report.trials, 6);
+    assert!(report.stop_reason.contains("all 6"), "{}", report.stop_reason);
+    assert_eq!(tuner.remaining_trials().unwrap(), Some(44));
+}
+
+#[test]
+fn max_trials_counts_every_trial() {
+    let space = SearchSpace::builder()
+        .param(Param::float("x", -5.0, 5.0))
+        .build()
+        .unwrap();
+    let mut tuner = Tuner::for_space(space, RandomSearch::new())
+        .objective("loss")
+        .max_trials(12)
+        .directory(tmp("max12"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    let report = tuner
+        .search_fn(|hp: &HyperParameters, _| {
+            let x = hp.get_as::<f64>("x")?;
+            Ok::<_, TrialError>(x * x + 2.0 * x + 1.0)
+        })
+        .unwrap();
+    assert_eq!(report.trials, 12);
+    assert_eq!(tuner.remaining_trials().unwrap(), Some(0));
+    let best = tuner.best_trials(1).unwrap()[0].score.unwrap();
+    let all: Vec<f64> = tuner.trials().unwrap().iter().filter_map(|t| t.score).collect();
+    assert!(all.iter().all(|s| *s >= best));
+}
+
+#[test]
+fn executions_per_trial_average_the_curves() {
+    let mut tuner = Tuner::for_space(six_points(), GridSearch::new())
+        .objective("loss")
+        .max_trials(1)
+        .executions_per_trial(3)
+        .directory(tmp("exec"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    tuner
+        .search_fn(|_: &HyperParameters, ctx| {
+            let e = ctx.execution() as f64;
+            for epoch in 0..2 {
+                ctx.report(epoch, Metrics::from([("loss".into(), e + epoch as f64)]));
+            }
+            Ok::<_, TrialError>(())
+        })
+        .unwrap();
+    let trial = &tuner.trials().unwrap()[0];
+    // executions 0,1,2 -> epoch 0 mean 1.0, epoch 1 mean 2.0; best (min) is epoch 0.
+    assert_eq!(trial.metric("loss"), vec![(0, 1.0), (1, 2.0)]);
+    assert_eq!((trial.score, trial.best_epoch), (Some(1.0), Some(0)));
+}
+
+#[test]
+fn invalid_trials_are_retried_then_failed() {
+    let calls = Rc::new(Cell::new(0));
+    let seen = calls.clone();
+    let mut tuner = Tuner::for_space(six_points(), GridSearch::new())
+        .objective("loss")
+        .max_trials(2)
+        .max_retries_per_trial(2)
+        .max_consecutive_failed_trials(5)
+        .directory(tmp("retry"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    let report = tuner
+        .search_fn(move |hp: &HyperParameters, _| {
+            seen.set(seen.get() + 1);
+            if hp.get_as::<i64>("a")? == 1 && !hp.get_as::<bool>("b")? {
+                return Err(TrialError::invalid("flaky data loader"));
+            }
+            Ok(1.0)
+        })
+        .unwrap();
+    let trials = tuner.trials().unwrap();
+    assert_eq!(trials[0].state, TrialState::Failed);
+    assert_eq!(trials[0].retries, 2);
+    assert_eq!(trials[0].message.as_deref(), Some("flaky data loader"));
+    assert_eq!(trials[1].state, TrialState::Completed);
+    assert_eq!(calls.get(), 3 + 1);
+    assert_eq!((report.failed, report.completed, report.retries), (1, 1, 2));
+}
+
+#[test]
+fn nan_score_is_invalid_and_failed_errors_are_not_retried() {
+    let mut tuner = Tuner::for_space(six_points(), GridSearch::new())
+        .objective("loss")
+        .max_trials(2)
+        .max_retries_per_trial(3)
+        .directory(tmp("nan"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    tuner
+        .search_fn(|hp: &HyperParameters, _| {
+            if hp.get_as::<bool>("b")? {
+                return Err(TrialError::failed("model too large"));
+            }
+            Ok(f64::NAN)
+        })
+        .unwrap();
+    let trials = tuner.trials().unwrap();
+    assert_eq!(trials[0].state, TrialState::Failed);
+    assert_eq!(trials[0].retries, 3, "NaN is Invalid, so it is retried");
+    assert_eq!(trials[1].retries, 0, "Failed is final");
+    assert!(tuner.best_params(1).is_err());
+}
+
+#[test]
+fn consecutive_failures_end_the_search_with_the_last_message() {
+    let mut tuner = Tuner::for_space(seed_time_series_space(), GridSearch::new())
+        .objective("loss")
+        .directory(tmp("consecutive"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    let err = tuner
+        .search_fn(|_: &HyperParameters, _| -> Result<f64, TrialError> {
+            Err(TrialError::failed("CUDA out of memory"))
+        })
+        .unwrap_err();
+    match err {
+        TunerError::TooManyFailures { count, message, .. } => {
+            assert_eq!(count, 3);
+            assert_eq!(message, "CUDA out of memory");
+        }
+        other => panic!("unexpected {other}"),
+    }
+    assert_eq!(tuner.trials().unwrap().len(), 3);
+}
+
+#[test]
+fn a_panicking_objective_does_not_abort_the_search() {
+    let mut tuner = Tuner::for_space(six_points(), GridSearch::new())
+        .objective("loss")
+        .directory(tmp("panic"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    let report = tuner
+        .search_fn(|hp: &HyperParameters, _| {
+            let a = hp.get_as::<i64>("a")?;
+            assert!(a != 2, "a == 2 is not supported");
+            Ok::<_, TrialError>(a as f64)
+        })
+        .unwrap();
+    assert_eq!((report.trials, report.completed, report.failed), (6, 4, 2));
+    let failed = tuner.trials().unwrap().into_iter().find(|t| t.state == TrialState::Failed);
+    assert!(failed.unwrap().message.unwrap().contains("a == 2 is not supported"));
+}
+
+#[test]
+fn hyperband_runs_keras_tuner_brackets_and_continues_parents() {
+    let space = SearchSpace::builder()
+        .param(Param::float("lr", 1e-4, 1e-1).log())
+        .build()
+        .unwrap();
+    let mut tuner = Tuner::for_space(space, Hyperband::new(10).factor(3))
+        .objective("val_loss")
+        .seed(3)
+        .directory(tmp("hyperband"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    let report = tuner
+        .search_fn(|hp: &HyperParameters, ctx| {
+            let lr = hp.get_as::<f64>("lr")?;
+            let end = ctx.epochs().expect("Hyperband sets an epoch budget");
+            for epoch in ctx.initial_epoch()..end {
+                let loss = (lr.log10() + 2.0).powi(2) + 1.0 / (epoch as f64 + 1.0);
+                ctx.report(epoch, Metrics::from([("val_loss".into(), loss)]));
+            }
+            Ok::<_, TrialError>(())
+        })
+        .unwrap();
+    // 12x2, 4x4, 2x10 / 6x4, 2x10 / 4x10
+    assert_eq!(report.trials, 12 + 4 + 2 + 6 + 2 + 4);
+    let trials = tuner.trials().unwrap();
+    let budgets: Vec<(u32, u32)> = trials
+        .iter()
+        .map(|t| (t.plan.initial_epoch, t.plan.epochs.unwrap()))
+        .collect();
+    assert_eq!(budgets.iter().filter(|b| **b == (0, 2)).count(), 12);
+    assert_eq!(budgets.iter().filter(|b| **b == (2, 4)).count(), 4);
+    assert_eq!(budgets.iter().filter(|b| **b == (4, 10)).count(), 2 + 2);
+    assert_eq!(budgets.iter().filter(|b| **b == (0, 4)).count(), 6);
+    assert_eq!(budgets.iter().filter(|b| **b == (0, 10)).count(), 4);
+    // Promoted trials continue the best of their round with the same values.
+    for t in trials.iter().filter(|t| t.plan.parent.is_some()) {
+        let parent = &trials[t.plan.parent.unwrap() as usize];
+        assert_eq!(parent.values(), t.values());
+        assert_eq!(parent.plan.epochs, Some(t.plan.initial_epoch));
+    }
+    let round0: Vec<_> = trials.iter().filter(|t| t.plan.epochs == Some(2)).collect();
+    let promoted: Vec<_> = trials
+        .iter()
+        .filter(|t| t.plan.initial_epoch == 2)
+        .map(|t| t.plan.parent.unwrap())
+        .collect();
+    let mut scores: Vec<f64> = round0.iter().map(|t| t.score.unwrap()).collect();
+    scores.sort_by(f64::total_cmp);
+    for p in promoted {
+        assert!(trials[p as usize].score.unwrap() <= scores[3], "only the best 4 are promoted");
+    }
+}
+
+#[test]
+fn resuming_with_another_objective_is_an_error_naming_it() {
+    let storage: std::sync::Arc<dyn tuner::storage::Storage> =
+        std::sync::Arc::new(tuner::storage::MemoryStorage::new());
+    let build = |objective: Objective| {
+        Tuner::for_space(six_points(), GridSearch::new())
+            .objectives([objective])
+            .storage(storage.clone())
+            .directory(tmp("conflict"))
+            .quiet(true)
+            .build()
+    };
+    build(Objective::minimize("loss")).unwrap();
+    let err = build(Objective::maximize("loss")).err().unwrap();
+    assert!(err.to_string().contains("different objective"), "{err}");
+}
+
+#[test]
+fn a_closure_may_return_a_metrics_map() {
+    let mut tuner = Tuner::for_space(six_points(), GridSearch::new())
+        .objective("val_accuracy")
+        .directory(tmp("metrics"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    tuner
+        .search_fn(|hp: &HyperParameters, _| {
+            let a = hp.get_as::<i64>("a")? as f64;
+            Ok::<_, TrialError>(Outcome::Metrics(Metrics::from([
+                ("val_accuracy".into(), a / 10.0),
+                ("loss".into(), 1.0 - a / 10.0),
+            ])))
+        })
+        .unwrap();
+    let summary = tuner.results_summary_string(2).unwrap();
+    assert!(summary.starts_with("Results summary\nResults in "), "{summary}");
+    assert!(summary.contains("Showing 2 best trials"));
+    assert!(summary.contains("Objective(name=\"val_accuracy\", direction=\"max\")"));
+    assert!(summary.contains("a: 3\n"));
+    assert!(summary.contains("Score: 0.3"));
+}

@@ -1,0 +1,350 @@
+//! The tuner: a study (space, objective, oracle, storage) and the search loop over it.
+
+mod error;
+mod results;
+mod run;
+mod search;
+
+pub use error::TunerError;
+pub use results::SearchReport;
+pub use run::{Control, Outcome, TrialContext, TrialError};
+
+use crate::hypermodel::HyperModel;
+use crate::objective::{Objective, Objectives};
+use crate::oracle::{GridSearch, Hyperband, Oracle, RandomSearch};
+use crate::space::{HyperParameters, SearchSpace, SpaceError};
+use crate::storage::{MemoryStorage, Storage, StudyConfig};
+use crate::trial::Trial;
+use std::fmt::Debug;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A search space and the typed view of its values that a tuner hands to trials.
+pub trait Searchable {
+    /// What a trial receives: typed params, or the dynamic values.
+    type Params: Clone + Debug;
+    /// The space searched.
+    fn space(&self) -> &SearchSpace;
+    /// Reads one trial's values.
+    fn decode(&self, values: &HyperParameters) -> Result<Self::Params, SpaceError>;
+}
+
+/// A `#[hypermodel]` type's space, with its typed params.
+pub struct Typed<M>(PhantomData<fn() -> M>);
+
+impl<M: HyperModel> Searchable for Typed<M> {
+    type Params = M::Params;
+    fn space(&self) -> &SearchSpace {
+        M::space()
+    }
+    fn decode(&self, values: &HyperParameters) -> Result<M::Params, SpaceError> {
+        M::params_from(values)
+    }
+}
+
+/// A space defined at run time; trials receive [`HyperParameters`].
+#[derive(Debug, Clone)]
+pub struct Dynamic(SearchSpace);
+
+impl Searchable for Dynamic {
+    type Params = HyperParameters;
+    fn space(&self) -> &SearchSpace {
+        &self.0
+    }
+    fn decode(&self, values: &HyperParameters) -> Result<HyperParameters, SpaceError> {
+        Ok(values.clone())
+    }
+}
+
+/// Called when a trial starts or ends.
+pub type TrialCallback = Box<dyn FnMut(&Trial)>;
+
+/// How the search loop behaves (KerasTuner's tuner arguments).
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub max_trials: Option<u64>,
+    pub executions_per_trial: u32,
+    pub max_retries_per_trial: u32,
+    pub max_consecutive_failed_trials: u32,
+    pub max_model_size: Option<usize>,
+    pub seed: u64,
+    pub quiet: bool,
+    pub dir: PathBuf,
+}
+
+/// Sets up a [`Tuner`]; `build` checks everything and opens (or resumes) the study.
+pub struct TunerBuilder<S> {
+    model: S,
+    oracle: Box<dyn Oracle>,
+    objective: Option<Result<Objectives, TunerError>>,
+    settings: Settings,
+    directory: PathBuf,
+    project_name: String,
+    overwrite: bool,
+    storage: Option<Arc<dyn Storage>>,
+}
+
+/// A study being searched: space, objective, oracle, storage and the search loop.
+pub struct Tuner<S = Dynamic> {
+    model: S,
+    oracle: Box<dyn Oracle>,
+    objectives: Objectives,
+    settings: Settings,
+    storage: Arc<dyn Storage>,
+    study: String,
+    on_begin: Vec<TrialCallback>,
+    on_end: Vec<TrialCallback>,
+}
+
+impl Tuner<Dynamic> {
+    /// A tuner for a `#[hypermodel]` type with the given oracle.
+    pub fn builder<M: HyperModel>(oracle: impl Oracle + 'static) -> TunerBuilder<Typed<M>> {
+        TunerBuilder::new(Typed(PhantomData), Box::new(oracle))
+    }
+
+    /// Random search over a `#[hypermodel]` type.
+    pub fn random<M: HyperModel>() -> TunerBuilder<Typed<M>> {
+        Self::builder::<M>(RandomSearch::new())
+    }
+
+    /// Grid search over a `#[hypermodel]` type.
+    pub fn grid<M: HyperModel>() -> TunerBuilder<Typed<M>> {
+        Self::builder::<M>(GridSearch::new())
+    }
+
+    /// Hyperband (factor 3) over a `#[hypermodel]` type; see [`Hyperband`] for more settings.
+    pub fn hyperband<M: HyperModel>(max_epochs: u32) -> TunerBuilder<Typed<M>> {
+        Self::builder::<M>(Hyperband::new(max_epochs))
+    }
+
+    /// A tuner for a space defined at run time, with the given oracle.
+    pub fn for_space(space: SearchSpace, oracle: impl Oracle + 'static) -> TunerBuilder<Dynamic> {
+        TunerBuilder::new(Dynamic(space), Box::new(oracle))
+    }
+}
+
+impl<S: Searchable> TunerBuilder<S> {
+    fn new(model: S, oracle: Box<dyn Oracle>) -> Self {
+        Self {
+            model,
+            oracle,
+            objective: None,
+            settings: Settings {
+                max_trials: None,
+                executions_per_trial: 1,
+                max_retries_per_trial: 0,
+                max_consecutive_failed_trials: 3,
+                max_model_size: None,
+                seed: 0,
+                quiet: false,
+                dir: PathBuf::new(),
+            },
+            directory: PathBuf::from("tuning"),
+            project_name: "untitled_project".to_owned(),
+            overwrite: false,
+            storage: None,
+        }
+    }
+
+    /// Replaces the oracle.
+    pub fn oracle(mut self, oracle: impl Oracle + 'static) -> Self {
+        self.oracle = Box::new(oracle);
+        self
+    }
+
+    /// The metric to optimise, its direction inferred from the name as KerasTuner does.
+    pub fn objective(mut self, name: &str) -> Self {
+        self.objective = Some(
+            Objective::infer(name)
+                .map(Objectives::from)
+                .map_err(TunerError::from),
+        );
+        self
+    }
+
+    /// The objective(s) with explicit directions; several are kept as a Pareto front.
+    pub fn objectives(mut self, objectives: impl IntoIterator<Item = Objective>) -> Self {
+        let list: Vec<Objective> = objectives.into_iter().collect();
+        self.objective = Some(Objectives::new(list).ok_or(TunerError::NoObjective));
+        self
+    }
+
+    /// The most trials the study may hold (all states count, as in KerasTuner).
+    pub fn max_trials(mut self, n: u64) -> Self {
+        self.settings.max_trials = Some(n);
+        self
+    }
+
+    /// How many times each trial is trained from scratch; its per-epoch metrics are averaged.
+    pub fn executions_per_trial(mut self, n: u32) -> Self {
+        self.settings.executions_per_trial = n.max(1);
+        self
+    }
+
+    /// How often an Invalid trial (error, panic, NaN score) is run again before it is Failed.
+    pub fn max_retries_per_trial(mut self, n: u32) -> Self {
+        self.settings.max_retries_per_trial = n;
+        self
+    }
+
+    /// How many Failed trials in a row end the search with an error (default 3).
+    pub fn max_consecutive_failed_trials(mut self, n: u32) -> Self {
+        self.settings.max_consecutive_failed_trials = n.max(1);
+        self
+    }
+
+    /// Models with more trainable parameters than this are Failed without training.
+    pub fn max_model_size(mut self, params: usize) -> Self {
+        self.settings.max_model_size = Some(params);
+        self
+    }
+
+    /// The study's seed: oracles and trial seeds derive from it.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.settings.seed = seed;
+        self
+    }
+
+    /// No line per trial.
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.settings.quiet = quiet;
+        self
+    }
+
+    /// The folder holding projects (default `tuning`).
+    pub fn directory(mut self, dir: impl AsRef<Path>) -> Self {
+        self.directory = dir.as_ref().to_path_buf();
+        self
+    }
+
+    /// The study's name and its folder under `directory` (default `untitled_project`).
+    pub fn project_name(mut self, name: impl Into<String>) -> Self {
+        self.project_name = name.into();
+        self
+    }
+
+    /// Start afresh instead of resuming an existing study of the same name.
+    pub fn overwrite(mut self, overwrite: bool) -> Self {
+        self.overwrite = overwrite;
+        self
+    }
+
+    /// Where trials are kept (default: in memory).
+    pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// Checks the settings and opens the study, resuming it unless `overwrite` is set.
+    pub fn build(self) -> Result<Tuner<S>, TunerError> {
+        let objectives = self.objective.unwrap_or(Err(TunerError::NoObjective))?;
+        let mut settings = self.settings;
+        settings.dir = self.directory.join(&self.project_name);
+        if self.overwrite && settings.dir.exists() {
+            std::fs::remove_dir_all(&settings.dir).map_err(|source| TunerError::Io {
+                path: settings.dir.display().to_string(),
+                source,
+            })?;
+        }
+        std::fs::create_dir_all(&settings.dir).map_err(|source| TunerError::Io {
+            path: settings.dir.display().to_string(),
+            source,
+        })?;
+        let storage = self
+            .storage
+            .unwrap_or_else(|| Arc::new(MemoryStorage::new()));
+        let config = StudyConfig {
+            name: self.project_name.clone(),
+            space: self.model.space().clone(),
+            objectives: objectives.clone(),
+            oracle: self.oracle.config(),
+        };
+        let stored = storage.open_study(&config, self.overwrite)?;
+        check_same(&config, &stored)?;
+        Ok(Tuner {
+            model: self.model,
+            oracle: self.oracle,
+            objectives,
+            settings,
+            storage,
+            study: self.project_name,
+            on_begin: Vec::new(),
+            on_end: Vec::new(),
+        })
+    }
+}
+
+/// A resumed study must be the same study: say which setting differs (KerasTuner issue #803).
+fn check_same(given: &StudyConfig, stored: &StudyConfig) -> Result<(), TunerError> {
+    let conflict = |what, was: String, now: String| TunerError::Conflict {
+        study: given.name.clone(),
+        what,
+        stored: was,
+        given: now,
+    };
+    if stored.space != given.space {
+        return Err(conflict(
+            "search space",
+            serde_json::to_string(&stored.space).unwrap_or_default(),
+            serde_json::to_string(&given.space).unwrap_or_default(),
+        ));
+    }
+    if stored.objectives != given.objectives {
+        return Err(conflict(
+            "objective",
+            stored.objectives.scalar().to_string(),
+            given.objectives.scalar().to_string(),
+        ));
+    }
+    if stored.oracle != given.oracle {
+        return Err(conflict(
+            "oracle",
+            stored.oracle.to_string(),
+            given.oracle.to_string(),
+        ));
+    }
+    Ok(())
+}
+
+impl<S: Searchable> Tuner<S> {
+    /// Calls `f` before each trial runs.
+    pub fn on_trial_begin(&mut self, f: impl FnMut(&Trial) + 'static) {
+        self.on_begin.push(Box::new(f));
+    }
+
+    /// Calls `f` after each trial ends (with its final state and score).
+    pub fn on_trial_end(&mut self, f: impl FnMut(&Trial) + 'static) {
+        self.on_end.push(Box::new(f));
+    }
+
+    /// The objective(s) optimised.
+    pub fn objectives(&self) -> &Objectives {
+        &self.objectives
+    }
+
+    /// The space searched.
+    pub fn space(&self) -> &SearchSpace {
+        self.model.space()
+    }
+
+    /// The study's folder (`directory/project_name`).
+    pub fn dir(&self) -> &Path {
+        &self.settings.dir
+    }
+
+    /// The storage holding the study.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// The study's name.
+    pub fn study(&self) -> &str {
+        &self.study
+    }
+
+    /// The folder of trial `number` (its checkpoints).
+    pub fn trial_dir(&self, number: u64) -> PathBuf {
+        self.settings.dir.join(format!("trial_{number:04}"))
+    }
+}
