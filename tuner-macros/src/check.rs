@@ -70,7 +70,10 @@ pub fn signature(f: &syn::ItemFn, cx: &mut Ctxt) {
                     "a #[hypermodel] function takes no arguments: its inputs are the hyperparameters \
                      read with `hp_*!` in its body; remove `{}` (put data in the model you return, or \
                      use `hp_fixed!` for a constant)",
-                    t.to_token_stream()
+                    match &*t.pat {
+                        syn::Pat::Ident(p) => p.ident.to_string(),
+                        _ => "this argument".to_owned(),
+                    }
                 ),
             ),
         }

@@ -38,7 +38,7 @@ macro_rules! outside {
                 "(`use tuner::prelude::*;`), or, for a space defined at run time, ",
                 "build a `SearchSpace` from `Param`s"
             );
-            format!("::core::compile_error!({msg:?});").parse().expect("valid tokens")
+            format!("::core::compile_error!({msg:?})").parse().expect("valid tokens")
         }
     )*};
 }

@@ -238,15 +238,24 @@ fn range(expr: &Expr, kind: MacroKind, cx: &mut Ctxt) -> Option<(Spanned<Lit>, S
         cx.error(
             expr,
             format!(
-                "`{}!` ranges include their max, as in KerasTuner: write `{}..={}` instead of `..`",
+                "`{}!` ranges include their max, as in KerasTuner: write `{start}..={end}` instead \
+                 of `{start}..{end}`",
                 kind.name(),
-                start.to_token_stream(),
-                end.to_token_stream()
+                start = shown(start),
+                end = shown(end),
             ),
         );
         return None;
     }
     Some((literal(start, false, cx)?, literal(end, false, cx)?))
+}
+
+/// An expression as the user would write it (literals without token spacing).
+fn shown(e: &Expr) -> String {
+    match lit_value(e, false) {
+        Ok(Lit::Float(_)) | Err(_) => e.to_token_stream().to_string().replace(' ', ""),
+        Ok(lit) => lit.to_string(),
+    }
 }
 
 fn choice_values(expr: &Expr, cx: &mut Ctxt) -> Option<Spanned<Vec<ChoiceValue>>> {

@@ -1,0 +1,7 @@
+use tuner::prelude::*;
+
+fn model() -> i64 {
+    hp_int!(depth, 1..=3)
+}
+
+fn main() {}

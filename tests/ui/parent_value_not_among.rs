@@ -1,0 +1,10 @@
+use tuner::prelude::*;
+
+#[hypermodel]
+fn model() -> f64 {
+    let optimizer = hp_choice!(optimizer, ["adam", "sgd"]);
+    let momentum = hp_float!(momentum, 0.0..=0.9, parent_name = optimizer, parent_values = ["nesterov"]);
+    if optimizer == "sgd" { momentum } else { 0.0 }
+}
+
+fn main() {}
