@@ -54,6 +54,31 @@ fn int_reverse_log_step_counts_down_from_max() {
 }
 
 #[test]
+fn reverse_log_default_is_the_grid_point_nearest_min() {
+    // 50 + 1 - 1 * 10^k: 50, 41; `min` itself is not on this grid.
+    let p = Param::float("x", 1.0, 50.0)
+        .step(10)
+        .reverse_log()
+        .build()
+        .unwrap();
+    assert_eq!(
+        p.values(),
+        Some(vec![Value::Float(50.0), Value::Float(41.0)])
+    );
+    assert_eq!(p.default, Value::Float(41.0));
+    let q = Param::int("n", 2, 32)
+        .step(2)
+        .reverse_log()
+        .build()
+        .unwrap();
+    assert_eq!(
+        q.default,
+        Value::Int(2),
+        "min is on this grid: 32 / 2 = 2^4"
+    );
+}
+
+#[test]
 fn float_step_includes_max() {
     let p = Param::float("rotation", 0.0, 1.0)
         .step(0.2)

@@ -234,14 +234,44 @@ impl ParamBuilder {
 }
 
 /// KerasTuner's defaults: Int/Float min, Choice first value, Boolean false, Fixed its value.
+/// A stepped reverse_log grid (`max + min - min * step^k`) holds `min` only when `max / min`
+/// is a power of the step, so there the default is its smallest point, the one nearest `min`.
 fn kind_default(kind: &ParamKind) -> Value {
     match kind {
+        ParamKind::Int {
+            step: Some(_),
+            sampling: Sampling::ReverseLog,
+            ..
+        }
+        | ParamKind::Float {
+            step: Some(_),
+            sampling: Sampling::ReverseLog,
+            ..
+        } => smallest_grid_point(kind),
         ParamKind::Int { min, .. } => Value::Int(*min),
         ParamKind::Float { min, .. } => Value::Float(*min),
         // An empty list is reported by validation; any placeholder default is never used.
         ParamKind::Choice { values, .. } => values.first().cloned().unwrap_or(Value::Bool(false)),
         ParamKind::Boolean => Value::Bool(false),
         ParamKind::Fixed { value } => value.clone(),
+    }
+}
+
+/// The last (smallest) point of a stepped reverse_log grid.
+fn smallest_grid_point(kind: &ParamKind) -> Value {
+    let probe = Param {
+        name: String::new(),
+        kind: kind.clone(),
+        default: Value::Bool(false),
+        conditions: Vec::new(),
+    };
+    match probe.cardinality() {
+        Some(n) if n > 0 => probe.value_at(n - 1),
+        _ => match kind {
+            ParamKind::Int { min, .. } => Value::Int(*min),
+            ParamKind::Float { min, .. } => Value::Float(*min),
+            _ => Value::Bool(false),
+        },
     }
 }
 
