@@ -1,8 +1,10 @@
 //! Core of the `tuner` crate: search spaces, oracles, training on dfdx, storage and reports.
 
+pub mod data;
 pub mod hypermodel;
 pub mod objective;
 pub mod oracle;
+pub mod nn;
 pub mod space;
 pub mod storage;
 pub mod trial;

@@ -1,0 +1,166 @@
+//! Hooks into `fit`: observe batches and epochs, stop early (pruning, Hyperband, patience).
+
+use super::metrics::{History, Metrics};
+use serde::{Deserialize, Serialize};
+
+/// What `fit` should do after an epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Go on training.
+    Continue,
+    /// Stop after this epoch (its metrics are kept).
+    Stop,
+}
+
+/// Called by `fit`; every method has a do-nothing default.
+pub trait Callback {
+    /// Before the first epoch.
+    fn on_train_begin(&mut self) {}
+    /// Before each epoch.
+    fn on_epoch_begin(&mut self, _epoch: usize) {}
+    /// After each training batch, with its mean loss.
+    fn on_batch_end(&mut self, _batch: usize, _loss: f64) {}
+    /// After each epoch, with its metrics (validation ones included); `Stop` ends training.
+    fn on_epoch_end(&mut self, _epoch: usize, _metrics: &Metrics) -> Control {
+        Control::Continue
+    }
+    /// After the last epoch.
+    fn on_train_end(&mut self, _history: &History) {}
+}
+
+/// Whether smaller or larger values of a metric are better.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    /// Inferred from the name: accuracy, auc, precision, recall are maximised, all else minimised.
+    #[default]
+    Auto,
+    /// Smaller is better.
+    Min,
+    /// Larger is better.
+    Max,
+}
+
+impl Mode {
+    /// `Min` or `Max` for `metric` (never `Auto`).
+    pub fn resolve(self, metric: &str) -> Mode {
+        match self {
+            Mode::Auto => {
+                let m = metric.strip_prefix("val_").unwrap_or(metric);
+                if m.starts_with("acc") || m == "auc" || m == "precision" || m == "recall" {
+                    Mode::Max
+                } else {
+                    Mode::Min
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// Stops training when `monitor` has not improved by more than `min_delta` for `patience`
+/// epochs (Keras' `EarlyStopping` rule, including `baseline`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EarlyStopping {
+    /// The metric watched, e.g. `"val_loss"`.
+    pub monitor: String,
+    /// Epochs without improvement tolerated.
+    pub patience: usize,
+    /// The least change that counts as an improvement.
+    pub min_delta: f64,
+    /// Direction of improvement.
+    pub mode: Mode,
+    /// Training also stops unless the metric beats this value within `patience` epochs.
+    pub baseline: Option<f64>,
+    best: Option<f64>,
+    best_epoch: Option<usize>,
+    wait: usize,
+    stopped_epoch: Option<usize>,
+}
+
+impl EarlyStopping {
+    /// Watches `monitor` with patience 0, min_delta 0, mode inferred.
+    pub fn new(monitor: impl Into<String>) -> Self {
+        Self {
+            monitor: monitor.into(),
+            patience: 0,
+            min_delta: 0.0,
+            mode: Mode::Auto,
+            baseline: None,
+            best: None,
+            best_epoch: None,
+            wait: 0,
+            stopped_epoch: None,
+        }
+    }
+
+    /// Sets the patience.
+    pub fn patience(mut self, patience: usize) -> Self {
+        self.patience = patience;
+        self
+    }
+
+    /// Sets min_delta (its sign is ignored).
+    pub fn min_delta(mut self, min_delta: f64) -> Self {
+        self.min_delta = min_delta.abs();
+        self
+    }
+
+    /// Sets the mode.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Sets the baseline.
+    pub fn baseline(mut self, baseline: f64) -> Self {
+        self.baseline = Some(baseline);
+        self
+    }
+
+    /// The epoch at which it stopped training, if it did.
+    pub fn stopped_epoch(&self) -> Option<usize> {
+        self.stopped_epoch
+    }
+
+    /// The best value seen and its epoch.
+    pub fn best(&self) -> Option<(f64, usize)> {
+        self.best.zip(self.best_epoch)
+    }
+
+    fn improves(&self, current: f64, reference: Option<f64>) -> bool {
+        let Some(reference) = reference else { return !current.is_nan() };
+        match self.mode.resolve(&self.monitor) {
+            Mode::Max => current - self.min_delta > reference,
+            _ => current + self.min_delta < reference,
+        }
+    }
+}
+
+impl Callback for EarlyStopping {
+    fn on_train_begin(&mut self) {
+        self.best = None;
+        self.best_epoch = None;
+        self.wait = 0;
+        self.stopped_epoch = None;
+    }
+
+    fn on_epoch_end(&mut self, epoch: usize, metrics: &Metrics) -> Control {
+        let Some(&current) = metrics.get(&self.monitor) else {
+            return Control::Continue;
+        };
+        self.wait += 1;
+        if self.improves(current, self.best) {
+            self.best = Some(current);
+            self.best_epoch = Some(epoch);
+            if self.baseline.is_none() || self.improves(current, self.baseline) {
+                self.wait = 0;
+            }
+            return Control::Continue;
+        }
+        if self.wait >= self.patience && epoch > 0 {
+            self.stopped_epoch = Some(epoch);
+            return Control::Stop;
+        }
+        Control::Continue
+    }
+}
