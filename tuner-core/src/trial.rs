@@ -41,8 +41,7 @@ impl fmt::Display for TrialState {
     }
 }
 
-/// Metrics of one epoch (or of a whole run, for black-box objectives), by name.
-pub type Metrics = BTreeMap<String, f64>;
+pub use crate::nn::Metrics;
 
 /// What an oracle asks for: values to try, and (for Hyperband) how to train them.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -51,6 +51,9 @@ pub enum TunerError {
     /// The oracle asked to wait although no trial is running anywhere.
     #[error("the {0} oracle waits for running trials, but none is running in this study")]
     Stalled(&'static str),
+    /// An argument out of its allowed range.
+    #[error("{0}")]
+    BadArgument(String),
     /// A results query asked for something that does not exist.
     #[error("{0}")]
     NoResult(String),

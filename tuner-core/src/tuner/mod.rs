@@ -1,11 +1,15 @@
 //! The tuner: a study (space, objective, oracle, storage) and the search loop over it.
 
+mod cross_validation;
 mod error;
+mod model_search;
 mod results;
 mod run;
 mod search;
 
+pub use cross_validation::KFold;
 pub use error::TunerError;
+pub use model_search::CHECKPOINT;
 pub use results::SearchReport;
 pub use run::{Control, Outcome, TrialContext, TrialError};
 

@@ -7,14 +7,7 @@ use std::fmt::Display;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-/// Whether a running trial should go on (pruners and Hyperband budgets answer `Stop`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Control {
-    /// Keep training.
-    Continue,
-    /// Stop now; the epochs so far are kept.
-    Stop,
-}
+pub use crate::nn::Control;
 
 /// What a trial's objective function may return.
 #[derive(Debug, Clone, PartialEq)]
