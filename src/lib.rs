@@ -10,6 +10,11 @@ pub use tuner_macros::*;
 pub mod prelude {
     pub use tuner_core::hypermodel::HyperModel;
     pub use tuner_core::space::{HyperParameters, Param, SearchSpace, Value};
+    pub use tuner_core::data::Dataset;
+    pub use tuner_core::nn::{
+        Activation, Adam, Callback, Control, EarlyStopping, Fit, History, Loss, Metrics, NetSpec,
+        Network, Optimizer, RmsProp, Sgd,
+    };
     pub use tuner_macros::{hp_bool, hp_choice, hp_fixed, hp_float, hp_int, hypermodel};
 }
 

@@ -9,9 +9,10 @@ use super::optimizer::Optimizer;
 use super::spec::{Loss, NetSpec};
 use crate::data::{Dataset, Targets};
 use dfdx::losses::{cross_entropy_with_logits_loss, huber_loss, mae_loss, mse_loss};
+use dfdx::nn::tensor_collection::{RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut};
 use dfdx::nn::{Module, NumParams, ZeroGrads};
 use dfdx::optim::{AdamConfig, Momentum, RMSpropConfig, SgdConfig, WeightDecay};
-use dfdx::prelude::{AsArray, Backward, Cpu, Gradients, Tape, Tensor, TensorFromVec, Trace};
+use dfdx::prelude::{AsArray, Backward, Cpu, CpuError, Gradients, Shape, Tape, Tensor, TensorFromVec, Trace};
 use rand::rngs::ChaCha8Rng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -24,7 +25,58 @@ pub(crate) type Model = Net<f32, Cpu>;
 enum OptState {
     Adam(Box<dfdx::optim::Adam<Model, f32, Cpu>>),
     Sgd(Box<dfdx::optim::Sgd<Model, f32, Cpu>>),
-    RmsProp(Box<dfdx::optim::RMSprop<Model, f32, Cpu>>),
+    RmsProp(Box<KerasRmsProp>),
+}
+
+/// RMSprop as Keras runs it: dfdx's kernel, but the squared-gradient average starts at 0
+/// (dfdx's own `RMSprop` starts it at 1, as TensorFlow 1 did, which shrinks the first
+/// hundred steps by orders of magnitude).
+struct KerasRmsProp {
+    cfg: RMSpropConfig,
+    momentum: Gradients<f32, Cpu>,
+    square_avg: Gradients<f32, Cpu>,
+    grad_avg: Gradients<f32, Cpu>,
+}
+
+/// One RMSprop update over every parameter.
+struct RmsStep<'a> {
+    state: &'a mut KerasRmsProp,
+    grads: &'a mut Gradients<f32, Cpu>,
+}
+
+impl TensorVisitor<f32, Cpu> for RmsStep<'_> {
+    type Viewer = ViewTensorMut;
+    type Err = CpuError;
+    type E2 = f32;
+    type D2 = Cpu;
+
+    fn visit<S: Shape>(
+        &mut self,
+        opts: TensorOptions<S, f32, Cpu>,
+        p: &mut Tensor<S, f32, Cpu>,
+    ) -> Result<Option<Tensor<S, f32, Cpu>>, CpuError> {
+        if opts.do_gradient_update {
+            let g = self.grads.get_or_alloc_mut(p)?;
+            let m = self.state.momentum.get_or_alloc_mut(p)?;
+            let sa = self.state.square_avg.get_or_alloc_mut(p)?;
+            let ga = self.state.grad_avg.get_or_alloc_mut(p)?;
+            self.state.cfg.try_update(p, m, sa, ga, g)?;
+        }
+        Ok(None)
+    }
+}
+
+// SAFETY: dfdx's optimizers are `!Send` only through a `PhantomData<*const M>` marker naming
+// the model type; what they hold (their config, a step counter and `Gradients` of moment
+// buffers) is `Send`, which `_send_parts` checks at compile time.
+unsafe impl Send for OptState {}
+
+#[allow(dead_code)]
+fn _send_parts() {
+    fn send<T: Send>() {}
+    send::<Gradients<f32, Cpu>>();
+    send::<(AdamConfig, SgdConfig, RMSpropConfig, usize)>();
+    send::<Model>();
 }
 
 fn decay(wd: f64) -> Option<WeightDecay> {
@@ -55,9 +107,8 @@ impl OptState {
                     weight_decay: decay(s.weight_decay),
                 },
             ))),
-            Optimizer::RmsProp(r) => OptState::RmsProp(Box::new(dfdx::optim::RMSprop::new(
-                model,
-                RMSpropConfig {
+            Optimizer::RmsProp(r) => OptState::RmsProp(Box::new(KerasRmsProp {
+                cfg: RMSpropConfig {
                     lr: r.learning_rate,
                     alpha: r.rho,
                     eps: r.epsilon,
@@ -65,18 +116,24 @@ impl OptState {
                     centered: r.centered,
                     weight_decay: decay(r.weight_decay),
                 },
-            ))),
+                momentum: Gradients::leaky(),
+                square_avg: Gradients::leaky(),
+                grad_avg: Gradients::leaky(),
+            })),
         }
     }
 
-    fn update(&mut self, model: &mut Model, grads: &Gradients<f32, Cpu>) -> Result<(), NnError> {
+    fn update(&mut self, model: &mut Model, grads: &mut Gradients<f32, Cpu>) -> Result<(), NnError> {
         use dfdx::optim::Optimizer as _;
         match self {
-            OptState::Adam(o) => o.update(model, grads),
-            OptState::Sgd(o) => o.update(model, grads),
-            OptState::RmsProp(o) => o.update(model, grads),
+            OptState::Adam(o) => o.update(model, grads).map_err(NnError::device),
+            OptState::Sgd(o) => o.update(model, grads).map_err(NnError::device),
+            OptState::RmsProp(o) => {
+                Model::iter_tensors(&mut RecursiveWalker { m: model, f: &mut RmsStep { state: o, grads } })
+                    .map(|_| ())
+                    .map_err(NnError::device)
+            }
         }
-        .map_err(NnError::device)
     }
 }
 
@@ -288,7 +345,7 @@ impl Network {
         let loss = self.loss(y, t);
         let loss_value = f64::from(loss.array());
         let mut grads = loss.try_backward().map_err(NnError::device)?;
-        self.opt.update(&mut self.model, &grads)?;
+        self.opt.update(&mut self.model, &mut grads)?;
         self.model.try_zero_grads(&mut grads).map_err(NnError::device)?;
         self.grads = Some(grads);
         Ok((loss_value, score))
