@@ -11,9 +11,10 @@ pub mod prelude {
     pub use tuner_core::hypermodel::HyperModel;
     pub use tuner_core::space::{HyperParameters, Param, SearchSpace, Value};
     pub use tuner_core::data::Dataset;
+    // `Activation` stays out: a builder file often glob-imports its own activation enum.
     pub use tuner_core::nn::{
-        Activation, Adam, Callback, Control, EarlyStopping, Fit, History, Loss, Metrics, NetSpec,
-        Network, Optimizer, RmsProp, Sgd,
+        Adam, Callback, Control, EarlyStopping, Fit, History, Loss, Metrics, NetSpec, Network,
+        Optimizer, RmsProp, Sgd,
     };
     pub use tuner_macros::{hp_bool, hp_choice, hp_fixed, hp_float, hp_int, hypermodel};
 }
