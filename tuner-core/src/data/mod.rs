@@ -17,7 +17,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// The bytes of `path`, gunzipped when they start with the gzip magic number.
-pub(crate) fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
+pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
     let raw = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
     if raw.len() < 2 || raw[..2] != [0x1f, 0x8b] {
         return Ok(raw);
