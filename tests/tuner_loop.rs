@@ -321,3 +321,47 @@ fn a_closure_may_return_a_metrics_map() {
     assert!(summary.contains("a: 3\n"));
     assert!(summary.contains("Score: 0.3"));
 }
+
+/// Stops every odd-numbered trial after its second epoch.
+struct OddTrials;
+
+impl tuner::pruner::Pruner for OddTrials {
+    fn name(&self) -> &'static str {
+        "odd"
+    }
+    fn prune(&self, ctx: &tuner::pruner::PrunerContext<'_>) -> bool {
+        ctx.trial % 2 == 1 && ctx.epoch >= 1 && ctx.history.len() == 2
+    }
+}
+
+#[test]
+fn a_pruned_trial_is_stopped_keeps_its_history_and_frees_its_slot() {
+    let mut tuner = Tuner::for_space(six_points(), GridSearch::new())
+        .objective("val_loss")
+        .max_trials(4)
+        .pruner(OddTrials)
+        .directory(tmp("pruned"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    let report = tuner
+        .search_fn(|_: &HyperParameters, ctx| {
+            for epoch in 0..5 {
+                let m = Metrics::from([("val_loss".into(), 1.0 / (epoch as f64 + 1.0))]);
+                if ctx.report(epoch, m) == tuner::tuner::Control::Stop {
+                    break;
+                }
+            }
+            Ok::<_, TrialError>(())
+        })
+        .unwrap();
+    assert_eq!(report.trials, 4);
+    let trials = tuner.trials().unwrap();
+    let states: Vec<TrialState> = trials.iter().map(|t| t.state).collect();
+    use TrialState::{Completed, Stopped};
+    assert_eq!(states, vec![Completed, Stopped, Completed, Stopped]);
+    assert_eq!(trials[1].history.len(), 2);
+    assert_eq!(trials[1].score, Some(0.5));
+    assert!(trials[1].message.as_deref().unwrap().contains("odd pruner"));
+    assert!(tuner.best_trials(4).unwrap().iter().all(|t| t.state == Completed));
+}

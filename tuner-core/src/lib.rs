@@ -4,6 +4,7 @@ pub mod data;
 pub mod hypermodel;
 pub mod objective;
 pub mod oracle;
+pub mod pruner;
 pub mod nn;
 pub mod space;
 pub mod storage;

@@ -16,6 +16,7 @@ pub use run::{Control, Outcome, TrialContext, TrialError};
 use crate::hypermodel::HyperModel;
 use crate::objective::{Objective, Objectives};
 use crate::oracle::{GridSearch, Hyperband, Oracle, RandomSearch};
+use crate::pruner::Pruner;
 use crate::space::{HyperParameters, SearchSpace, SpaceError};
 use crate::storage::{MemoryStorage, Storage, StudyConfig};
 use crate::trial::Trial;
@@ -81,6 +82,7 @@ pub(crate) struct Settings {
 pub struct TunerBuilder<S> {
     model: S,
     oracle: Box<dyn Oracle>,
+    pruner: Option<Box<dyn Pruner>>,
     objective: Option<Result<Objectives, TunerError>>,
     settings: Settings,
     directory: PathBuf,
@@ -93,6 +95,7 @@ pub struct TunerBuilder<S> {
 pub struct Tuner<S = Dynamic> {
     model: S,
     oracle: Box<dyn Oracle>,
+    pruner: Option<Box<dyn Pruner>>,
     objectives: Objectives,
     settings: Settings,
     storage: Arc<dyn Storage>,
@@ -133,6 +136,7 @@ impl<S: Searchable> TunerBuilder<S> {
         Self {
             model,
             oracle,
+            pruner: None,
             objective: None,
             settings: Settings {
                 max_trials: None,
@@ -154,6 +158,12 @@ impl<S: Searchable> TunerBuilder<S> {
     /// Replaces the oracle.
     pub fn oracle(mut self, oracle: impl Oracle + 'static) -> Self {
         self.oracle = Box::new(oracle);
+        self
+    }
+
+    /// Stops unpromising trials early from their reported epochs.
+    pub fn pruner(mut self, pruner: impl Pruner + 'static) -> Self {
+        self.pruner = Some(Box::new(pruner));
         self
     }
 
@@ -269,6 +279,7 @@ impl<S: Searchable> TunerBuilder<S> {
         Ok(Tuner {
             model: self.model,
             oracle: self.oracle,
+            pruner: self.pruner,
             objectives,
             settings,
             storage,

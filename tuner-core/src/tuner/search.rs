@@ -3,6 +3,7 @@
 use super::run::{average, catch, curve, Control, Outcome, TrialContext, TrialError};
 use super::{SearchReport, Searchable, Tuner, TunerError};
 use crate::oracle::{OracleContext, Suggestion};
+use crate::pruner::PrunerContext;
 use crate::trial::{Metrics, Trial, TrialState};
 use std::time::{Duration, Instant};
 
@@ -134,9 +135,17 @@ impl<S: Searchable> Tuner<S> {
         let parent_dir = trial.plan.parent.map(|p| self.trial_dir(p));
         loop {
             match self.execute(trial, &params, &dir, parent_dir.as_deref(), run) {
-                Ok(history) => {
+                Ok((history, pruned)) => {
                     trial.history = history;
                     trial.rescore(&self.objectives);
+                    if let (Some(epoch), Some(pruner)) = (pruned, &self.pruner) {
+                        trial.state = TrialState::Stopped;
+                        trial.message = Some(format!(
+                            "pruned after epoch {epoch} by the {} pruner",
+                            pruner.name()
+                        ));
+                        return Ok(());
+                    }
                     if trial.score.is_some() {
                         trial.state = TrialState::Completed;
                         trial.message = None;
@@ -170,9 +179,10 @@ impl<S: Searchable> Tuner<S> {
         dir: &std::path::Path,
         parent_dir: Option<&std::path::Path>,
         run: &mut dyn FnMut(&S::Params, &mut TrialContext<'_>) -> Result<Outcome, TrialError>,
-    ) -> Result<Vec<(u32, Metrics)>, TrialError> {
+    ) -> Result<(Vec<(u32, Metrics)>, Option<u32>), TrialError> {
         let objective = self.objectives.list()[0].name.clone();
         let mut curves = Vec::new();
+        let mut pruned = None;
         for execution in 0..self.settings.executions_per_trial {
             let seed = self
                 .settings
@@ -180,12 +190,19 @@ impl<S: Searchable> Tuner<S> {
                 .wrapping_mul(0x2545_F491_4F6C_DD1D)
                 .wrapping_add(trial.number.wrapping_mul(1_000_003))
                 .wrapping_add(execution as u64 + trial.retries as u64 * 7919);
+            let mut so_far: Vec<(u32, Metrics)> = Vec::new();
             let mut sink = |epoch: u32, metrics: &Metrics| {
                 // Intermediate values are progress, not results: a storage hiccup must not
                 // kill the trial, and the final update will carry the whole history anyway.
                 let _ = self
                     .storage
                     .report(&self.study, trial.number, epoch, metrics);
+                so_far.push((epoch, metrics.clone()));
+                // The first execution decides: later ones only refine an average.
+                if execution == 0 && self.should_prune(trial.number, epoch, &so_far) {
+                    pruned = Some(epoch);
+                    return Control::Stop;
+                }
                 Control::Continue
             };
             let mut ctx = TrialContext::new(
@@ -199,7 +216,28 @@ impl<S: Searchable> Tuner<S> {
             let outcome = catch(|| run(params, &mut ctx))?;
             let reported = ctx.into_reported();
             curves.push(curve(reported, outcome, &objective, trial.plan.initial_epoch));
+            if pruned.is_some() {
+                break;
+            }
         }
-        Ok(average(&curves))
+        Ok((average(&curves), pruned))
+    }
+
+    /// Asks the pruner (if any) about a running trial's curve so far.
+    fn should_prune(&self, number: u64, epoch: u32, history: &[(u32, Metrics)]) -> bool {
+        let Some(pruner) = &self.pruner else {
+            return false;
+        };
+        // A pruner that cannot see the others cannot judge: keep training.
+        let Ok(trials) = self.storage.trials(&self.study) else {
+            return false;
+        };
+        pruner.prune(&PrunerContext {
+            trial: number,
+            epoch,
+            history,
+            trials: &trials,
+            objectives: &self.objectives,
+        })
     }
 }
