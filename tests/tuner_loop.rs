@@ -365,3 +365,61 @@ fn a_pruned_trial_is_stopped_keeps_its_history_and_frees_its_slot() {
     assert!(trials[1].message.as_deref().unwrap().contains("odd pruner"));
     assert!(tuner.best_trials(4).unwrap().iter().all(|t| t.state == Completed));
 }
+
+#[test]
+fn two_objectives_keep_a_pareto_front_and_a_scalar_view() {
+    let space = SearchSpace::builder()
+        .param(Param::int("x", 0, 4))
+        .build()
+        .unwrap();
+    let mut tuner = Tuner::for_space(space, GridSearch::new())
+        .objectives([Objective::minimize("cost"), Objective::maximize("quality")])
+        .directory(tmp("pareto"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    tuner
+        .search_fn(|hp: &HyperParameters, _| {
+            let x = hp.get_as::<i64>("x")? as f64;
+            // x = 4 is dominated by x = 3 (same quality, higher cost).
+            let quality = x.min(3.0) * 2.0;
+            Ok::<_, TrialError>(Metrics::from([("cost".into(), x), ("quality".into(), quality)]))
+        })
+        .unwrap();
+    let front: Vec<i64> = tuner
+        .pareto_front()
+        .unwrap()
+        .iter()
+        .map(|t| t.values().get_as::<i64>("x").unwrap())
+        .collect();
+    assert_eq!(front, vec![0, 1, 2, 3]);
+    // Scalarised: cost - quality, smallest at x = 3 (3 - 6 = -3).
+    let best = tuner.best_trials(1).unwrap().remove(0);
+    assert_eq!(best.values().get_as::<i64>("x").unwrap(), 3);
+    assert_eq!(best.score, Some(-3.0));
+}
+
+#[test]
+fn hyperband_iterations_repeat_every_bracket() {
+    let space = SearchSpace::builder()
+        .param(Param::float("lr", 1e-4, 1e-1).log())
+        .build()
+        .unwrap();
+    let mut tuner = Tuner::for_space(space, Hyperband::new(10).factor(3).iterations(2))
+        .objective("val_loss")
+        .directory(tmp("hb-iterations"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    let report = tuner
+        .search_fn(|hp: &HyperParameters, ctx| {
+            let lr = hp.get_as::<f64>("lr")?;
+            for epoch in ctx.initial_epoch()..ctx.epochs().unwrap() {
+                ctx.report(epoch, Metrics::from([("val_loss".into(), lr / (epoch + 1) as f64)]));
+            }
+            Ok::<_, TrialError>(())
+        })
+        .unwrap();
+    assert_eq!(report.trials, 2 * 30);
+    assert!(report.stop_reason.contains("all 2 Hyperband iteration(s)"), "{}", report.stop_reason);
+}

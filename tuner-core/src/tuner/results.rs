@@ -52,6 +52,26 @@ impl<S: Searchable> Tuner<S> {
         Ok(done.into_iter().take(n).cloned().collect())
     }
 
+    /// The completed trials no other completed trial dominates in every objective (at each
+    /// trial's best epoch), by number; with one objective, the best trial(s).
+    pub fn pareto_front(&self) -> Result<Vec<Trial>, TunerError> {
+        let done: Vec<Trial> = self
+            .trials()?
+            .into_iter()
+            .filter(|t| t.state == TrialState::Completed && t.best_metrics().is_some())
+            .collect();
+        let points: Vec<_> = done
+            .iter()
+            .map(|t| t.best_metrics().cloned().unwrap_or_default())
+            .collect();
+        Ok(self
+            .objectives
+            .pareto_front(&points)
+            .into_iter()
+            .map(|i| done[i].clone())
+            .collect())
+    }
+
     /// The values of the `n` best trials, best first.
     pub fn best_values(&self, n: usize) -> Result<Vec<HyperParameters>, TunerError> {
         Ok(self
