@@ -192,20 +192,43 @@ mod tests {
 
     #[test]
     fn infers_keras_tuner_directions() {
-        for name in ["loss", "val_loss", "val_categorical_crossentropy", "mae", "val_mse"] {
-            assert_eq!(Objective::infer(name).unwrap().direction, Direction::Minimize, "{name}");
+        for name in [
+            "loss",
+            "val_loss",
+            "val_categorical_crossentropy",
+            "mae",
+            "val_mse",
+        ] {
+            assert_eq!(
+                Objective::infer(name).unwrap().direction,
+                Direction::Minimize,
+                "{name}"
+            );
         }
-        for name in ["accuracy", "val_accuracy", "val_acc", "auc", "val_precision", "recall"] {
-            assert_eq!(Objective::infer(name).unwrap().direction, Direction::Maximize, "{name}");
+        for name in [
+            "accuracy",
+            "val_accuracy",
+            "val_acc",
+            "auc",
+            "val_precision",
+            "recall",
+        ] {
+            assert_eq!(
+                Objective::infer(name).unwrap().direction,
+                Direction::Maximize,
+                "{name}"
+            );
         }
         let err = Objective::infer("val_custom").unwrap_err();
-        assert!(err.to_string().contains("Objective::minimize(\"val_custom\")"));
+        assert!(err
+            .to_string()
+            .contains("Objective::minimize(\"val_custom\")"));
     }
 
     #[test]
     fn pareto_front_keeps_non_dominated_points() {
-        let objs = Objectives::new(vec![Objective::minimize("a"), Objective::maximize("b")])
-            .unwrap();
+        let objs =
+            Objectives::new(vec![Objective::minimize("a"), Objective::maximize("b")]).unwrap();
         let p = |a: f64, b: f64| BTreeMap::from([("a".into(), a), ("b".into(), b)]);
         let points = [p(1.0, 1.0), p(2.0, 3.0), p(2.0, 1.0), p(0.5, 0.5)];
         assert_eq!(objs.pareto_front(&points), vec![0, 1, 3]);

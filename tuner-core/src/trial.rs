@@ -171,7 +171,8 @@ mod tests {
     fn score_is_best_epoch_and_skips_nan() {
         let mut t = Trial::new(3, TrialPlan::default());
         for (e, v) in [(0, 0.5), (1, 0.8), (2, f64::NAN), (3, 0.7)] {
-            t.history.push((e, Metrics::from([("val_accuracy".into(), v)])));
+            t.history
+                .push((e, Metrics::from([("val_accuracy".into(), v)])));
         }
         t.rescore(&Objective::maximize("val_accuracy").into());
         assert_eq!((t.score, t.best_epoch), (Some(0.8), Some(1)));

@@ -38,6 +38,8 @@ impl Oracle for GridSearch {
                 });
             }
         }
-        Suggestion::Done(format!("the grid is complete: all {total} combinations tried"))
+        Suggestion::Done(format!(
+            "the grid is complete: all {total} combinations tried"
+        ))
     }
 }

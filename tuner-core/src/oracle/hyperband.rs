@@ -45,7 +45,11 @@ impl HyperbandSchedule {
     pub fn table(&self) -> Vec<Vec<(u32, u32)>> {
         (0..self.brackets())
             .rev()
-            .map(|s| (0..=s).map(|r| (self.size(s, r), self.epochs(s, r))).collect())
+            .map(|s| {
+                (0..=s)
+                    .map(|r| (self.size(s, r), self.epochs(s, r)))
+                    .collect()
+            })
             .collect()
     }
 }
@@ -97,12 +101,7 @@ impl Hyperband {
     }
 
     /// What bracket `(it, s)` wants next, or `None` if it cannot use a trial right now.
-    fn advance(
-        &self,
-        ctx: &OracleContext<'_>,
-        members: &[&Trial],
-        (it, s): (u32, u32),
-    ) -> Step {
+    fn advance(&self, ctx: &OracleContext<'_>, members: &[&Trial], (it, s): (u32, u32)) -> Step {
         let rounds: Vec<Vec<&Trial>> = (0..=s)
             .map(|r| {
                 members

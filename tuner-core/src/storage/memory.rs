@@ -109,12 +109,13 @@ impl Storage for MemoryStorage {
 
     fn update_trial(&self, study: &str, trial: &Trial) -> Result<(), StorageError> {
         self.with_study(study, |(_, trials)| {
-            let slot = trials
-                .get_mut(trial.number as usize)
-                .ok_or_else(|| StorageError::NoTrial {
-                    study: study.to_owned(),
-                    number: trial.number,
-                })?;
+            let slot =
+                trials
+                    .get_mut(trial.number as usize)
+                    .ok_or_else(|| StorageError::NoTrial {
+                        study: study.to_owned(),
+                        number: trial.number,
+                    })?;
             *slot = trial.clone();
             Ok(())
         })

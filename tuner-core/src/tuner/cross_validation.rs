@@ -10,6 +10,9 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::collections::BTreeMap;
 
+/// Each fold's `(train, validation)` sample indices.
+pub type FoldIndices = Vec<(Vec<usize>, Vec<usize>)>;
+
 /// A k-fold split of sample indices (scikit-learn's `KFold`): fold sizes differ by at most one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KFold {
@@ -30,7 +33,7 @@ impl KFold {
     }
 
     /// The `(train, validation)` indices of each fold, for `n` samples.
-    pub fn indices(&self, n: usize) -> Result<Vec<(Vec<usize>, Vec<usize>)>, TunerError> {
+    pub fn indices(&self, n: usize) -> Result<FoldIndices, TunerError> {
         if self.k < 2 || self.k > n {
             return Err(TunerError::BadArgument(format!(
                 "k-fold cross-validation needs 2 <= k <= number of samples; got k = {} for {n} \

@@ -12,7 +12,9 @@ pub enum TunerError {
     #[error(transparent)]
     Objective(#[from] UnknownDirection),
     /// No objective was given where one is required.
-    #[error("no objective set: call .objective(\"val_accuracy\") (or Objective::minimize/maximize)")]
+    #[error(
+        "no objective set: call .objective(\"val_accuracy\") (or Objective::minimize/maximize)"
+    )]
     NoObjective,
     /// The storage failed.
     #[error(transparent)]

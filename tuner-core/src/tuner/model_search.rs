@@ -46,10 +46,12 @@ where
     /// The network of one trial at its best epoch, from its checkpoint.
     pub fn load_model(&self, trial: &Trial) -> Result<Network, TunerError> {
         let path = self.trial_dir(trial.number).join(CHECKPOINT);
-        Network::load(&path).map_err(|e| TunerError::NoResult(format!(
-            "cannot load the model of trial {}: {e}",
-            trial.id()
-        )))
+        Network::load(&path).map_err(|e| {
+            TunerError::NoResult(format!(
+                "cannot load the model of trial {}: {e}",
+                trial.id()
+            ))
+        })
     }
 
     /// A fresh network built from params (e.g. the best ones) to retrain on all the data.

@@ -7,6 +7,12 @@ use crate::pruner::PrunerContext;
 use crate::trial::{Metrics, Trial, TrialState};
 use std::time::{Duration, Instant};
 
+/// One execution of a trial, as the loop calls it.
+type RunFn<'a, P> = dyn FnMut(&P, &mut TrialContext<'_>) -> Result<Outcome, TrialError> + 'a;
+
+/// A learning curve: each epoch's metrics, in order.
+type Curve = Vec<(u32, Metrics)>;
+
 /// How long a worker sleeps while the oracle waits for other workers' trials.
 const POLL: Duration = Duration::from_millis(200);
 
@@ -26,15 +32,12 @@ impl<S: Searchable> Tuner<S> {
     /// The loop behind every `search*` method.
     pub(crate) fn search_with(
         &mut self,
-        run: &mut dyn FnMut(&S::Params, &mut TrialContext<'_>) -> Result<Outcome, TrialError>,
+        run: &mut RunFn<'_, S::Params>,
     ) -> Result<SearchReport, TunerError> {
         let started = Instant::now();
         let mut report = SearchReport::default();
         let mut consecutive_failed = 0u32;
-        loop {
-            let Some(mut trial) = self.next_trial(&mut report)? else {
-                break;
-            };
+        while let Some(mut trial) = self.next_trial(&mut report)? {
             for cb in &mut self.on_begin {
                 cb(&trial);
             }
@@ -117,7 +120,7 @@ impl<S: Searchable> Tuner<S> {
     fn run_trial(
         &self,
         trial: &mut Trial,
-        run: &mut dyn FnMut(&S::Params, &mut TrialContext<'_>) -> Result<Outcome, TrialError>,
+        run: &mut RunFn<'_, S::Params>,
     ) -> Result<(), TunerError> {
         let params = match self.model.decode(trial.values()) {
             Ok(p) => p,
@@ -178,8 +181,8 @@ impl<S: Searchable> Tuner<S> {
         params: &S::Params,
         dir: &std::path::Path,
         parent_dir: Option<&std::path::Path>,
-        run: &mut dyn FnMut(&S::Params, &mut TrialContext<'_>) -> Result<Outcome, TrialError>,
-    ) -> Result<(Vec<(u32, Metrics)>, Option<u32>), TrialError> {
+        run: &mut RunFn<'_, S::Params>,
+    ) -> Result<(Curve, Option<u32>), TrialError> {
         let objective = self.objectives.list()[0].name.clone();
         let mut curves = Vec::new();
         let mut pruned = None;
@@ -190,7 +193,7 @@ impl<S: Searchable> Tuner<S> {
                 .wrapping_mul(0x2545_F491_4F6C_DD1D)
                 .wrapping_add(trial.number.wrapping_mul(1_000_003))
                 .wrapping_add(execution as u64 + trial.retries as u64 * 7919);
-            let mut so_far: Vec<(u32, Metrics)> = Vec::new();
+            let mut so_far: Curve = Vec::new();
             let mut sink = |epoch: u32, metrics: &Metrics| {
                 // Intermediate values are progress, not results: a storage hiccup must not
                 // kill the trial, and the final update will carry the whole history anyway.
@@ -215,7 +218,12 @@ impl<S: Searchable> Tuner<S> {
             );
             let outcome = catch(|| run(params, &mut ctx))?;
             let reported = ctx.into_reported();
-            curves.push(curve(reported, outcome, &objective, trial.plan.initial_epoch));
+            curves.push(curve(
+                reported,
+                outcome,
+                &objective,
+                trial.plan.initial_epoch,
+            ));
             if pruned.is_some() {
                 break;
             }
