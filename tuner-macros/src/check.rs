@@ -986,3 +986,49 @@ fn topo_order(params: &[Hp], sites: &[Site], cx: &mut Ctxt) -> Option<Vec<usize>
     }
     Some(order)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(parent: &str, values: &[i64]) -> Cond {
+        Cond {
+            parent: parent.to_owned(),
+            indexed: false,
+            values: values.iter().map(|&v| Lit::Int(v)).collect(),
+        }
+    }
+
+    #[test]
+    fn merge_keeps_the_weaker_condition() {
+        assert_eq!(merge(&[], &[c("a", &[1])]), Some(vec![]));
+        assert_eq!(
+            merge(&[c("a", &[1, 2])], &[c("a", &[1]), c("b", &[3])]),
+            Some(vec![c("a", &[1, 2])])
+        );
+    }
+
+    #[test]
+    fn merge_unions_values_of_one_parent() {
+        assert_eq!(
+            merge(&[c("a", &[1]), c("b", &[3])], &[c("a", &[2]), c("b", &[3])]),
+            Some(vec![c("a", &[1, 2]), c("b", &[3])])
+        );
+    }
+
+    #[test]
+    fn merge_refuses_an_or_of_two_parents() {
+        assert_eq!(merge(&[c("a", &[1])], &[c("b", &[1])]), None);
+        assert_eq!(
+            merge(&[c("a", &[1]), c("b", &[1])], &[c("a", &[2]), c("b", &[2])]),
+            None
+        );
+    }
+
+    #[test]
+    fn camel_joins_snake_case() {
+        assert_eq!(camel("learning_rate"), "LearningRate");
+        assert_eq!(camel("mlp2"), "Mlp2");
+        assert_eq!(camel("_x__y"), "XY");
+    }
+}

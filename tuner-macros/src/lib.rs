@@ -17,9 +17,28 @@ use proc_macro::TokenStream;
 /// Turns a model-builder function into a `HyperModel` with a static, checked search space.
 ///
 /// `#[hypermodel] fn mlp() -> T` generates `struct Mlp` (the `HyperModel`), `struct
-/// MlpParams` (one typed field per hyperparameter), an enum per identifier choice, and
-/// rewrites `mlp` to `fn mlp(&MlpParams) -> T`. `#[hypermodel(name = Foo)]` names the type
-/// `Foo` (and `FooParams`).
+/// MlpParams` (one typed field per hyperparameter), an enum `Mlp<Name>` per identifier
+/// choice, and rewrites `mlp` to `fn mlp(&MlpParams) -> T`. `#[hypermodel(name = Foo)]`
+/// names the types `Foo` and `FooParams`.
+///
+/// Inside the function:
+/// - `hp_int!(name, MIN..=MAX [, step = S] [, log | reverse_log | sampling = ..] [, default = D])`
+///   (`i64`); `hp_float!` likewise (`f64`); `hp_choice!(name, [a, b, ..] [, default = a]
+///   [, ordered = bool])` of int, float, string (`&str` when read), bool literals or
+///   identifiers/paths (`[Relu, Tanh]`, evaluated in your scope); `hp_bool!(name [, default = b])`;
+///   `hp_fixed!(name, literal)`. Any of them takes `parent_name = p, parent_values = [..]`.
+/// - Conditions are inferred from `if x`, `if !x`, `if x == LIT`, `if x != LIT`, `else`,
+///   `&&`, and `match x { LIT | LIT => .., _ => .. }` where `x` is a bool or choice call or an
+///   immutable `let x = hp_*!(..)`; nested conditions AND together. A conditional parameter
+///   is an `Option` field (`None` when inactive). Unrecognised guards add no condition (the
+///   parameter is then always live, never wrongly absent).
+/// - `name[i]` inside `for i in 0..BOUND`, BOUND an `hp_int!` (or a `let` bound to one), is
+///   one space parameter per iteration, `name_0 ..`, and a `Vec` field of the live prefix.
+///   `name_k` always carries the condition `BOUND in {values > k}`, even when it always holds,
+///   so that it follows BOUND's own conditions. Non-indexed calls in a loop are one shared
+///   parameter. The same call written twice reads one parameter.
+///
+/// Every rule is checked at compile time and all problems are reported together.
 #[proc_macro_attribute]
 pub fn hypermodel(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::hypermodel(attr.into(), item.into())

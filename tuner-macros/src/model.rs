@@ -406,3 +406,39 @@ pub struct Model {
     pub params: Vec<Hp>,
     pub sites: Vec<SiteRead>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int_grids_follow_keras_tuner() {
+        assert_eq!(
+            int_grid(6, 13, Some(3), Sampling::Linear),
+            Some(vec![6, 9, 12])
+        );
+        assert_eq!(
+            int_grid(2, 32, Some(2), Sampling::Log),
+            Some(vec![2, 4, 8, 16, 32])
+        );
+        assert_eq!(int_grid(1, 3, None, Sampling::Log), Some(vec![1, 2, 3]));
+        assert_eq!(int_grid(0, i64::MAX, None, Sampling::Linear), None);
+    }
+
+    #[test]
+    fn admits_checks_range_and_grid() {
+        let def = ParamDef {
+            def: Def::Int {
+                min: 6,
+                max: 13,
+                step: Some(3),
+                sampling: Sampling::Linear,
+            },
+            default: Lit::Int(6),
+        };
+        assert!(def.admits(&Lit::Int(9)));
+        assert!(!def.admits(&Lit::Int(10)));
+        assert!(!def.admits(&Lit::Int(15)));
+        assert!(!def.admits(&Lit::Str("9".into())));
+    }
+}
