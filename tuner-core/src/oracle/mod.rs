@@ -1,10 +1,12 @@
 //! Oracles decide what to try next from the study's whole history, so that a resumed search or
 //! a second worker makes the same kind of decision as the first.
 
+mod bayesian;
 mod grid;
 mod hyperband;
 mod random;
 
+pub use bayesian::{Acquisition, BayesianOptimization};
 pub use grid::GridSearch;
 pub use hyperband::{Hyperband, HyperbandSchedule};
 pub use random::RandomSearch;

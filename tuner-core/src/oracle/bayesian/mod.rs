@@ -1,0 +1,339 @@
+//! Bayesian optimisation: a Gaussian process on the unit-cube encoding of the space, log-EI (or
+//! UCB) maximised over untried configurations.
+//!
+//! Compared with KerasTuner's `BayesianOptimization` (a plain Matern GP with UCB, refitted
+//! from scratch, blind to duplicates), this oracle:
+//! - fits one length scale per feature (ARD) plus signal and noise variance by maximising the
+//!   marginal likelihood under weak priors, from several starts (`fit.rs`);
+//! - standardises the losses and Gaussianises them with a Yeo-Johnson power transform
+//!   (`transform.rs`), so a few huge losses do not flatten the good region;
+//! - treats unordered choices as categories (Hamming distance) and masks inactive conditional
+//!   parameters instead of encoding them as defaults (`encode.rs`, `kernel.rs`);
+//! - never suggests a configuration already tried: stepped and discrete parameters are
+//!   rounded onto their grid, small finite spaces are scored exhaustively, and when the best
+//!   point rounds onto a tried configuration the best untried candidate is taken;
+//! - treats other workers' running trials with the kriging believer (their posterior mean is
+//!   taken as if observed), so parallel workers spread out.
+//!
+//! Cost: the kernel hyperparameters are refitted at every suggestion while there are at most
+//! 100 observations, then only when the observation count has grown by 10% since the last fit
+//! (100, 110, 121, ...), on at most 150 of them (the best third and an even spread of the
+//! rest). The fit is kept in the oracle (behind a mutex) keyed on the data it was fitted to,
+//! and the previous fit is one of the starting points of the next one. An oracle without that
+//! cache (a fresh process resuming a study) refits from the default starts only, so its
+//! hyperparameters, and then its suggestions, can differ from a long-running oracle's where
+//! the warm start found a better likelihood; everything else is a pure function of the
+//! history and the seed.
+
+mod acquisition;
+mod encode;
+mod fit;
+mod gp;
+mod kernel;
+mod linalg;
+mod minimise;
+mod optimise;
+mod transform;
+
+pub use acquisition::Acquisition;
+
+use super::{Oracle, OracleContext, RandomSearch, Suggestion};
+use crate::objective::Direction;
+use crate::trial::{Trial, TrialPlan, TrialState};
+use encode::Encoder;
+use gp::Gp;
+use kernel::KernelParams;
+use minimise::LbfgsB;
+use optimise::{Effort, Problem};
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
+
+/// Observations up to which the kernel is refitted at every suggestion.
+const REFIT_ALWAYS: usize = 100;
+/// Beyond that, refit when the observations have grown by this factor.
+const REFIT_GROWTH: f64 = 1.1;
+/// At most this many observations enter the likelihood fit.
+const FIT_CAP: usize = 150;
+/// Observed points whose neighbourhoods are searched locally.
+const ANCHORS: usize = 5;
+
+/// Gaussian-process Bayesian optimisation (see the module documentation).
+#[derive(Debug)]
+pub struct BayesianOptimization {
+    num_initial_points: Option<usize>,
+    acquisition: Acquisition,
+    candidates: usize,
+    warp: bool,
+    cache: Mutex<FitCache>,
+}
+
+/// The last kernel fit and the data it was fitted to.
+#[derive(Debug, Default, Clone)]
+struct FitCache {
+    key: Option<u64>,
+    params: Option<KernelParams>,
+}
+
+impl Default for BayesianOptimization {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clone for BayesianOptimization {
+    fn clone(&self) -> Self {
+        Self {
+            num_initial_points: self.num_initial_points,
+            acquisition: self.acquisition,
+            candidates: self.candidates,
+            warp: self.warp,
+            cache: Mutex::new(FitCache::default()),
+        }
+    }
+}
+
+impl BayesianOptimization {
+    /// Log-EI, KerasTuner's `max(3 * dims, 3)` random initial trials, 2,048 candidates.
+    pub fn new() -> Self {
+        Self {
+            num_initial_points: None,
+            acquisition: Acquisition::LogEi,
+            candidates: 2048,
+            warp: true,
+            cache: Mutex::new(FitCache::default()),
+        }
+    }
+
+    /// How many random trials come first (default `max(3 * dims, 3)`, dims = non-fixed
+    /// parameters); at least 2 observations are always needed before the GP takes over.
+    pub fn num_initial_points(mut self, n: usize) -> Self {
+        self.num_initial_points = Some(n);
+        self
+    }
+
+    /// The acquisition function (default log-EI).
+    pub fn acquisition(mut self, acquisition: Acquisition) -> Self {
+        self.acquisition = acquisition;
+        self
+    }
+
+    /// Candidates scored per suggestion before local refinement (default 2,048; fewer are
+    /// used automatically past 200 observations to bound the cost).
+    pub fn candidates(mut self, n: usize) -> Self {
+        self.candidates = n.max(16);
+        self
+    }
+
+    /// Whether losses are Gaussianised by a Yeo-Johnson transform before the GP sees them
+    /// (default true).
+    pub fn output_warping(mut self, warp: bool) -> Self {
+        self.warp = warp;
+        self
+    }
+
+    fn initial_points(&self, encoder: &Encoder) -> usize {
+        self.num_initial_points
+            .unwrap_or_else(|| (3 * encoder.features()).max(3))
+    }
+
+    fn effort(&self, n: usize) -> Effort {
+        // Scoring a candidate costs O(n^2): keep the total near that of 2,048 at n = 200.
+        let scale = if n <= 200 { 1.0 } else { (200.0 / n as f64).powi(2) };
+        Effort {
+            candidates: ((self.candidates as f64 * scale) as usize).clamp(256.min(self.candidates), self.candidates),
+            refine: if n <= 200 { 5 } else { 2 },
+            iterations: if n <= 200 { 50 } else { 20 },
+        }
+    }
+
+    /// The kernel hyperparameters for the observations `x`/`losses` (in trial order).
+    fn kernel_params(&self, encoder: &Encoder, x: &[f64], losses: &[f64]) -> KernelParams {
+        let nf = encoder.features();
+        let rows = fit_rows(losses.len());
+        let chosen = fit_subset(&losses[..rows]);
+        let mut fx = Vec::with_capacity(chosen.len() * nf);
+        let mut fl = Vec::with_capacity(chosen.len());
+        for &i in &chosen {
+            fx.extend_from_slice(&x[i * nf..(i + 1) * nf]);
+            fl.push(losses[i]);
+        }
+        let fy = transform::prepare(&fl, self.warp);
+        let mut h = DefaultHasher::new();
+        (nf, self.warp).hash(&mut h);
+        for v in fx.iter().chain(&fl) {
+            v.to_bits().hash(&mut h);
+        }
+        let key = h.finish();
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.key == Some(key) {
+            if let Some(p) = &cache.params {
+                return p.clone();
+            }
+        }
+        let mut starts = vec![
+            KernelParams::default_for(nf, 1e-2),
+            KernelParams {
+                inv_sq_ls: vec![25.0; nf],
+                scale: 1.0,
+                noise: 1e-4,
+            },
+        ];
+        if let Some(p) = cache.params.clone().filter(|p| p.inv_sq_ls.len() == nf) {
+            starts.push(p);
+        }
+        let (params, _) = fit::fit(
+            &fx,
+            nf,
+            &fy,
+            encoder.categorical(),
+            &starts,
+            &LbfgsB { pgtol: 1e-4 },
+        );
+        cache.key = Some(key);
+        cache.params = Some(params.clone());
+        params
+    }
+}
+
+/// How many observations (the first, in trial order) the kernel is fitted to.
+fn fit_rows(n: usize) -> usize {
+    if n <= REFIT_ALWAYS {
+        return n;
+    }
+    let mut m = REFIT_ALWAYS as f64;
+    while (m * REFIT_GROWTH).round() <= n as f64 {
+        m = (m * REFIT_GROWTH).round();
+    }
+    m as usize
+}
+
+/// Which of `losses` enter the fit: all up to `FIT_CAP`, else the best third and an even
+/// spread of the rest.
+fn fit_subset(losses: &[f64]) -> Vec<usize> {
+    let n = losses.len();
+    if n <= FIT_CAP {
+        return (0..n).collect();
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|a, b| losses[*a].total_cmp(&losses[*b]).then(a.cmp(b)));
+    let best = FIT_CAP / 3;
+    let mut chosen: Vec<usize> = order[..best].to_vec();
+    let rest: Vec<usize> = {
+        let mut r = order[best..].to_vec();
+        r.sort_unstable();
+        r
+    };
+    let want = FIT_CAP - best;
+    chosen.extend((0..want).map(|k| rest[k * rest.len() / want]));
+    chosen.sort_unstable();
+    chosen
+}
+
+fn loss(trial: &Trial, direction: Direction) -> Option<f64> {
+    let s = trial.score.filter(|s| s.is_finite())?;
+    matches!(trial.state, TrialState::Completed | TrialState::Stopped).then_some(match direction {
+        Direction::Minimize => s,
+        Direction::Maximize => -s,
+    })
+}
+
+impl Oracle for BayesianOptimization {
+    fn name(&self) -> &'static str {
+        "bayesian"
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": "bayesian",
+            "num_initial_points": self.num_initial_points,
+            "acquisition": self.acquisition,
+            "candidates": self.candidates,
+            "output_warping": self.warp,
+        })
+    }
+
+    fn suggest(&self, ctx: &OracleContext<'_>) -> Suggestion {
+        let tried = ctx.tried();
+        if let Some(n) = ctx.space.cardinality() {
+            if tried.len() as u64 >= n {
+                return Suggestion::Done(format!(
+                    "all {n} configurations of the search space have been tried"
+                ));
+            }
+        }
+        let encoder = Encoder::new(ctx.space);
+        let direction = ctx.objectives.direction();
+        let observed: Vec<(&Trial, f64)> = ctx
+            .trials
+            .iter()
+            .filter_map(|t| loss(t, direction).map(|l| (t, l)))
+            .collect();
+        let random = || RandomSearch::new().suggest(ctx);
+        if ctx.trials.len() < self.initial_points(&encoder)
+            || observed.len() < 2
+            || encoder.features() == 0
+        {
+            return random();
+        }
+        let nf = encoder.features();
+        let mut x = Vec::with_capacity(observed.len() * nf);
+        for (t, _) in &observed {
+            x.extend(encoder.features_of_values(ctx.space, t.values()));
+        }
+        let losses: Vec<f64> = observed.iter().map(|o| o.1).collect();
+        let params = self.kernel_params(&encoder, &x, &losses);
+        let y = transform::prepare(&losses, self.warp);
+        let Some(gp) = Gp::new(x, nf, y.clone(), encoder.categorical().to_vec(), params) else {
+            return random();
+        };
+        let best = gp.min_mean_at_data(gp.len());
+        let running: Vec<f64> = ctx
+            .trials
+            .iter()
+            .filter(|t| t.state == TrialState::Running)
+            .flat_map(|t| encoder.features_of_values(ctx.space, t.values()))
+            .collect();
+        let gp = gp.believe(&running);
+        let mut ranked: Vec<usize> = (0..observed.len()).collect();
+        ranked.sort_by(|a, b| y[*a].total_cmp(&y[*b]));
+        let anchors: Vec<Vec<f64>> = ranked
+            .iter()
+            .take(ANCHORS)
+            .map(|&i| encoder.unit_of_values(ctx.space, observed[i].0.values()))
+            .collect();
+        let problem = Problem {
+            space: ctx.space,
+            encoder: &encoder,
+            gp: &gp,
+            acquisition: self.acquisition,
+            best,
+        };
+        let mut rng = ctx.rng();
+        let effort = self.effort(observed.len());
+        match optimise::propose(&problem, &tried, &anchors, effort, &LbfgsB { pgtol: 1e-6 }, &mut rng) {
+            Some(values) => Suggestion::Try(TrialPlan {
+                values,
+                ..TrialPlan::default()
+            }),
+            None => random(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refits_become_rarer_as_the_history_grows() {
+        assert_eq!(fit_rows(50), 50);
+        assert_eq!(fit_rows(100), 100);
+        assert_eq!(fit_rows(109), 100);
+        assert_eq!(fit_rows(110), 110);
+        assert_eq!(fit_rows(1000), 993);
+        let subset = fit_subset(&(0..400).map(|i| ((i * 37) % 400) as f64).collect::<Vec<_>>());
+        assert_eq!(subset.len(), FIT_CAP);
+        assert!(subset.windows(2).all(|w| w[0] < w[1]));
+    }
+}
