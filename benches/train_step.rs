@@ -21,10 +21,22 @@ use tuner::nn::{NetSpec, Network, Optimizer};
 
 const BATCH: usize = 128;
 
-type ConstMlp = (Linear<784, 256>, ReLU, Linear<256, 128>, ReLU, Linear<128, 10>);
+type ConstMlp = (
+    Linear<784, 256>,
+    ReLU,
+    Linear<256, 128>,
+    ReLU,
+    Linear<128, 10>,
+);
 
 fn spec() -> NetSpec {
-    NetSpec::input(784).dense(256).relu().dense(128).relu().dense(10).optimizer(Optimizer::adam(1e-3))
+    NetSpec::input(784)
+        .dense(256)
+        .relu()
+        .dense(128)
+        .relu()
+        .dense(10)
+        .optimizer(Optimizer::adam(1e-3))
 }
 
 fn batch() -> (Dataset, Vec<f32>) {
@@ -41,7 +53,9 @@ fn train_step(c: &mut Criterion) {
     let (data, onehot) = batch();
     let x = data.features().to_vec();
     let mut group = c.benchmark_group("train_step_784_256_128_10_b128");
-    group.sample_size(60).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(60)
+        .measurement_time(Duration::from_secs(10));
 
     {
         let dev = Cpu::seed_from_u64(0);
@@ -87,7 +101,9 @@ fn train_step(c: &mut Criterion) {
 
     {
         let mut net = Network::new(&spec(), 0).unwrap();
-        group.bench_function("network_train_on_batch", |b| b.iter(|| black_box(net.train_on_batch(&data).unwrap())));
+        group.bench_function("network_train_on_batch", |b| {
+            b.iter(|| black_box(net.train_on_batch(&data).unwrap()))
+        });
     }
     group.finish();
 }

@@ -46,11 +46,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--data" => data_dir = Some(PathBuf::from(value()?)),
             "--epochs" => epochs = value()?.parse()?,
             "--batch-size" => batch_size = value()?.parse()?,
-            other => return Err(format!("unknown argument {other}; use --data DIR, --epochs N, --batch-size B").into()),
+            other => {
+                return Err(format!(
+                    "unknown argument {other}; use --data DIR, --epochs N, --batch-size B"
+                )
+                .into())
+            }
         }
     }
     let fm = fashion_mnist::load_with_source(data_dir.as_deref())?;
-    println!("Fashion-MNIST from {}: {} train, {} test samples", fm.source, fm.train.len(), fm.test.len());
+    println!(
+        "Fashion-MNIST from {}: {} train, {} test samples",
+        fm.source,
+        fm.train.len(),
+        fm.test.len()
+    );
 
     let spec = NetSpec::input_shape([28, 28])
         .flatten()
@@ -62,14 +72,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .optimizer(Optimizer::adam(1e-3))
         .loss(Loss::CrossEntropy);
     let mut net = Network::new(&spec, 42)?;
-    println!("784-256-128-10 MLP, {} params, Adam 1e-3, batch {batch_size}", net.num_params());
+    println!(
+        "784-256-128-10 MLP, {} params, Adam 1e-3, batch {batch_size}",
+        net.num_params()
+    );
 
-    let mut timer = EpochTimer { started: None, seconds: Vec::new() };
+    let mut timer = EpochTimer {
+        started: None,
+        seconds: Vec::new(),
+    };
     let fit = Fit::default().batch_size(batch_size).epochs(epochs).seed(7);
     net.fit(&fm.train, Some(&fm.test), &fit, &mut [&mut timer])?;
     let test = net.evaluate(&fm.test, 1000)?;
     let mean = timer.seconds.iter().sum::<f64>() / timer.seconds.len().max(1) as f64;
-    println!("mean epoch time {mean:.2}s over {} epochs of {} samples", timer.seconds.len(), fm.train.len());
-    println!("test accuracy {:.4}  test loss {:.4}", test["accuracy"], test["loss"]);
+    println!(
+        "mean epoch time {mean:.2}s over {} epochs of {} samples",
+        timer.seconds.len(),
+        fm.train.len()
+    );
+    println!(
+        "test accuracy {:.4}  test loss {:.4}",
+        test["accuracy"], test["loss"]
+    );
     Ok(())
 }

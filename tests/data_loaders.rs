@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 use tuner::data::fashion_mnist::{self, Source, SHIPPED_DIR, SYSTEM_DIR};
 use tuner::data::{
-    load_csv, load_idx, load_npy_classification, load_npy_regression, parse_csv, parse_idx, parse_npy, read_idx, read_maybe_gz,
-    read_npy, CsvOptions, CsvTask, DataError, Dataset, IdxData, NpyData, TargetColumn,
+    load_csv, load_idx, load_npy_classification, load_npy_regression, parse_csv, parse_idx,
+    parse_npy, read_idx, read_maybe_gz, read_npy, CsvOptions, CsvTask, DataError, Dataset, IdxData,
+    NpyData, TargetColumn,
 };
 
 struct TempDir(PathBuf);
@@ -53,10 +54,16 @@ fn shipped_subset_reads_with_the_readme_class_counts() {
     assert_eq!(train.len(), 10_000);
     assert_eq!(train.feature_shape(), [28, 28]);
     assert!(train.features().iter().all(|&x| (0.0..=1.0).contains(&x)));
-    assert!(train.features().iter().any(|&x| x == 1.0), "u8 255 maps to 1.0");
-    assert_eq!(train.class_counts().unwrap(), [942, 1027, 1016, 1019, 974, 989, 1021, 1022, 990, 1000]);
+    assert!(train.features().contains(&1.0), "u8 255 maps to 1.0");
+    assert_eq!(
+        train.class_counts().unwrap(),
+        [942, 1027, 1016, 1019, 974, 989, 1021, 1022, 990, 1000]
+    );
     let (_, test) = fashion_mnist::load_shipped().unwrap();
-    assert_eq!(test.class_counts().unwrap(), [200, 203, 214, 190, 219, 195, 197, 200, 194, 188]);
+    assert_eq!(
+        test.class_counts().unwrap(),
+        [200, 203, 214, 190, 219, 195, 197, 200, 194, 188]
+    );
 }
 
 #[test]
@@ -75,14 +82,31 @@ fn truncated_and_corrupt_idx_files_are_clear_errors() {
     let cut = tmp.write("cut-images", &bytes[..bytes.len() - 784]);
     let err = read_idx(&cut).unwrap_err();
     assert!(
-        matches!(err, DataError::Truncated { expected: 1_568_000, found: 1_567_216, .. }),
+        matches!(
+            err,
+            DataError::Truncated {
+                expected: 1_568_000,
+                found: 1_567_216,
+                ..
+            }
+        ),
         "{err}"
     );
     let msg = err.to_string();
-    assert!(msg.contains("cut-images") && msg.contains("truncated"), "{msg}");
+    assert!(
+        msg.contains("cut-images") && msg.contains("truncated"),
+        "{msg}"
+    );
 
     let header_only = tmp.write("header", &bytes[..10]);
-    assert!(matches!(read_idx(&header_only), Err(DataError::Truncated { expected: 16, found: 10, .. })));
+    assert!(matches!(
+        read_idx(&header_only),
+        Err(DataError::Truncated {
+            expected: 16,
+            found: 10,
+            ..
+        })
+    ));
 
     let gz = std::fs::read(shipped("t10k-images-idx3-ubyte.gz")).unwrap();
     let cut_gz = tmp.write("cut.gz", &gz[..gz.len() / 2]);
@@ -107,7 +131,10 @@ fn truncated_and_corrupt_idx_files_are_clear_errors() {
 
     let train_labels = shipped("train-labels-idx1-ubyte.gz");
     let err = load_idx(&shipped("t10k-images-idx3-ubyte.gz"), &train_labels, None).unwrap_err();
-    assert!(err.to_string().contains("2000 images") && err.to_string().contains("10000 labels"), "{err}");
+    assert!(
+        err.to_string().contains("2000 images") && err.to_string().contains("10000 labels"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -129,7 +156,8 @@ fn idx_value_types_are_big_endian() {
 /// A `.npy` file: magic, version, padded header, data.
 fn npy(descr: &str, shape: &str, fortran: bool, data: &[u8], version: u8) -> Vec<u8> {
     let order = if fortran { "True" } else { "False" };
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
     let prefix = if version == 1 { 10 } else { 12 };
     while (prefix + header.len() + 1) % 64 != 0 {
         header.push(' ');
@@ -154,10 +182,23 @@ fn f32_bytes(v: &[f32]) -> Vec<u8> {
 #[test]
 fn npy_arrays_of_several_dtypes_and_versions() {
     let p = Path::new("x.npy");
-    let a = parse_npy(&npy("<f4", "(2, 3)", false, &f32_bytes(&[1., 2., 3., 4., 5., 6.]), 1), p).unwrap();
+    let a = parse_npy(
+        &npy(
+            "<f4",
+            "(2, 3)",
+            false,
+            &f32_bytes(&[1., 2., 3., 4., 5., 6.]),
+            1,
+        ),
+        p,
+    )
+    .unwrap();
     assert_eq!(a.shape, [2, 3]);
     assert_eq!(a.data, NpyData::F32(vec![1., 2., 3., 4., 5., 6.]));
-    let be: Vec<u8> = [0.5f64, -1.0].iter().flat_map(|x| x.to_be_bytes()).collect();
+    let be: Vec<u8> = [0.5f64, -1.0]
+        .iter()
+        .flat_map(|x| x.to_be_bytes())
+        .collect();
     let a = parse_npy(&npy(">f8", "(2,)", false, &be, 2), p).unwrap();
     assert_eq!(a.data, NpyData::F64(vec![0.5, -1.0]));
     let labels: Vec<u8> = [3i64, 0, 9].iter().flat_map(|x| x.to_le_bytes()).collect();
@@ -175,15 +216,37 @@ fn truncated_and_corrupt_npy_files_are_clear_errors() {
     let p = Path::new("bad.npy");
     let good = npy("<f4", "(2, 3)", false, &f32_bytes(&[0.0; 6]), 1);
     let err = parse_npy(&good[..good.len() - 4], p).unwrap_err();
-    assert!(matches!(err, DataError::Truncated { expected: 24, found: 20, .. }), "{err}");
-    assert!(matches!(parse_npy(&good[..20], p), Err(DataError::Truncated { .. })));
+    assert!(
+        matches!(
+            err,
+            DataError::Truncated {
+                expected: 24,
+                found: 20,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(matches!(
+        parse_npy(&good[..20], p),
+        Err(DataError::Truncated { .. })
+    ));
     let mut bad = good.clone();
     bad[1] = b'X';
-    assert!(parse_npy(&bad, p).unwrap_err().to_string().contains("magic"));
+    assert!(parse_npy(&bad, p)
+        .unwrap_err()
+        .to_string()
+        .contains("magic"));
     let f = npy("<f4", "(2, 3)", true, &f32_bytes(&[0.0; 6]), 1);
-    assert!(parse_npy(&f, p).unwrap_err().to_string().contains("Fortran"));
+    assert!(parse_npy(&f, p)
+        .unwrap_err()
+        .to_string()
+        .contains("Fortran"));
     let c = npy("<c8", "(1,)", false, &[0; 8], 1);
-    assert!(parse_npy(&c, p).unwrap_err().to_string().contains("not supported"));
+    assert!(parse_npy(&c, p)
+        .unwrap_err()
+        .to_string()
+        .contains("not supported"));
     let s = npy("<f4", "(two,)", false, &[], 1);
     assert!(parse_npy(&s, p).unwrap_err().to_string().contains("shape"));
 }
@@ -191,17 +254,35 @@ fn truncated_and_corrupt_npy_files_are_clear_errors() {
 #[test]
 fn npy_files_load_as_data_sets() {
     let tmp = TempDir::new("npy");
-    let x = tmp.write("x.npy", &npy("<f4", "(3, 2)", false, &f32_bytes(&[0., 1., 2., 3., 4., 5.]), 1));
+    let x = tmp.write(
+        "x.npy",
+        &npy(
+            "<f4",
+            "(3, 2)",
+            false,
+            &f32_bytes(&[0., 1., 2., 3., 4., 5.]),
+            1,
+        ),
+    );
     let y = tmp.write("y.npy", &npy("|u1", "(3,)", false, &[2, 0, 1], 1));
     let d = load_npy_classification(&x, &y, None).unwrap();
-    assert_eq!((d.len(), d.feature_width(), d.num_classes()), (3, 2, Some(3)));
+    assert_eq!(
+        (d.len(), d.feature_width(), d.num_classes()),
+        (3, 2, Some(3))
+    );
     assert_eq!(d.row(2), [4., 5.]);
     assert_eq!(read_npy(&x).unwrap().shape, [3, 2]);
-    let t = tmp.write("t.npy", &npy("<f4", "(3,)", false, &f32_bytes(&[0.5, 1.5, 2.5]), 1));
+    let t = tmp.write(
+        "t.npy",
+        &npy("<f4", "(3,)", false, &f32_bytes(&[0.5, 1.5, 2.5]), 1),
+    );
     let r = load_npy_regression(&x, &t).unwrap();
     assert_eq!(r.len(), 3);
     let short = tmp.write("short.npy", &npy("|u1", "(2,)", false, &[1, 0], 1));
-    assert!(matches!(load_npy_classification(&x, &short, None), Err(DataError::Inconsistent(_))));
+    assert!(matches!(
+        load_npy_classification(&x, &short, None),
+        Err(DataError::Inconsistent(_))
+    ));
 }
 
 #[test]
@@ -213,28 +294,61 @@ fn csv_reads_labels_targets_and_reports_bad_lines() {
     assert_eq!(d.labels().unwrap(), [2, 0]);
     assert_eq!(d.row(1), [1.5, 2.0]);
 
-    let first = CsvOptions { target: TargetColumn::First, has_header: false, feature_scale: 0.5, ..CsvOptions::default() };
+    let first = CsvOptions {
+        target: TargetColumn::First,
+        has_header: false,
+        feature_scale: 0.5,
+        ..CsvOptions::default()
+    };
     let d = parse_csv("1,2,4\n0,6,8\n", p, &first).unwrap();
     assert_eq!(d.labels().unwrap(), [1, 0]);
     assert_eq!(d.row(0), [1.0, 2.0]);
 
-    let named = CsvOptions { target: TargetColumn::Name("price".into()), task: CsvTask::Regression, ..CsvOptions::default() };
-    let d = parse_csv("price;rooms;area\n", p, &CsvOptions { delimiter: ';', ..named.clone() });
+    let named = CsvOptions {
+        target: TargetColumn::Name("price".into()),
+        task: CsvTask::Regression,
+        ..CsvOptions::default()
+    };
+    let d = parse_csv(
+        "price;rooms;area\n",
+        p,
+        &CsvOptions {
+            delimiter: ';',
+            ..named.clone()
+        },
+    );
     assert!(d.unwrap_err().to_string().contains("no data rows"));
     let d = parse_csv("rooms,price,area\n3,250.5,80\n2,199,60\n", p, &named).unwrap();
     assert_eq!(d.row(0), [3.0, 80.0]);
     assert!(d.labels().is_none());
 
-    let err = parse_csv("a,b,label\n1,2,0\n1,x,0\n", p, &CsvOptions::default()).unwrap_err().to_string();
-    assert!(err.contains("table.csv") && err.contains("line 3") && err.contains("\"x\""), "{err}");
-    let err = parse_csv("a,b,label\n1,2,0\n1,2\n", p, &CsvOptions::default()).unwrap_err().to_string();
+    let err = parse_csv("a,b,label\n1,2,0\n1,x,0\n", p, &CsvOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("table.csv") && err.contains("line 3") && err.contains("\"x\""),
+        "{err}"
+    );
+    let err = parse_csv("a,b,label\n1,2,0\n1,2\n", p, &CsvOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("line 3") && err.contains("2 fields"), "{err}");
-    let err = parse_csv("a,label\n1,-1\n", p, &CsvOptions::default()).unwrap_err().to_string();
+    let err = parse_csv("a,label\n1,-1\n", p, &CsvOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("not a non-negative integer"), "{err}");
-    let err = parse_csv("", p, &CsvOptions::default()).unwrap_err().to_string();
+    let err = parse_csv("", p, &CsvOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("empty"), "{err}");
-    let missing = CsvOptions { target: TargetColumn::Name("y".into()), ..CsvOptions::default() };
-    assert!(parse_csv("a,b\n1,2\n", p, &missing).unwrap_err().to_string().contains("no column named \"y\""));
+    let missing = CsvOptions {
+        target: TargetColumn::Name("y".into()),
+        ..CsvOptions::default()
+    };
+    assert!(parse_csv("a,b\n1,2\n", p, &missing)
+        .unwrap_err()
+        .to_string()
+        .contains("no column named \"y\""));
 
     let tmp = TempDir::new("csv");
     let file = tmp.write("t.csv", text.as_bytes());
@@ -246,7 +360,10 @@ fn fashion_mnist_lookup_order_and_source() {
     let tmp = TempDir::new("fm");
     let err = fashion_mnist::locate(Some(&tmp.0)).unwrap_err();
     assert!(matches!(err, DataError::NotFound { .. }));
-    assert!(err.to_string().contains(&*tmp.0.to_string_lossy()) && err.to_string().contains("dataset-fashion-mnist"));
+    assert!(
+        err.to_string().contains(&*tmp.0.to_string_lossy())
+            && err.to_string().contains("dataset-fashion-mnist")
+    );
 
     let explicit = fashion_mnist::load_with_source(Some(Path::new(SHIPPED_DIR))).unwrap();
     assert!(matches!(explicit.source, Source::Explicit(_)));
@@ -254,7 +371,10 @@ fn fashion_mnist_lookup_order_and_source() {
     assert!(explicit.source.to_string().contains("given directory"));
 
     let default = fashion_mnist::locate(None).unwrap();
-    if Path::new(SYSTEM_DIR).join("train-images-idx3-ubyte.gz").is_file() {
+    if Path::new(SYSTEM_DIR)
+        .join("train-images-idx3-ubyte.gz")
+        .is_file()
+    {
         assert_eq!(default, Source::System(PathBuf::from(SYSTEM_DIR)));
     } else {
         assert!(matches!(default, Source::Shipped(_)));
@@ -268,7 +388,12 @@ fn dataset_checks_and_slices() {
     let (a, b) = d.split_at(2);
     assert_eq!((a.len(), b.len()), (2, 1));
     assert_eq!(d.select(&[2, 2]).labels().unwrap(), [2, 2]);
-    assert!(Dataset::classification(vec![0.0; 12], vec![4], vec![0, 3, 1], 3).unwrap_err().to_string().contains("label 3"));
+    assert!(
+        Dataset::classification(vec![0.0; 12], vec![4], vec![0, 3, 1], 3)
+            .unwrap_err()
+            .to_string()
+            .contains("label 3")
+    );
     assert!(Dataset::classification(vec![0.0; 11], vec![4], vec![0, 1, 1], 3).is_err());
     assert!(Dataset::regression(vec![0.0; 8], vec![4], vec![1.0; 3], 2).is_err());
     assert_eq!(d.clone().reshaped(vec![4]).unwrap().feature_shape(), [4]);

@@ -46,13 +46,16 @@ fn spec() -> NetSpec {
 fn trained(seed: u64) -> Network {
     let (train, _) = data();
     let mut net = Network::new(&spec(), seed).unwrap();
-    net.fit(&train, None, &Fit::default().epochs(2), &mut []).unwrap();
+    net.fit(&train, None, &Fit::default().epochs(2), &mut [])
+        .unwrap();
     net
 }
 
 fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }
@@ -65,7 +68,11 @@ fn save_then_load_gives_bit_identical_outputs() {
     let path = tmp.path("model.safetensors");
     let meta = serde_json::json!({"trial": "0007", "units": 32});
     net.save_with_metadata(&path, Some(&meta)).unwrap();
-    assert_eq!(files(&tmp.0), ["model.safetensors"], "no temporary file is left behind");
+    assert_eq!(
+        files(&tmp.0),
+        ["model.safetensors"],
+        "no temporary file is left behind"
+    );
 
     let loaded = Network::load(&path).unwrap();
     assert_eq!(loaded.spec(), net.spec());
@@ -74,8 +81,14 @@ fn save_then_load_gives_bit_identical_outputs() {
     let a = net.predict(test.features()).unwrap();
     let b = loaded.predict(test.features()).unwrap();
     assert_eq!(a.len(), 100 * 10);
-    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "outputs differ after load");
-    assert_eq!(net.evaluate(&test, 32).unwrap(), loaded.evaluate(&test, 32).unwrap());
+    assert!(
+        a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
+        "outputs differ after load"
+    );
+    assert_eq!(
+        net.evaluate(&test, 32).unwrap(),
+        loaded.evaluate(&test, 32).unwrap()
+    );
 
     let info = read_checkpoint_info(&path).unwrap();
     assert_eq!(info.spec, spec());
@@ -91,7 +104,14 @@ fn loaded_network_continues_training() {
     net.save(&path).unwrap();
     let mut loaded = Network::load(&path).unwrap();
     let start = loaded.epochs_completed();
-    let h = loaded.fit(&train, None, &Fit::default().initial_epoch(start).epochs(start + 2), &mut []).unwrap();
+    let h = loaded
+        .fit(
+            &train,
+            None,
+            &Fit::default().initial_epoch(start).epochs(start + 2),
+            &mut [],
+        )
+        .unwrap();
     assert_eq!(h.epoch_numbers(), [2, 3]);
     assert!(h.metric("loss").iter().all(|l| l.is_finite()));
 }
@@ -111,20 +131,41 @@ fn loading_a_wrong_shape_errors_and_leaves_the_target_untouched() {
     let err = target.load_weights_into(&wide_path).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, NnError::Checkpoint { .. }), "{msg}");
-    assert!(msg.contains("wide.safetensors") && msg.contains("architecture"), "{msg}");
-    assert!(target.weights() == before_w, "a failed load changed the weights");
+    assert!(
+        msg.contains("wide.safetensors") && msg.contains("architecture"),
+        "{msg}"
+    );
+    assert!(
+        target.weights() == before_w,
+        "a failed load changed the weights"
+    );
     assert_eq!(target.predict(test.features()).unwrap(), before_out);
 
     // The same tensors under another spec header: the per-tensor check names the problem.
-    let other = Network::new(&NetSpec::input_shape([28, 28]).flatten().dense(33).layer_norm().relu().dropout(0.2).dense(10), 0)
-        .unwrap();
+    let other = Network::new(
+        &NetSpec::input_shape([28, 28])
+            .flatten()
+            .dense(33)
+            .layer_norm()
+            .relu()
+            .dropout(0.2)
+            .dense(10),
+        0,
+    )
+    .unwrap();
     let other_path = tmp.path("other.safetensors");
     other.save(&other_path).unwrap();
     let raw = strip_spec(&std::fs::read(&other_path).unwrap());
     let headerless = tmp.path("headerless.safetensors");
     std::fs::write(&headerless, raw).unwrap();
-    let err = target.load_weights_into(&headerless).unwrap_err().to_string();
-    assert!(err.contains("1.weight has shape [33, 784], the model needs [32, 784]"), "{err}");
+    let err = target
+        .load_weights_into(&headerless)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("1.weight has shape [33, 784], the model needs [32, 784]"),
+        "{err}"
+    );
     assert!(target.weights() == before_w);
 
     // A truncated file is an error too, and changes nothing.
@@ -134,18 +175,30 @@ fn loading_a_wrong_shape_errors_and_leaves_the_target_untouched() {
     let cut = tmp.path("cut.safetensors");
     std::fs::write(&cut, &bytes[..bytes.len() - 100]).unwrap();
     let err = target.load_weights_into(&cut).unwrap_err().to_string();
-    assert!(err.contains("cut.safetensors") && err.contains("truncated or corrupt"), "{err}");
-    assert!(matches!(Network::load(&cut), Err(NnError::Checkpoint { .. })));
+    assert!(
+        err.contains("cut.safetensors") && err.contains("truncated or corrupt"),
+        "{err}"
+    );
+    assert!(matches!(
+        Network::load(&cut),
+        Err(NnError::Checkpoint { .. })
+    ));
     assert!(target.weights() == before_w);
 
-    assert!(matches!(Network::load(tmp.path("missing.safetensors")), Err(NnError::Io { .. })));
+    assert!(matches!(
+        Network::load(tmp.path("missing.safetensors")),
+        Err(NnError::Io { .. })
+    ));
 }
 
 /// Rewrites a safetensors file's header without the `tuner.netspec` entry.
 fn strip_spec(bytes: &[u8]) -> Vec<u8> {
     let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
-    header["__metadata__"].as_object_mut().unwrap().remove("tuner.netspec");
+    header["__metadata__"]
+        .as_object_mut()
+        .unwrap()
+        .remove("tuner.netspec");
     let mut h = serde_json::to_vec(&header).unwrap();
     while h.len() % 8 != 0 {
         h.push(b' ');
@@ -167,7 +220,10 @@ fn load_weights_into_the_same_architecture_copies_them() {
     assert!(target.weights() != source.weights());
     target.load_weights_into(&path).unwrap();
     assert!(target.weights() == source.weights());
-    assert_eq!(target.predict(test.features()).unwrap(), source.predict(test.features()).unwrap());
+    assert_eq!(
+        target.predict(test.features()).unwrap(),
+        source.predict(test.features()).unwrap()
+    );
 }
 
 #[test]

@@ -4,8 +4,8 @@
 
 use tuner::nn::dfdx::nn::builders::Linear;
 use tuner::nn::dfdx::nn::{
-    BuildModule, DeviceBuildExt, LoadFromSafetensors, Module, NumParams, ResetParams, SaveToSafetensors, ToDevice,
-    ZeroGrads,
+    BuildModule, DeviceBuildExt, LoadFromSafetensors, Module, NumParams, ResetParams,
+    SaveToSafetensors, ToDevice, ZeroGrads,
 };
 use tuner::nn::dfdx::optim::{Adam, AdamConfig, Optimizer as _};
 use tuner::nn::dfdx::prelude::{
@@ -15,7 +15,12 @@ use tuner::nn::modules::{Dense, Layer, Net, Width};
 use tuner::nn::NetSpec;
 
 fn spec() -> NetSpec {
-    NetSpec::input(12).dense(8).relu().layer_norm().dropout(0.1).dense(3)
+    NetSpec::input(12)
+        .dense(8)
+        .relu()
+        .layer_norm()
+        .dropout(0.1)
+        .dense(3)
 }
 
 fn net(seed: u64) -> (Cpu, Net<f32, Cpu>) {
@@ -25,7 +30,9 @@ fn net(seed: u64) -> (Cpu, Net<f32, Cpu>) {
 }
 
 fn x(dev: &Cpu, n: usize) -> Tensor<(usize, Width), f32, Cpu> {
-    let v: Vec<f32> = (0..n * 12).map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0).collect();
+    let v: Vec<f32> = (0..n * 12)
+        .map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0)
+        .collect();
     dev.tensor_from_vec(v, (n, Width(12)))
 }
 
@@ -57,19 +64,30 @@ fn reset_params_redraws_weights_within_glorot_bounds() {
     let limit = (6.0f32 / (12.0 + 8.0)).sqrt();
     assert!(after[0].iter().all(|w| w.abs() <= limit));
     assert!(after[1].iter().all(|&b| b == 0.0), "biases reset to zero");
-    assert!(after[2].iter().all(|&g| g == 1.0), "layer-norm gamma resets to one");
+    assert!(
+        after[2].iter().all(|&g| g == 1.0),
+        "layer-norm gamma resets to one"
+    );
 }
 
 #[test]
 fn a_dfdx_optimizer_trains_a_net_directly() {
     let (dev, mut net) = net(1);
-    let mut opt = Adam::new(&net, AdamConfig { lr: 1e-2, ..Default::default() });
+    let mut opt = Adam::new(
+        &net,
+        AdamConfig {
+            lr: 1e-2,
+            ..Default::default()
+        },
+    );
     let mut grads = net.alloc_grads();
-    let target: Vec<f32> = (0..16).flat_map(|i| {
-        let mut r = [0.0; 3];
-        r[i % 3] = 1.0;
-        r
-    }).collect();
+    let target: Vec<f32> = (0..16)
+        .flat_map(|i| {
+            let mut r = [0.0; 3];
+            r[i % 3] = 1.0;
+            r
+        })
+        .collect();
     let t = dev.tensor_from_vec(target, (16usize, Width(3)));
     let mut losses = Vec::new();
     for _ in 0..30 {
@@ -88,7 +106,8 @@ fn dfdx_safetensors_and_to_device_round_trip() {
     let (dev, a) = net(2);
     let (_, mut b) = net(3);
     assert_ne!(values(&a), values(&b));
-    let path = std::env::temp_dir().join(format!("tuner-nn-dfdx-{}.safetensors", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("tuner-nn-dfdx-{}.safetensors", std::process::id()));
     a.save_safetensors(&path).unwrap();
     b.load_safetensors(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
@@ -96,7 +115,10 @@ fn dfdx_safetensors_and_to_device_round_trip() {
     let c: Net<f32, Cpu> = a.to_device(&Cpu::seed_from_u64(9));
     assert_eq!(values(&a), values(&c));
     assert_eq!(c.layers().len(), a.layers().len());
-    assert_eq!(a.forward(x(&dev, 4)).as_vec(), c.forward(x(&dev, 4)).as_vec());
+    assert_eq!(
+        a.forward(x(&dev, 4)).as_vec(),
+        c.forward(x(&dev, 4)).as_vec()
+    );
 }
 
 #[test]
@@ -110,7 +132,8 @@ fn dense_computes_what_const_generic_linear_computes() {
     let y_const = lin.forward(dev.tensor_from_vec(xs.clone(), (6usize, Const::<12>)));
     let y_dyn = dense.forward(dev.tensor_from_vec(xs, (6usize, Width(12))));
     assert_eq!(y_const.as_vec(), y_dyn.as_vec());
-    let one: Tensor<(Const<1>, Width), f32, Cpu> = dev.tensor_from_vec(vec![1.0; 12], (Const::<1>, Width(12)));
+    let one: Tensor<(Const<1>, Width), f32, Cpu> =
+        dev.tensor_from_vec(vec![1.0; 12], (Const::<1>, Width(12)));
     assert_eq!(dense.forward(one).as_vec().len(), 5);
 }
 

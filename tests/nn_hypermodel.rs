@@ -34,10 +34,18 @@ fn sampled_hypermodels_build_and_train_on_real_data() {
         let params = Mlp::params_from(&Mlp::space().sample(&mut rng)).unwrap();
         let spec = Mlp::build(&params);
         spec.validate().unwrap();
-        assert_eq!(spec.layers.iter().filter(|l| matches!(l, tuner::nn::LayerSpec::Dense { .. })).count() as i64, params.depth + 1);
+        assert_eq!(
+            spec.layers
+                .iter()
+                .filter(|l| matches!(l, tuner::nn::LayerSpec::Dense { .. }))
+                .count() as i64,
+            params.depth + 1
+        );
         let mut net = Network::new(&spec, trial).unwrap();
         assert_eq!(net.num_params(), spec.num_params());
-        let h = net.fit(&train, Some(&test), &Fit::default().epochs(2), &mut []).unwrap();
+        let h = net
+            .fit(&train, Some(&test), &Fit::default().epochs(2), &mut [])
+            .unwrap();
         let acc = h.last().unwrap().metrics["val_accuracy"];
         assert!(acc > 0.55, "trial {trial} {params:?}: val_accuracy {acc}");
     }

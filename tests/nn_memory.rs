@@ -17,9 +17,19 @@ fn rss_stays_flat_over_50_models() {
     let (train, test) = fashion_mnist::load_shipped().unwrap();
     let (train, test) = (train.take(256), test.take(100));
     let run = |i: usize| {
-        let spec = NetSpec::input(784).dense(32 + (i % 4) * 32).relu().dropout(0.1).dense(10);
+        let spec = NetSpec::input(784)
+            .dense(32 + (i % 4) * 32)
+            .relu()
+            .dropout(0.1)
+            .dense(10);
         let mut net = Network::new(&spec, i as u64).unwrap();
-        net.fit(&train, Some(&test), &Fit::default().epochs(1).batch_size(64), &mut []).unwrap();
+        net.fit(
+            &train,
+            Some(&test),
+            &Fit::default().epochs(1).batch_size(64),
+            &mut [],
+        )
+        .unwrap();
         net.evaluate(&test, 50).unwrap()["accuracy"]
     };
     // Warm up allocator pools and lazily initialised state first.
@@ -34,6 +44,16 @@ fn rss_stays_flat_over_50_models() {
     }
     let end = rss_bytes();
     let growth = end as f64 / base as f64 - 1.0;
-    eprintln!("RSS after warm-up {} KiB, after 50 models {} KiB (peak {} KiB), growth {:.1}%", base / 1024, end / 1024, peak / 1024, growth * 100.0);
-    assert!(growth < 0.20, "RSS grew {:.1}% over 50 models", growth * 100.0);
+    eprintln!(
+        "RSS after warm-up {} KiB, after 50 models {} KiB (peak {} KiB), growth {:.1}%",
+        base / 1024,
+        end / 1024,
+        peak / 1024,
+        growth * 100.0
+    );
+    assert!(
+        growth < 0.20,
+        "RSS grew {:.1}% over 50 models",
+        growth * 100.0
+    );
 }

@@ -16,7 +16,9 @@ fn builder_records_layers_optimizer_and_loss() {
         spec.layers,
         [
             LayerSpec::Dense { units: 256 },
-            LayerSpec::Activation { activation: Activation::Gelu },
+            LayerSpec::Activation {
+                activation: Activation::Gelu
+            },
             LayerSpec::Dropout { rate: 0.3 },
             LayerSpec::LayerNorm { epsilon: 1e-3 },
             LayerSpec::Dense { units: 10 },
@@ -46,10 +48,22 @@ fn serde_round_trips_and_reads_like_keras_config() {
 
 #[test]
 fn num_params_is_known_without_building() {
-    let spec = NetSpec::input_shape([28, 28]).flatten().dense(256).relu().dense(128).relu().dense(10);
-    assert_eq!(spec.num_params(), 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10);
+    let spec = NetSpec::input_shape([28, 28])
+        .flatten()
+        .dense(256)
+        .relu()
+        .dense(128)
+        .relu()
+        .dense(10);
+    assert_eq!(
+        spec.num_params(),
+        784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
+    );
     assert_eq!(spec.num_params(), 235_146);
-    assert_eq!(Network::new(&spec, 0).unwrap().num_params(), spec.num_params());
+    assert_eq!(
+        Network::new(&spec, 0).unwrap().num_params(),
+        spec.num_params()
+    );
     let norm = NetSpec::input(20).dense(5).layer_norm().dense(2);
     assert_eq!(norm.num_params(), 20 * 5 + 5 + 10 + 5 * 2 + 2);
 }
@@ -74,13 +88,34 @@ fn validation_names_the_layer_and_the_fix() {
     let (i, why) = layer_error(NetSpec::input(12).reshape([5, 2]).flatten().dense(2));
     assert_eq!(i, 0);
     assert!(why.contains("12 values"), "{why}");
-    NetSpec::input(12).reshape([3, 4]).flatten().dense(2).validate().unwrap();
+    NetSpec::input(12)
+        .reshape([3, 4])
+        .flatten()
+        .dense(2)
+        .validate()
+        .unwrap();
 
     assert_eq!(NetSpec::input(4).relu().validate(), Err(SpecError::NoDense));
-    assert!(matches!(NetSpec::input(0).dense(2).validate(), Err(SpecError::Input(_))));
-    assert!(matches!(NetSpec::input(4).dense(1).validate(), Err(SpecError::Loss(_))), "CE needs 2+ classes");
-    assert!(matches!(NetSpec::input(4).dense(1).loss(Loss::Huber(0.0)).validate(), Err(SpecError::Loss(_))));
-    NetSpec::input(4).dense(1).loss(Loss::Mse).validate().unwrap();
+    assert!(matches!(
+        NetSpec::input(0).dense(2).validate(),
+        Err(SpecError::Input(_))
+    ));
+    assert!(
+        matches!(
+            NetSpec::input(4).dense(1).validate(),
+            Err(SpecError::Loss(_))
+        ),
+        "CE needs 2+ classes"
+    );
+    assert!(matches!(
+        NetSpec::input(4).dense(1).loss(Loss::Huber(0.0)).validate(),
+        Err(SpecError::Loss(_))
+    ));
+    NetSpec::input(4)
+        .dense(1)
+        .loss(Loss::Mse)
+        .validate()
+        .unwrap();
     let bad_opts: [Optimizer; 5] = [
         Optimizer::adam(0.0).into(),
         Optimizer::adam(1e-3).betas(1.0, 0.999).into(),
@@ -90,7 +125,10 @@ fn validation_names_the_layer_and_the_fix() {
     ];
     for opt in bad_opts {
         let spec = NetSpec::input(4).dense(2).optimizer(opt.clone());
-        assert!(matches!(spec.validate(), Err(SpecError::Optimizer(_))), "{opt:?}");
+        assert!(
+            matches!(spec.validate(), Err(SpecError::Optimizer(_))),
+            "{opt:?}"
+        );
         assert!(matches!(Network::new(&spec, 0), Err(NnError::Spec(_))));
     }
 }
@@ -98,7 +136,10 @@ fn validation_names_the_layer_and_the_fix() {
 #[test]
 fn activations_parse_from_keras_names() {
     assert_eq!("relu".parse::<Activation>().unwrap(), Activation::Relu);
-    assert_eq!("Leaky_ReLU".parse::<Activation>().unwrap(), Activation::LeakyRelu(0.2));
+    assert_eq!(
+        "Leaky_ReLU".parse::<Activation>().unwrap(),
+        Activation::LeakyRelu(0.2)
+    );
     assert_eq!(Activation::try_from("linear").unwrap(), Activation::Linear);
     let err = "swish".parse::<Activation>().unwrap_err().to_string();
     assert!(err.contains("swish") && err.contains("relu"), "{err}");

@@ -58,7 +58,9 @@ impl Default for CsvOptions {
 
 fn unquote(field: &str) -> &str {
     let f = field.trim();
-    f.strip_prefix('"').and_then(|f| f.strip_suffix('"')).unwrap_or(f)
+    f.strip_prefix('"')
+        .and_then(|f| f.strip_suffix('"'))
+        .unwrap_or(f)
 }
 
 /// Reads a numeric CSV file (gzip accepted) into a data set of flat feature rows.
@@ -71,17 +73,23 @@ pub fn load_csv(path: &Path, opts: &CsvOptions) -> Result<Dataset, DataError> {
 
 /// Parses CSV text; `path` only names the file in errors.
 pub fn parse_csv(text: &str, path: &Path, opts: &CsvOptions) -> Result<Dataset, DataError> {
-    let corrupt = |line: usize, reason: String| DataError::corrupt(path, "CSV", format!("line {line}: {reason}"));
+    let corrupt = |line: usize, reason: String| {
+        DataError::corrupt(path, "CSV", format!("line {line}: {reason}"))
+    };
     let mut lines = text
         .lines()
         .enumerate()
         .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
         .filter(|(_, l)| !l.trim().is_empty());
     let header: Option<Vec<String>> = if opts.has_header {
-        let (_, l) = lines
-            .next()
-            .ok_or_else(|| DataError::corrupt(path, "CSV", "the file is empty (expected a header line)"))?;
-        Some(l.split(opts.delimiter).map(|f| unquote(f).to_string()).collect())
+        let (_, l) = lines.next().ok_or_else(|| {
+            DataError::corrupt(path, "CSV", "the file is empty (expected a header line)")
+        })?;
+        Some(
+            l.split(opts.delimiter)
+                .map(|f| unquote(f).to_string())
+                .collect(),
+        )
     } else {
         None
     };
@@ -93,10 +101,16 @@ pub fn parse_csv(text: &str, path: &Path, opts: &CsvOptions) -> Result<Dataset, 
         let fields: Vec<&str> = line.split(opts.delimiter).map(unquote).collect();
         let w = *width.get_or_insert(fields.len());
         if fields.len() != w {
-            return Err(corrupt(line_no, format!("{} fields where the first row has {w}", fields.len())));
+            return Err(corrupt(
+                line_no,
+                format!("{} fields where the first row has {w}", fields.len()),
+            ));
         }
         if w < 2 {
-            return Err(corrupt(line_no, "a row needs at least one feature and a target column".into()));
+            return Err(corrupt(
+                line_no,
+                "a row needs at least one feature and a target column".into(),
+            ));
         }
         let t = match target_idx {
             Some(t) => t,
@@ -117,14 +131,23 @@ pub fn parse_csv(text: &str, path: &Path, opts: &CsvOptions) -> Result<Dataset, 
                         })?,
                 };
                 if t >= w {
-                    return Err(corrupt(line_no, format!("target column {t} is beyond the {w} columns")));
+                    return Err(corrupt(
+                        line_no,
+                        format!("target column {t} is beyond the {w} columns"),
+                    ));
                 }
                 *target_idx.get_or_insert(t)
             }
         };
         for (col, field) in fields.iter().enumerate() {
             let v: f64 = field.parse().map_err(|_| {
-                corrupt(line_no, format!("field {} ({field:?}) in column {col} is not a number", col + 1))
+                corrupt(
+                    line_no,
+                    format!(
+                        "field {} ({field:?}) in column {col} is not a number",
+                        col + 1
+                    ),
+                )
             })?;
             if col == t {
                 targets.push(v);
@@ -134,7 +157,11 @@ pub fn parse_csv(text: &str, path: &Path, opts: &CsvOptions) -> Result<Dataset, 
         }
     }
     if target_idx.is_none() {
-        return Err(DataError::corrupt(path, "CSV", "the file holds no data rows"));
+        return Err(DataError::corrupt(
+            path,
+            "CSV",
+            "the file holds no data rows",
+        ));
     }
     let n_features = width.unwrap_or(1) - 1;
     match opts.task {

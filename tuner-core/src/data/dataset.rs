@@ -33,7 +33,10 @@ impl Targets {
 
     fn select(&self, indices: &[usize]) -> Targets {
         match self {
-            Targets::Classes { labels, num_classes } => Targets::Classes {
+            Targets::Classes {
+                labels,
+                num_classes,
+            } => Targets::Classes {
                 labels: indices.iter().map(|&i| labels[i]).collect(),
                 num_classes: *num_classes,
             },
@@ -48,7 +51,10 @@ impl Targets {
 impl fmt::Debug for Targets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Targets::Classes { labels, num_classes } => {
+            Targets::Classes {
+                labels,
+                num_classes,
+            } => {
                 write!(f, "Classes({} labels, {num_classes} classes)", labels.len())
             }
             Targets::Values { values, width } => {
@@ -102,7 +108,14 @@ impl Dataset {
                 "label {l} of sample {i} is not below num_classes = {num_classes}"
             )));
         }
-        Self::new(features, feature_shape, Targets::Classes { labels, num_classes })
+        Self::new(
+            features,
+            feature_shape,
+            Targets::Classes {
+                labels,
+                num_classes,
+            },
+        )
     }
 
     /// A regression set: `values` holds `width` targets per sample.
@@ -122,7 +135,11 @@ impl Dataset {
     }
 
     /// A data set from features and already-built targets, checking that their sizes agree.
-    pub fn new(features: Vec<f32>, feature_shape: Vec<usize>, targets: Targets) -> Result<Self, DataError> {
+    pub fn new(
+        features: Vec<f32>,
+        feature_shape: Vec<usize>,
+        targets: Targets,
+    ) -> Result<Self, DataError> {
         let width: usize = feature_shape.iter().product();
         if feature_shape.is_empty() || width == 0 {
             return Err(DataError::Inconsistent(format!(
@@ -137,7 +154,11 @@ impl Dataset {
                 n * width
             )));
         }
-        Ok(Self { features, feature_shape, targets })
+        Ok(Self {
+            features,
+            feature_shape,
+            targets,
+        })
     }
 
     /// Number of samples.

@@ -11,11 +11,23 @@ use std::path::{Path, PathBuf};
 pub const SYSTEM_DIR: &str = "/usr/share/datasets/fashion-mnist";
 
 /// The real subset shipped in the repository (first 10,000 train and 2,000 test samples).
-pub const SHIPPED_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/fashion-mnist");
+pub const SHIPPED_DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../examples/data/fashion-mnist"
+);
 
 /// The ten class names, by label.
 pub const CLASS_NAMES: [&str; 10] = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 ];
 
 /// Which copy of Fashion-MNIST was used.
@@ -85,7 +97,9 @@ pub fn locate(dir: Option<&Path>) -> Result<Source, DataError> {
         return if complete(d) {
             Ok(Source::Explicit(d.to_path_buf()))
         } else {
-            Err(DataError::NotFound { tried: d.display().to_string() })
+            Err(DataError::NotFound {
+                tried: d.display().to_string(),
+            })
         };
     }
     let system = Path::new(SYSTEM_DIR);
@@ -96,13 +110,17 @@ pub fn locate(dir: Option<&Path>) -> Result<Source, DataError> {
     if complete(shipped) {
         return Ok(Source::Shipped(shipped.to_path_buf()));
     }
-    Err(DataError::NotFound { tried: format!("{SYSTEM_DIR}, {SHIPPED_DIR}") })
+    Err(DataError::NotFound {
+        tried: format!("{SYSTEM_DIR}, {SHIPPED_DIR}"),
+    })
 }
 
 /// Reads train and test sets from `dir` (which must hold all four IDX files).
 pub fn load_dir(dir: &Path) -> Result<(Dataset, Dataset), DataError> {
     let path = |stem: &str| {
-        file(dir, stem).ok_or_else(|| DataError::NotFound { tried: dir.display().to_string() })
+        file(dir, stem).ok_or_else(|| DataError::NotFound {
+            tried: dir.display().to_string(),
+        })
     };
     let train = load_idx(&path(STEMS[0])?, &path(STEMS[1])?, Some(10))?;
     let test = load_idx(&path(STEMS[2])?, &path(STEMS[3])?, Some(10))?;
@@ -113,7 +131,11 @@ pub fn load_dir(dir: &Path) -> Result<(Dataset, Dataset), DataError> {
 pub fn load_with_source(dir: Option<&Path>) -> Result<FashionMnist, DataError> {
     let source = locate(dir)?;
     let (train, test) = load_dir(source.dir())?;
-    Ok(FashionMnist { train, test, source })
+    Ok(FashionMnist {
+        train,
+        test,
+        source,
+    })
 }
 
 /// Loads Fashion-MNIST's `(train, test)` sets (see the module docs for the lookup order).

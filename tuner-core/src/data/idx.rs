@@ -70,7 +70,11 @@ pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
 pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
     let corrupt = |reason: String| DataError::corrupt(path, "IDX", reason);
     if bytes.len() < 4 {
-        return Err(DataError::Truncated { path: path.into(), expected: 4, found: bytes.len() });
+        return Err(DataError::Truncated {
+            path: path.into(),
+            expected: 4,
+            found: bytes.len(),
+        });
     }
     if bytes[0] != 0 || bytes[1] != 0 {
         return Err(corrupt(format!(
@@ -91,7 +95,11 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
     }
     let header = 4 + 4 * ndim;
     if bytes.len() < header {
-        return Err(DataError::Truncated { path: path.into(), expected: header, found: bytes.len() });
+        return Err(DataError::Truncated {
+            path: path.into(),
+            expected: header,
+            found: bytes.len(),
+        });
     }
     let dims: Vec<usize> = bytes[4..header]
         .chunks_exact(4)
@@ -106,7 +114,11 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
         .ok_or_else(|| corrupt(format!("dimensions {dims:?} overflow")))?;
     let body = &bytes[header..];
     if body.len() < expected {
-        return Err(DataError::Truncated { path: path.into(), expected, found: body.len() });
+        return Err(DataError::Truncated {
+            path: path.into(),
+            expected,
+            found: body.len(),
+        });
     }
     if body.len() > expected {
         return Err(corrupt(format!(
@@ -117,12 +129,20 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
     let data = match type_byte {
         0x08 => IdxData::U8(body.to_vec()),
         0x09 => IdxData::I8(body.iter().map(|&b| b as i8).collect()),
-        0x0B => IdxData::I16(body.chunks_exact(2).map(|c| i16::from_be_bytes([c[0], c[1]])).collect()),
+        0x0B => IdxData::I16(
+            body.chunks_exact(2)
+                .map(|c| i16::from_be_bytes([c[0], c[1]]))
+                .collect(),
+        ),
         0x0C => IdxData::I32(
-            body.chunks_exact(4).map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect(),
+            body.chunks_exact(4)
+                .map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
         ),
         0x0D => IdxData::F32(
-            body.chunks_exact(4).map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect(),
+            body.chunks_exact(4)
+                .map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
         ),
         _ => IdxData::F64(
             body.chunks_exact(8)
@@ -137,14 +157,21 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
 ///
 /// u8 pixels are scaled to [0, 1]; the feature shape is the images' dimensions after the
 /// first. `num_classes` defaults to the largest label + 1.
-pub fn load_idx(images: &Path, labels: &Path, num_classes: Option<usize>) -> Result<Dataset, DataError> {
+pub fn load_idx(
+    images: &Path,
+    labels: &Path,
+    num_classes: Option<usize>,
+) -> Result<Dataset, DataError> {
     let x = read_idx(images)?;
     let y = read_idx(labels)?;
     if x.dims.len() < 2 {
         return Err(DataError::corrupt(
             images,
             "IDX",
-            format!("an images file needs at least 2 dimensions (samples, features...), found {:?}", x.dims),
+            format!(
+                "an images file needs at least 2 dimensions (samples, features...), found {:?}",
+                x.dims
+            ),
         ));
     }
     if y.dims.len() != 1 {
@@ -163,9 +190,9 @@ pub fn load_idx(images: &Path, labels: &Path, num_classes: Option<usize>) -> Res
             y.dims[0]
         )));
     }
-    let lab = y.to_labels().ok_or_else(|| {
-        DataError::corrupt(labels, "IDX", "labels must be non-negative integers")
-    })?;
+    let lab = y
+        .to_labels()
+        .ok_or_else(|| DataError::corrupt(labels, "IDX", "labels must be non-negative integers"))?;
     let k = num_classes.unwrap_or_else(|| lab.iter().max().map_or(1, |m| m + 1));
     Dataset::classification(x.to_f32_normalised(), x.dims[1..].to_vec(), lab, k)
 }

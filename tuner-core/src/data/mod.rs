@@ -11,7 +11,9 @@ pub use csv::{load_csv, parse_csv, CsvOptions, CsvTask, TargetColumn};
 pub use dataset::{Dataset, Targets};
 pub use error::DataError;
 pub use idx::{load_idx, parse_idx, read_idx, IdxArray, IdxData};
-pub use npy::{load_npy_classification, load_npy_regression, parse_npy, read_npy, NpyArray, NpyData};
+pub use npy::{
+    load_npy_classification, load_npy_regression, parse_npy, read_npy, NpyArray, NpyData,
+};
 
 use std::io::Read;
 use std::path::Path;
@@ -23,13 +25,15 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
         return Ok(raw);
     }
     let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| {
-        let reason = if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            "the gzip stream ends early: the file is truncated".to_string()
-        } else {
-            format!("the gzip stream is damaged: {e}")
-        };
-        DataError::corrupt(path, "gzip", reason)
-    })?;
+    flate2::read::MultiGzDecoder::new(&raw[..])
+        .read_to_end(&mut out)
+        .map_err(|e| {
+            let reason = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                "the gzip stream ends early: the file is truncated".to_string()
+            } else {
+                format!("the gzip stream is damaged: {e}")
+            };
+            DataError::corrupt(path, "gzip", reason)
+        })?;
     Ok(out)
 }

@@ -67,12 +67,18 @@ fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
 /// Parses the bytes of a `.npy` file; `path` only names the file in errors.
 pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray, DataError> {
     let corrupt = |reason: String| DataError::corrupt(path, "NPY", reason);
-    let truncated = |expected: usize| DataError::Truncated { path: path.into(), expected, found: bytes.len() };
+    let truncated = |expected: usize| DataError::Truncated {
+        path: path.into(),
+        expected,
+        found: bytes.len(),
+    };
     if bytes.len() < 10 {
         return Err(truncated(10));
     }
     if &bytes[..6] != b"\x93NUMPY" {
-        return Err(corrupt("the file does not start with the magic string \\x93NUMPY".into()));
+        return Err(corrupt(
+            "the file does not start with the magic string \\x93NUMPY".into(),
+        ));
     }
     let (len_bytes, start) = match bytes[6] {
         1 => (2, 8),
@@ -144,7 +150,11 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray, DataError> {
         .ok_or_else(|| corrupt(format!("shape {shape:?} overflows")))?;
     let body = &bytes[data_start..];
     if body.len() < count {
-        return Err(DataError::Truncated { path: path.into(), expected: count, found: body.len() });
+        return Err(DataError::Truncated {
+            path: path.into(),
+            expected: count,
+            found: body.len(),
+        });
     }
     if body.len() > count {
         return Err(corrupt(format!(
@@ -166,10 +176,26 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray, DataError> {
         "f8" => NpyData::F64(words::<8>(body, big).map(f64::from_le_bytes).collect()),
         "u1" | "b1" => NpyData::U8(body.to_vec()),
         "i1" => NpyData::I64(body.iter().map(|&b| i64::from(b as i8)).collect()),
-        "i2" => NpyData::I64(words::<2>(body, big).map(|w| i64::from(i16::from_le_bytes(w))).collect()),
-        "u2" => NpyData::I64(words::<2>(body, big).map(|w| i64::from(u16::from_le_bytes(w))).collect()),
-        "i4" => NpyData::I64(words::<4>(body, big).map(|w| i64::from(i32::from_le_bytes(w))).collect()),
-        "u4" => NpyData::I64(words::<4>(body, big).map(|w| i64::from(u32::from_le_bytes(w))).collect()),
+        "i2" => NpyData::I64(
+            words::<2>(body, big)
+                .map(|w| i64::from(i16::from_le_bytes(w)))
+                .collect(),
+        ),
+        "u2" => NpyData::I64(
+            words::<2>(body, big)
+                .map(|w| i64::from(u16::from_le_bytes(w)))
+                .collect(),
+        ),
+        "i4" => NpyData::I64(
+            words::<4>(body, big)
+                .map(|w| i64::from(i32::from_le_bytes(w)))
+                .collect(),
+        ),
+        "u4" => NpyData::I64(
+            words::<4>(body, big)
+                .map(|w| i64::from(u32::from_le_bytes(w)))
+                .collect(),
+        ),
         "i8" => NpyData::I64(words::<8>(body, big).map(i64::from_le_bytes).collect()),
         _ => NpyData::I64(
             words::<8>(body, big)
@@ -182,8 +208,19 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray, DataError> {
 
 fn split_features(path: &Path, a: &NpyArray) -> Result<(usize, Vec<usize>), DataError> {
     match a.shape.split_first() {
-        Some((&n, rest)) => Ok((n, if rest.is_empty() { vec![1] } else { rest.to_vec() })),
-        None => Err(DataError::corrupt(path, "NPY", "a features array needs a sample dimension, found a scalar")),
+        Some((&n, rest)) => Ok((
+            n,
+            if rest.is_empty() {
+                vec![1]
+            } else {
+                rest.to_vec()
+            },
+        )),
+        None => Err(DataError::corrupt(
+            path,
+            "NPY",
+            "a features array needs a sample dimension, found a scalar",
+        )),
     }
 }
 
@@ -196,9 +233,9 @@ pub fn load_npy_classification(
     let x = read_npy(features)?;
     let y = read_npy(labels)?;
     let (n, shape) = split_features(features, &x)?;
-    let lab = y.to_labels().ok_or_else(|| {
-        DataError::corrupt(labels, "NPY", "labels must be non-negative integers")
-    })?;
+    let lab = y
+        .to_labels()
+        .ok_or_else(|| DataError::corrupt(labels, "NPY", "labels must be non-negative integers"))?;
     if lab.len() != n {
         return Err(DataError::Inconsistent(format!(
             "{} holds {n} samples but {} holds {} labels",

@@ -128,7 +128,9 @@ impl EarlyStopping {
     }
 
     fn improves(&self, current: f64, reference: Option<f64>) -> bool {
-        let Some(reference) = reference else { return !current.is_nan() };
+        let Some(reference) = reference else {
+            return !current.is_nan();
+        };
         match self.mode.resolve(&self.monitor) {
             Mode::Max => current - self.min_delta > reference,
             _ => current + self.min_delta < reference,

@@ -8,8 +8,8 @@ use super::error::NnError;
 use super::network::{Model, Network};
 use super::spec::NetSpec;
 use dfdx::nn::tensor_collection::{
-    RecursiveWalker, ScalarOptions, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut, ViewTensorName,
-    ViewTensorRef,
+    RecursiveWalker, ScalarOptions, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
+    ViewTensorName, ViewTensorRef,
 };
 use dfdx::prelude::{Cpu, HasShape, Shape, Tensor};
 use num_traits::NumCast;
@@ -50,7 +50,11 @@ impl TensorVisitor<f32, Cpu> for Collector {
         (t, name): (&Tensor<S, f32, Cpu>, String),
     ) -> Result<Option<Tensor<S, f32, Cpu>>, Self::Err> {
         let shape = t.shape().concrete().into();
-        self.tensors.push(NamedTensor { name, shape, values: t.as_vec() });
+        self.tensors.push(NamedTensor {
+            name,
+            shape,
+            values: t.as_vec(),
+        });
         Ok(None)
     }
 
@@ -66,7 +70,10 @@ impl TensorVisitor<f32, Cpu> for Collector {
 
 fn collect_all(model: &Model) -> Collector {
     let mut c = Collector::default();
-    let Ok(_) = Model::iter_tensors(&mut RecursiveWalker { m: (model, String::new()), f: &mut c });
+    let Ok(_) = Model::iter_tensors(&mut RecursiveWalker {
+        m: (model, String::new()),
+        f: &mut c,
+    });
     c
 }
 
@@ -81,7 +88,10 @@ struct Loader<'a> {
 }
 
 fn f32s(bytes: &[u8]) -> Vec<f32> {
-    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 impl TensorVisitor<f32, Cpu> for Loader<'_> {
@@ -95,10 +105,17 @@ impl TensorVisitor<f32, Cpu> for Loader<'_> {
         _: TensorOptions<S, f32, Cpu>,
         (t, name): (&mut Tensor<S, f32, Cpu>, String),
     ) -> Result<Option<Tensor<S, f32, Cpu>>, Self::Err> {
-        let view = self.file.tensor(&name).map_err(|e| format!("tensor {name:?}: {e:?}"))?;
+        let view = self
+            .file
+            .tensor(&name)
+            .map_err(|e| format!("tensor {name:?}: {e:?}"))?;
         let values = f32s(view.data());
         if values.len() != t.shape().num_elements() {
-            return Err(format!("tensor {name:?} has {} values, the model needs {}", values.len(), t.shape().num_elements()));
+            return Err(format!(
+                "tensor {name:?} has {} values, the model needs {}",
+                values.len(),
+                t.shape().num_elements()
+            ));
         }
         t.copy_from(&values);
         Ok(None)
@@ -110,8 +127,12 @@ impl TensorVisitor<f32, Cpu> for Loader<'_> {
         (n, name): (&mut N, String),
     ) -> Result<Option<N>, Self::Err> {
         if let Ok(view) = self.file.tensor(&name) {
-            let bytes: [u8; 8] = view.data().try_into().map_err(|_| format!("scalar {name:?} is not one f64"))?;
-            *n = N::from(f64::from_le_bytes(bytes)).ok_or_else(|| format!("scalar {name:?} is out of range"))?;
+            let bytes: [u8; 8] = view
+                .data()
+                .try_into()
+                .map_err(|_| format!("scalar {name:?} is not one f64"))?;
+            *n = N::from(f64::from_le_bytes(bytes))
+                .ok_or_else(|| format!("scalar {name:?} is out of range"))?;
         }
         Ok(None)
     }
@@ -131,12 +152,21 @@ pub struct CheckpointInfo {
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, NnError> {
-    std::fs::read(path).map_err(|source| NnError::Io { path: path.to_path_buf(), source })
+    std::fs::read(path).map_err(|source| NnError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
-fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<(SafeTensors<'a>, HashMap<String, String>), NnError> {
+fn parse<'a>(
+    path: &Path,
+    bytes: &'a [u8],
+) -> Result<(SafeTensors<'a>, HashMap<String, String>), NnError> {
     let bad = |e: safetensors::SafeTensorError| {
-        NnError::checkpoint(path, format!("not a readable safetensors file ({e:?}); it may be truncated or corrupt"))
+        NnError::checkpoint(
+            path,
+            format!("not a readable safetensors file ({e:?}); it may be truncated or corrupt"),
+        )
     };
     let (_, meta) = SafeTensors::read_metadata(bytes).map_err(bad)?;
     let tensors = SafeTensors::deserialize(bytes).map_err(bad)?;
@@ -145,23 +175,39 @@ fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<(SafeTensors<'a>, HashMap<S
 
 fn info_from(path: &Path, meta: &HashMap<String, String>) -> Result<CheckpointInfo, NnError> {
     let spec_json = meta.get(SPEC_KEY).ok_or_else(|| {
-        NnError::checkpoint(path, "no network spec in its header: it was not written by Network::save")
+        NnError::checkpoint(
+            path,
+            "no network spec in its header: it was not written by Network::save",
+        )
     })?;
-    let spec: NetSpec = serde_json::from_str(spec_json)
-        .map_err(|e| NnError::checkpoint(path, format!("the network spec in its header is unreadable: {e}")))?;
+    let spec: NetSpec = serde_json::from_str(spec_json).map_err(|e| {
+        NnError::checkpoint(
+            path,
+            format!("the network spec in its header is unreadable: {e}"),
+        )
+    })?;
     let number = |key: &str| -> Result<u64, NnError> {
         meta.get(key).map_or(Ok(0), |v| {
-            v.parse().map_err(|_| NnError::checkpoint(path, format!("header field {key} = {v:?} is not a number")))
+            v.parse().map_err(|_| {
+                NnError::checkpoint(path, format!("header field {key} = {v:?} is not a number"))
+            })
         })
     };
     let metadata = match meta.get(USER_KEY) {
-        Some(s) => Some(
-            serde_json::from_str(s)
-                .map_err(|e| NnError::checkpoint(path, format!("the metadata in its header is unreadable: {e}")))?,
-        ),
+        Some(s) => Some(serde_json::from_str(s).map_err(|e| {
+            NnError::checkpoint(
+                path,
+                format!("the metadata in its header is unreadable: {e}"),
+            )
+        })?),
         None => None,
     };
-    Ok(CheckpointInfo { spec, seed: number(SEED_KEY)?, epochs_completed: number(EPOCHS_KEY)? as usize, metadata })
+    Ok(CheckpointInfo {
+        spec,
+        seed: number(SEED_KEY)?,
+        epochs_completed: number(EPOCHS_KEY)? as usize,
+        metadata,
+    })
 }
 
 /// Reads a checkpoint's header (spec, seed, epochs, metadata) without loading weights.
@@ -176,7 +222,11 @@ pub fn read_checkpoint_info(path: impl AsRef<Path>) -> Result<CheckpointInfo, Nn
 fn check_tensors(path: &Path, model: &Model, file: &SafeTensors) -> Result<(), NnError> {
     let c = collect_all(model);
     let mut mismatches = Vec::new();
-    let mut expected: BTreeMap<&str, Vec<usize>> = c.tensors.iter().map(|t| (t.name.as_str(), t.shape.clone())).collect();
+    let mut expected: BTreeMap<&str, Vec<usize>> = c
+        .tensors
+        .iter()
+        .map(|t| (t.name.as_str(), t.shape.clone()))
+        .collect();
     for (name, _) in &c.scalars {
         expected.insert(name.as_str(), Vec::new());
     }
@@ -184,11 +234,21 @@ fn check_tensors(path: &Path, model: &Model, file: &SafeTensors) -> Result<(), N
         match file.tensor(name) {
             Err(_) => mismatches.push(format!("{name} is missing")),
             Ok(view) => {
-                let want_dtype = if shape.is_empty() { Dtype::F64 } else { Dtype::F32 };
+                let want_dtype = if shape.is_empty() {
+                    Dtype::F64
+                } else {
+                    Dtype::F32
+                };
                 if view.dtype() != want_dtype {
-                    mismatches.push(format!("{name} is {:?}, expected {want_dtype:?}", view.dtype()));
+                    mismatches.push(format!(
+                        "{name} is {:?}, expected {want_dtype:?}",
+                        view.dtype()
+                    ));
                 } else if view.shape() != shape.as_slice() {
-                    mismatches.push(format!("{name} has shape {:?}, the model needs {shape:?}", view.shape()));
+                    mismatches.push(format!(
+                        "{name} has shape {:?}, the model needs {shape:?}",
+                        view.shape()
+                    ));
                 }
             }
         }
@@ -202,7 +262,10 @@ fn check_tensors(path: &Path, model: &Model, file: &SafeTensors) -> Result<(), N
         Ok(())
     } else {
         mismatches.sort();
-        Err(NnError::checkpoint(path, format!("does not fit this network: {}", mismatches.join("; "))))
+        Err(NnError::checkpoint(
+            path,
+            format!("does not fit this network: {}", mismatches.join("; ")),
+        ))
     }
 }
 
@@ -219,7 +282,10 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), NnError> {
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "checkpoint".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "checkpoint".into());
     let tmp = dir.join(format!(
         ".{name}.{}-{}.tmp",
         std::process::id(),
@@ -245,12 +311,19 @@ impl Network {
     }
 
     /// Like [`Network::save`], also storing `metadata` (e.g. the trial's params) in the header.
-    pub fn save_with_metadata(&self, path: impl AsRef<Path>, metadata: Option<&serde_json::Value>) -> Result<(), NnError> {
+    pub fn save_with_metadata(
+        &self,
+        path: impl AsRef<Path>,
+        metadata: Option<&serde_json::Value>,
+    ) -> Result<(), NnError> {
         let path = path.as_ref();
         let c = collect_all(&self.model);
         let mut header = HashMap::new();
         header.insert(FORMAT_KEY.to_string(), FORMAT.to_string());
-        header.insert(SPEC_KEY.to_string(), serde_json::to_string(&self.spec).expect("a spec serialises"));
+        header.insert(
+            SPEC_KEY.to_string(),
+            serde_json::to_string(&self.spec).expect("a spec serialises"),
+        );
         header.insert(SEED_KEY.to_string(), self.seed.to_string());
         header.insert(EPOCHS_KEY.to_string(), self.epochs_completed.to_string());
         if let Some(m) = metadata {
@@ -259,15 +332,28 @@ impl Network {
         let mut owned: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = c
             .tensors
             .iter()
-            .map(|t| (t.name.clone(), Dtype::F32, t.shape.clone(), t.values.iter().flat_map(|v| v.to_le_bytes()).collect()))
+            .map(|t| {
+                (
+                    t.name.clone(),
+                    Dtype::F32,
+                    t.shape.clone(),
+                    t.values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                )
+            })
             .collect();
-        owned.extend(c.scalars.iter().map(|(n, v)| (n.clone(), Dtype::F64, Vec::new(), v.to_le_bytes().to_vec())));
+        owned.extend(
+            c.scalars
+                .iter()
+                .map(|(n, v)| (n.clone(), Dtype::F64, Vec::new(), v.to_le_bytes().to_vec())),
+        );
         let views = owned
             .iter()
             .map(|(n, d, s, b)| {
                 TensorView::new(*d, s.clone(), b)
                     .map(|v| (n.clone(), v))
-                    .map_err(|e| NnError::checkpoint(path, format!("cannot describe tensor {n}: {e:?}")))
+                    .map_err(|e| {
+                        NnError::checkpoint(path, format!("cannot describe tensor {n}: {e:?}"))
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let bytes = safetensors::tensor::serialize(views, &Some(header))
@@ -282,8 +368,9 @@ impl Network {
         let bytes = read_file(path)?;
         let (file, meta) = parse(path, &bytes)?;
         let info = info_from(path, &meta)?;
-        let mut net = Network::new(&info.spec, info.seed)
-            .map_err(|e| NnError::checkpoint(path, format!("its network spec cannot be built: {e}")))?;
+        let mut net = Network::new(&info.spec, info.seed).map_err(|e| {
+            NnError::checkpoint(path, format!("its network spec cannot be built: {e}"))
+        })?;
         net.load_parsed(path, &file, Some(&info.spec))?;
         net.epochs_completed = info.epochs_completed;
         Ok(net)
@@ -303,7 +390,12 @@ impl Network {
         self.load_parsed(path, &file, spec.as_ref())
     }
 
-    fn load_parsed(&mut self, path: &Path, file: &SafeTensors, spec: Option<&NetSpec>) -> Result<(), NnError> {
+    fn load_parsed(
+        &mut self,
+        path: &Path,
+        file: &SafeTensors,
+        spec: Option<&NetSpec>,
+    ) -> Result<(), NnError> {
         if let Some(spec) = spec {
             if spec.input_shape != self.spec.input_shape || spec.layers != self.spec.layers {
                 return Err(NnError::checkpoint(
@@ -324,8 +416,11 @@ impl Network {
         // Clones share storage copy-on-write and keep tensor ids, so the original is
         // untouched until the swap and the optimizer's moments still match afterwards.
         let mut candidate = self.model.clone();
-        Model::iter_tensors(&mut RecursiveWalker { m: (&mut candidate, String::new()), f: &mut Loader { file } })
-            .map_err(|reason| NnError::checkpoint(path, reason))?;
+        Model::iter_tensors(&mut RecursiveWalker {
+            m: (&mut candidate, String::new()),
+            f: &mut Loader { file },
+        })
+        .map_err(|reason| NnError::checkpoint(path, reason))?;
         self.model = candidate;
         Ok(())
     }

@@ -90,7 +90,10 @@ pub enum NnError {
 
 impl NnError {
     pub(crate) fn checkpoint(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
-        NnError::Checkpoint { path: path.into(), reason: reason.into() }
+        NnError::Checkpoint {
+            path: path.into(),
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn device(e: impl std::fmt::Debug) -> Self {

@@ -93,7 +93,9 @@ impl Fit {
         }
         if let Some(s) = self.validation_split {
             if !(s > 0.0 && s < 1.0) {
-                return Err(NnError::Fit(format!("validation_split {s} is outside (0, 1)")));
+                return Err(NnError::Fit(format!(
+                    "validation_split {s} is outside (0, 1)"
+                )));
             }
         }
         Ok(())

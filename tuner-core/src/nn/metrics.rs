@@ -44,7 +44,10 @@ impl History {
 
     /// One metric across epochs (NaN where an epoch lacks it).
     pub fn metric(&self, name: &str) -> Vec<f64> {
-        self.epochs.iter().map(|e| e.metrics.get(name).copied().unwrap_or(f64::NAN)).collect()
+        self.epochs
+            .iter()
+            .map(|e| e.metrics.get(name).copied().unwrap_or(f64::NAN))
+            .collect()
     }
 
     /// The epoch numbers trained.

@@ -9,10 +9,14 @@ use super::optimizer::Optimizer;
 use super::spec::{Loss, NetSpec};
 use crate::data::{Dataset, Targets};
 use dfdx::losses::{cross_entropy_with_logits_loss, huber_loss, mae_loss, mse_loss};
-use dfdx::nn::tensor_collection::{RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut};
+use dfdx::nn::tensor_collection::{
+    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
+};
 use dfdx::nn::{Module, NumParams, ZeroGrads};
 use dfdx::optim::{AdamConfig, Momentum, RMSpropConfig, SgdConfig, WeightDecay};
-use dfdx::prelude::{AsArray, Backward, Cpu, CpuError, Gradients, Shape, Tape, Tensor, TensorFromVec, Trace};
+use dfdx::prelude::{
+    AsArray, Backward, Cpu, CpuError, Gradients, Shape, Tape, Tensor, TensorFromVec, Trace,
+};
 use rand::rngs::ChaCha8Rng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -123,16 +127,21 @@ impl OptState {
         }
     }
 
-    fn update(&mut self, model: &mut Model, grads: &mut Gradients<f32, Cpu>) -> Result<(), NnError> {
+    fn update(
+        &mut self,
+        model: &mut Model,
+        grads: &mut Gradients<f32, Cpu>,
+    ) -> Result<(), NnError> {
         use dfdx::optim::Optimizer as _;
         match self {
             OptState::Adam(o) => o.update(model, grads).map_err(NnError::device),
             OptState::Sgd(o) => o.update(model, grads).map_err(NnError::device),
-            OptState::RmsProp(o) => {
-                Model::iter_tensors(&mut RecursiveWalker { m: model, f: &mut RmsStep { state: o, grads } })
-                    .map(|_| ())
-                    .map_err(NnError::device)
-            }
+            OptState::RmsProp(o) => Model::iter_tensors(&mut RecursiveWalker {
+                m: model,
+                f: &mut RmsStep { state: o, grads },
+            })
+            .map(|_| ())
+            .map_err(NnError::device),
         }
     }
 }
@@ -168,7 +177,11 @@ impl BatchTargets<'_> {
                 .filter(|(&l, row)| argmax(row) == Some(l))
                 .count() as f64,
             BatchTargets::Values(v) => {
-                let sum: f64 = v.iter().zip(outputs).map(|(&t, &y)| f64::from((y - t).abs())).sum();
+                let sum: f64 = v
+                    .iter()
+                    .zip(outputs)
+                    .map(|(&t, &y)| f64::from((y - t).abs()))
+                    .sum();
                 sum / width as f64
             }
         }
@@ -215,7 +228,10 @@ impl Totals {
 /// Mixes the fit seed and the epoch so each epoch's order is reproducible on its own
 /// (a continued run shuffles epoch 3 exactly as an uninterrupted one).
 fn epoch_seed(seed: u64, epoch: usize) -> u64 {
-    let mut z = seed ^ (epoch as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut z = seed
+        ^ (epoch as u64)
+            .wrapping_add(1)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -250,7 +266,15 @@ impl Network {
         let device = Cpu::seed_from_u64(seed);
         let model: Model = spec.build(&device)?;
         let opt = OptState::new(&spec.optimizer, &model);
-        Ok(Network { spec: spec.clone(), seed, device, model, opt, grads: None, epochs_completed: 0 })
+        Ok(Network {
+            spec: spec.clone(),
+            seed,
+            device,
+            model,
+            opt,
+            grads: None,
+            epochs_completed: 0,
+        })
     }
 
     /// The spec it was built from.
@@ -275,7 +299,10 @@ impl Network {
 
     /// All weights in visiting order, as `(name, values)` (for comparisons and inspection).
     pub fn weights(&self) -> Vec<(String, Vec<f32>)> {
-        super::checkpoint::collect(&self.model).into_iter().map(|t| (t.name, t.values)).collect()
+        super::checkpoint::collect(&self.model)
+            .into_iter()
+            .map(|t| (t.name, t.values))
+            .collect()
     }
 
     /// Checks that `data` fits the input and output layers and the loss.
@@ -311,10 +338,16 @@ impl Network {
         Ok(())
     }
 
-    fn batch_targets<'a>(data: &'a Dataset, range: std::ops::Range<usize>, width: usize) -> BatchTargets<'a> {
+    fn batch_targets<'a>(
+        data: &'a Dataset,
+        range: std::ops::Range<usize>,
+        width: usize,
+    ) -> BatchTargets<'a> {
         match data.targets() {
             Targets::Classes { labels, .. } => BatchTargets::Classes(&labels[range]),
-            Targets::Values { values, .. } => BatchTargets::Values(&values[range.start * width..range.end * width]),
+            Targets::Values { values, .. } => {
+                BatchTargets::Values(&values[range.start * width..range.end * width])
+            }
         }
     }
 
@@ -332,21 +365,37 @@ impl Network {
     }
 
     /// One gradient step on `n` samples; returns the batch's mean loss and score sum.
-    fn step(&mut self, x: Vec<f32>, n: usize, targets: BatchTargets) -> Result<(f64, f64), NnError> {
+    fn step(
+        &mut self,
+        x: Vec<f32>,
+        n: usize,
+        targets: BatchTargets,
+    ) -> Result<(f64, f64), NnError> {
         let (w_in, w_out) = (self.model.input_width(), self.model.output_width());
         let grads = match self.grads.take() {
             Some(g) => g,
             None => self.model.try_alloc_grads().map_err(NnError::device)?,
         };
-        let x = self.device.try_tensor_from_vec(x, (n, Width(w_in))).map_err(NnError::device)?;
-        let y = self.model.try_forward(x.traced(grads)).map_err(NnError::device)?;
+        let x = self
+            .device
+            .try_tensor_from_vec(x, (n, Width(w_in)))
+            .map_err(NnError::device)?;
+        let y = self
+            .model
+            .try_forward(x.traced(grads))
+            .map_err(NnError::device)?;
         let score = targets.score(&y.as_vec(), w_out);
-        let t = self.device.try_tensor_from_vec(targets.dense(w_out), (n, Width(w_out))).map_err(NnError::device)?;
+        let t = self
+            .device
+            .try_tensor_from_vec(targets.dense(w_out), (n, Width(w_out)))
+            .map_err(NnError::device)?;
         let loss = self.loss(y, t);
         let loss_value = f64::from(loss.array());
         let mut grads = loss.try_backward().map_err(NnError::device)?;
         self.opt.update(&mut self.model, &mut grads)?;
-        self.model.try_zero_grads(&mut grads).map_err(NnError::device)?;
+        self.model
+            .try_zero_grads(&mut grads)
+            .map_err(NnError::device)?;
         self.grads = Some(grads);
         Ok((loss_value, score))
     }
@@ -358,7 +407,8 @@ impl Network {
             return Err(NnError::Fit("cannot train on an empty batch".into()));
         }
         let targets = Self::batch_targets(batch, 0..batch.len(), self.model.output_width());
-        self.step(batch.features().to_vec(), batch.len(), targets).map(|(loss, _)| loss)
+        self.step(batch.features().to_vec(), batch.len(), targets)
+            .map(|(loss, _)| loss)
     }
 
     /// Outputs (logits for classification) for rows `range` of `data`, without dropout.
@@ -377,7 +427,13 @@ impl Network {
         Ok(m)
     }
 
-    fn evaluate_into(&self, data: &Dataset, batch_size: usize, prefix: &str, out: &mut Metrics) -> Result<(), NnError> {
+    fn evaluate_into(
+        &self,
+        data: &Dataset,
+        batch_size: usize,
+        prefix: &str,
+        out: &mut Metrics,
+    ) -> Result<(), NnError> {
         self.check_data(data)?;
         if data.is_empty() {
             return Err(NnError::Fit("cannot evaluate on an empty data set".into()));
@@ -392,12 +448,18 @@ impl Network {
             let n = end - start;
             let x = self
                 .device
-                .try_tensor_from_vec(data.features()[start * w_in..end * w_in].to_vec(), (n, Width(w_in)))
+                .try_tensor_from_vec(
+                    data.features()[start * w_in..end * w_in].to_vec(),
+                    (n, Width(w_in)),
+                )
                 .map_err(NnError::device)?;
             let y = self.model.try_forward(x).map_err(NnError::device)?;
             let targets = Self::batch_targets(data, start..end, w_out);
             let score = targets.score(&y.as_vec(), w_out);
-            let t = self.device.try_tensor_from_vec(targets.dense(w_out), (n, Width(w_out))).map_err(NnError::device)?;
+            let t = self
+                .device
+                .try_tensor_from_vec(targets.dense(w_out), (n, Width(w_out)))
+                .map_err(NnError::device)?;
             totals.add(f64::from(self.loss(y, t).array()), score, n);
         }
         totals.metrics(self.spec.loss.is_classification(), prefix, out);
@@ -409,7 +471,10 @@ impl Network {
     pub fn predict(&self, features: &[f32]) -> Result<Vec<f32>, NnError> {
         let w_in = self.model.input_width();
         if features.len() % w_in != 0 {
-            return Err(NnError::FeatureCount { width: w_in, len: features.len() });
+            return Err(NnError::FeatureCount {
+                width: w_in,
+                len: features.len(),
+            });
         }
         let mut out = Vec::with_capacity(features.len() / w_in * self.model.output_width());
         for chunk in features.chunks(256 * w_in) {
@@ -423,7 +488,10 @@ impl Network {
         self.model.check_input(data.feature_width())?;
         let w = self.model.output_width();
         let out = self.predict(data.features())?;
-        Ok(out.chunks_exact(w).map(|row| argmax(row).unwrap_or(0)).collect())
+        Ok(out
+            .chunks_exact(w)
+            .map(|row| argmax(row).unwrap_or(0))
+            .collect())
     }
 
     /// Trains for epochs `fit.initial_epoch..fit.epochs` (Keras' `fit`), validating on `val`
@@ -491,7 +559,11 @@ impl Network {
                         BatchTargets::Classes(&labels)
                     }
                     Targets::Values { values: all, .. } => {
-                        values = idx.iter().flat_map(|&i| &all[i * w_out..(i + 1) * w_out]).copied().collect();
+                        values = idx
+                            .iter()
+                            .flat_map(|&i| &all[i * w_out..(i + 1) * w_out])
+                            .copied()
+                            .collect();
                         BatchTargets::Values(&values)
                     }
                 };
@@ -512,7 +584,10 @@ impl Network {
             }
             self.epochs_completed = epoch + 1;
             if fit.verbose {
-                let parts: Vec<String> = metrics.iter().map(|(k, v)| format!("{k}: {v:.4}")).collect();
+                let parts: Vec<String> = metrics
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v:.4}"))
+                    .collect();
                 println!(
                     "Epoch {}/{} - {:.1}s - {}",
                     epoch + 1,

@@ -54,7 +54,13 @@ pub struct RmsProp {
 impl Adam {
     /// Adam with Keras' defaults at this learning rate.
     pub fn new(learning_rate: f64) -> Self {
-        Self { learning_rate, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, weight_decay: 0.0 }
+        Self {
+            learning_rate,
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+            weight_decay: 0.0,
+        }
     }
 
     /// Sets both moment decays.
@@ -80,7 +86,12 @@ impl Adam {
 impl Sgd {
     /// Plain SGD at this learning rate.
     pub fn new(learning_rate: f64) -> Self {
-        Self { learning_rate, momentum: 0.0, nesterov: false, weight_decay: 0.0 }
+        Self {
+            learning_rate,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        }
     }
 
     /// Sets the momentum.
@@ -105,7 +116,14 @@ impl Sgd {
 impl RmsProp {
     /// RMSprop with Keras' defaults at this learning rate.
     pub fn new(learning_rate: f64) -> Self {
-        Self { learning_rate, rho: 0.9, momentum: 0.0, epsilon: 1e-7, centered: false, weight_decay: 0.0 }
+        Self {
+            learning_rate,
+            rho: 0.9,
+            momentum: 0.0,
+            epsilon: 1e-7,
+            centered: false,
+            weight_decay: 0.0,
+        }
     }
 
     /// Sets rho (the squared-gradient decay).
@@ -181,7 +199,9 @@ fn in_unit(name: &str, v: f64, open_zero: bool) -> Result<(), SpecError> {
         Ok(())
     } else {
         let lo = if open_zero { "(0" } else { "[0" };
-        Err(SpecError::Optimizer(format!("{name} {v} is outside {lo}, 1)")))
+        Err(SpecError::Optimizer(format!(
+            "{name} {v} is outside {lo}, 1)"
+        )))
     }
 }
 
@@ -189,7 +209,9 @@ fn positive(name: &str, v: f64) -> Result<(), SpecError> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
-        Err(SpecError::Optimizer(format!("{name} {v} must be a positive number")))
+        Err(SpecError::Optimizer(format!(
+            "{name} {v} must be a positive number"
+        )))
     }
 }
 
@@ -260,6 +282,8 @@ fn non_negative(wd: f64) -> Result<(), SpecError> {
     if wd.is_finite() && wd >= 0.0 {
         Ok(())
     } else {
-        Err(SpecError::Optimizer(format!("weight decay {wd} must be 0 or positive")))
+        Err(SpecError::Optimizer(format!(
+            "weight decay {wd} must be 0 or positive"
+        )))
     }
 }

@@ -188,12 +188,16 @@ impl NetSpec {
 
     /// Appends a dense layer with `units` outputs.
     pub fn dense(self, units: impl Units) -> Self {
-        self.layer(LayerSpec::Dense { units: units.to_units() })
+        self.layer(LayerSpec::Dense {
+            units: units.to_units(),
+        })
     }
 
     /// Appends an activation.
     pub fn activation(self, activation: impl Into<Activation>) -> Self {
-        self.layer(LayerSpec::Activation { activation: activation.into() })
+        self.layer(LayerSpec::Activation {
+            activation: activation.into(),
+        })
     }
 
     /// Appends a ReLU.
@@ -238,7 +242,9 @@ impl NetSpec {
 
     /// Appends a reshape to `shape`.
     pub fn reshape(self, shape: impl Into<Vec<usize>>) -> Self {
-        self.layer(LayerSpec::Reshape { shape: shape.into() })
+        self.layer(LayerSpec::Reshape {
+            shape: shape.into(),
+        })
     }
 
     /// Sets the optimizer.
@@ -308,13 +314,19 @@ impl NetSpec {
             match layer {
                 LayerSpec::Dense { units } => {
                     if *units == 0 {
-                        return bad(i, "a dense layer needs at least 1 unit (0 or a negative count was given)".into());
+                        return bad(
+                            i,
+                            "a dense layer needs at least 1 unit (0 or a negative count was given)"
+                                .into(),
+                        );
                     }
                     if cur.len() != 1 {
                         return bad(i, format!("a dense layer takes flat samples but gets shape {cur:?}; add .flatten() before it"));
                     }
                 }
-                LayerSpec::Activation { activation: Activation::LeakyRelu(a) } if !a.is_finite() => {
+                LayerSpec::Activation {
+                    activation: Activation::LeakyRelu(a),
+                } if !a.is_finite() => {
                     return bad(i, format!("leaky ReLU slope {a} is not finite"));
                 }
                 LayerSpec::Activation { .. } | LayerSpec::Flatten => {}
@@ -325,7 +337,10 @@ impl NetSpec {
                 }
                 LayerSpec::LayerNorm { epsilon } => {
                     if !(epsilon.is_finite() && *epsilon > 0.0) {
-                        return bad(i, format!("layer-norm epsilon {epsilon} must be a positive number"));
+                        return bad(
+                            i,
+                            format!("layer-norm epsilon {epsilon} must be a positive number"),
+                        );
                     }
                     if cur.len() != 1 {
                         return bad(i, format!("layer norm takes flat samples but gets shape {cur:?}; add .flatten() before it"));
@@ -334,12 +349,21 @@ impl NetSpec {
                 LayerSpec::Reshape { shape } => {
                     let (from, to): (usize, usize) = (cur.iter().product(), shape.iter().product());
                     if shape.is_empty() || from != to {
-                        return bad(i, format!("cannot reshape {cur:?} ({from} values) to {shape:?} ({to} values)"));
+                        return bad(
+                            i,
+                            format!(
+                                "cannot reshape {cur:?} ({from} values) to {shape:?} ({to} values)"
+                            ),
+                        );
                     }
                 }
             }
         }
-        if !self.layers.iter().any(|l| matches!(l, LayerSpec::Dense { .. })) {
+        if !self
+            .layers
+            .iter()
+            .any(|l| matches!(l, LayerSpec::Dense { .. }))
+        {
             return Err(SpecError::NoDense);
         }
         let out = shapes.last().expect("non-empty");
@@ -348,9 +372,9 @@ impl NetSpec {
         }
         self.optimizer.validate()?;
         match self.loss {
-            Loss::Huber(d) if !(d.is_finite() && d > 0.0) => {
-                Err(SpecError::Loss(format!("the Huber delta {d} must be a positive number")))
-            }
+            Loss::Huber(d) if !(d.is_finite() && d > 0.0) => Err(SpecError::Loss(format!(
+                "the Huber delta {d} must be a positive number"
+            ))),
             Loss::CrossEntropy if out[0] < 2 => Err(SpecError::Loss(format!(
                 "cross-entropy needs at least 2 output units (one per class), the network has {}",
                 out[0]

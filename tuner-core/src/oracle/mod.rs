@@ -5,11 +5,13 @@ mod bayesian;
 mod grid;
 mod hyperband;
 mod random;
+mod tpe;
 
 pub use bayesian::{Acquisition, BayesianOptimization};
 pub use grid::GridSearch;
 pub use hyperband::{Hyperband, HyperbandSchedule};
 pub use random::RandomSearch;
+pub use tpe::Tpe;
 
 use crate::objective::Objectives;
 use crate::space::SearchSpace;

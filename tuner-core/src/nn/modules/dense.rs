@@ -2,7 +2,10 @@
 
 use super::Width;
 use dfdx::nn::{Module, ModuleVisitor, TensorCollection, TensorOptions};
-use dfdx::prelude::{Axes2, Axis, BroadcastTo, Dim, Dtype, HasShape, PermuteTo, Storage, Tape, Tensor, TryAdd, TryMatMul};
+use dfdx::prelude::{
+    Axes2, Axis, BroadcastTo, Dim, Dtype, HasShape, PermuteTo, Storage, Tape, Tensor, TryAdd,
+    TryMatMul,
+};
 use dfdx::tensor_ops::Device;
 use num_traits::Float;
 use rand_distr::{uniform::SampleUniform, Uniform};
@@ -74,25 +77,43 @@ where
     ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
         visitor.visit_fields(
             (
-                Self::tensor("weight", |s| &s.weight, |s| &mut s.weight, TensorOptions::reset_with(glorot_uniform::<E, D>)),
-                Self::tensor("bias", |s| &s.bias, |s| &mut s.bias, TensorOptions::reset_with(zeros::<E, D>)),
+                Self::tensor(
+                    "weight",
+                    |s| &s.weight,
+                    |s| &mut s.weight,
+                    TensorOptions::reset_with(glorot_uniform::<E, D>),
+                ),
+                Self::tensor(
+                    "bias",
+                    |s| &s.bias,
+                    |s| &mut s.bias,
+                    TensorOptions::reset_with(zeros::<E, D>),
+                ),
             ),
             |(weight, bias)| Dense { weight, bias },
         )
     }
 }
 
-impl<B: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<(B, Width), E, D, T>> for Dense<E, D> {
+impl<B: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<(B, Width), E, D, T>>
+    for Dense<E, D>
+{
     type Output = Tensor<(B, Width), E, D, T>;
     type Error = D::Err;
 
     /// Panics if the input width differs from `inputs()` (dfdx's matmul asserts); `Network`
     /// checks widths first and returns an error instead.
     fn try_forward(&self, x: Tensor<(B, Width), E, D, T>) -> Result<Self::Output, D::Err> {
-        let w = self.weight.retaped::<T>().try_permute::<(Width, Width), Axes2<1, 0>>()?;
+        let w = self
+            .weight
+            .retaped::<T>()
+            .try_permute::<(Width, Width), Axes2<1, 0>>()?;
         let y = x.try_matmul(w)?;
         let shape = *y.shape();
-        let b = self.bias.retaped::<T>().try_broadcast_like::<_, Axis<0>>(&shape)?;
+        let b = self
+            .bias
+            .retaped::<T>()
+            .try_broadcast_like::<_, Axis<0>>(&shape)?;
         y.try_add(b)
     }
 }

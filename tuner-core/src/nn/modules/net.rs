@@ -40,28 +40,40 @@ impl<E: Dtype, D: Storage<E>> Layer<E, D> {
     fn dense(&self) -> &Dense<E, D> {
         match self {
             Layer::Dense(d) => d,
-            other => panic!("net layout changed during a visit: expected dense, found {}", other.kind()),
+            other => panic!(
+                "net layout changed during a visit: expected dense, found {}",
+                other.kind()
+            ),
         }
     }
 
     fn dense_mut(&mut self) -> &mut Dense<E, D> {
         match self {
             Layer::Dense(d) => d,
-            other => panic!("net layout changed during a visit: expected dense, found {}", other.kind()),
+            other => panic!(
+                "net layout changed during a visit: expected dense, found {}",
+                other.kind()
+            ),
         }
     }
 
     fn norm(&self) -> &LayerNorm<E, D> {
         match self {
             Layer::LayerNorm(n) => n,
-            other => panic!("net layout changed during a visit: expected layer_norm, found {}", other.kind()),
+            other => panic!(
+                "net layout changed during a visit: expected layer_norm, found {}",
+                other.kind()
+            ),
         }
     }
 
     fn norm_mut(&mut self) -> &mut LayerNorm<E, D> {
         match self {
             Layer::LayerNorm(n) => n,
-            other => panic!("net layout changed during a visit: expected layer_norm, found {}", other.kind()),
+            other => panic!(
+                "net layout changed during a visit: expected layer_norm, found {}",
+                other.kind()
+            ),
         }
     }
 }
@@ -110,10 +122,17 @@ impl Skeleton {
                 Layer::Reshape(s) => Slot::Reshape(s.clone()),
             })
             .collect();
-        Skeleton { input_width: net.input_width, slots }
+        Skeleton {
+            input_width: net.input_width,
+            slots,
+        }
     }
 
-    fn assemble<E: Dtype, D: Storage<E>>(self, dense: Vec<Dense<E, D>>, norms: Vec<LayerNorm<E, D>>) -> Net<E, D> {
+    fn assemble<E: Dtype, D: Storage<E>>(
+        self,
+        dense: Vec<Dense<E, D>>,
+        norms: Vec<LayerNorm<E, D>>,
+    ) -> Net<E, D> {
         let (mut dense, mut norms) = (dense.into_iter(), norms.into_iter());
         let layers = self
             .slots
@@ -126,7 +145,11 @@ impl Skeleton {
                 Slot::Reshape(s) => Layer::Reshape(s),
             })
             .collect();
-        Net { layers, input_width: self.input_width, probe: Probe }
+        Net {
+            layers,
+            input_width: self.input_width,
+            probe: Probe,
+        }
     }
 }
 
@@ -164,7 +187,10 @@ impl<E: Dtype, D: Storage<E>> Net<E, D> {
         if width == self.input_width {
             Ok(())
         } else {
-            Err(NnError::InputWidth { expected: self.input_width, found: width })
+            Err(NnError::InputWidth {
+                expected: self.input_width,
+                found: width,
+            })
         }
     }
 }
@@ -202,23 +228,45 @@ where
         );
         let names: Vec<String> = (0..skeleton.slots.len()).map(|i| i.to_string()).collect();
         let of_kind = |want: fn(&Slot) -> bool| -> Vec<usize> {
-            skeleton.slots.iter().enumerate().filter(|(_, s)| want(s)).map(|(i, _)| i).collect()
+            skeleton
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| want(s))
+                .map(|(i, _)| i)
+                .collect()
         };
         let dense_at = of_kind(|s| matches!(s, Slot::Dense));
         let norm_at = of_kind(|s| matches!(s, Slot::Norm));
         let dense: Vec<_> = dense_at
             .iter()
-            .map(|&i| Self::module(&names[i], move |s| s.layers[i].dense(), move |s| s.layers[i].dense_mut()))
+            .map(|&i| {
+                Self::module(
+                    &names[i],
+                    move |s| s.layers[i].dense(),
+                    move |s| s.layers[i].dense_mut(),
+                )
+            })
             .collect();
         let norms: Vec<_> = norm_at
             .iter()
-            .map(|&i| Self::module(&names[i], move |s| s.layers[i].norm(), move |s| s.layers[i].norm_mut()))
+            .map(|&i| {
+                Self::module(
+                    &names[i],
+                    move |s| s.layers[i].norm(),
+                    move |s| s.layers[i].norm_mut(),
+                )
+            })
             .collect();
-        visitor.visit_fields((dense, norms), move |(dense, norms)| skeleton.assemble(dense, norms))
+        visitor.visit_fields((dense, norms), move |(dense, norms)| {
+            skeleton.assemble(dense, norms)
+        })
     }
 }
 
-impl<B: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<(B, Width), E, D, T>> for Net<E, D> {
+impl<B: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<(B, Width), E, D, T>>
+    for Net<E, D>
+{
     type Output = Tensor<(B, Width), E, D, T>;
     type Error = D::Err;
 
@@ -255,9 +303,9 @@ impl NetSpec {
                     width = *units;
                     Layer::Dense(d)
                 }
-                LayerSpec::LayerNorm { epsilon } => {
-                    Layer::LayerNorm(LayerNorm::try_new(device, width, *epsilon).map_err(NnError::device)?)
-                }
+                LayerSpec::LayerNorm { epsilon } => Layer::LayerNorm(
+                    LayerNorm::try_new(device, width, *epsilon).map_err(NnError::device)?,
+                ),
                 LayerSpec::Activation { activation } => Layer::Activation(*activation),
                 LayerSpec::Dropout { rate } => Layer::Dropout(Dropout { rate: *rate }),
                 LayerSpec::Flatten => Layer::Reshape(vec![width]),
@@ -265,6 +313,10 @@ impl NetSpec {
             };
             layers.push(layer);
         }
-        Ok(Net { layers, input_width: self.input_width(), probe: Probe })
+        Ok(Net {
+            layers,
+            input_width: self.input_width(),
+            probe: Probe,
+        })
     }
 }

@@ -2,7 +2,9 @@
 
 use super::Width;
 use dfdx::nn::{Module, ModuleVisitor, ScalarOptions, TensorCollection, TensorOptions};
-use dfdx::prelude::{Axis, BroadcastTo, Dim, Dtype, HasShape, Storage, Tape, Tensor, TryAdd, TryMul};
+use dfdx::prelude::{
+    Axis, BroadcastTo, Dim, Dtype, HasShape, Storage, Tape, Tensor, TryAdd, TryMul,
+};
 use dfdx::tensor_ops::Device;
 use num_traits::Float;
 use rand_distr::uniform::SampleUniform;
@@ -31,7 +33,11 @@ impl<E: Dtype, D: Device<E>> LayerNorm<E, D> {
     pub fn try_new(device: &D, width: usize, epsilon: f64) -> Result<Self, D::Err> {
         let gamma = device.try_ones_like(&(Width(width),))?;
         let beta = device.try_zeros_like(&(Width(width),))?;
-        Ok(Self { gamma, beta, epsilon })
+        Ok(Self {
+            gamma,
+            beta,
+            epsilon,
+        })
     }
 
     /// Features normalised.
@@ -52,24 +58,51 @@ where
     ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
         visitor.visit_fields(
             (
-                Self::tensor("gamma", |s| &s.gamma, |s| &mut s.gamma, TensorOptions::reset_with(ones::<E, D>)),
-                Self::tensor("beta", |s| &s.beta, |s| &mut s.beta, TensorOptions::reset_with(zeros::<E, D>)),
-                Self::scalar("epsilon", |s| &s.epsilon, |s| &mut s.epsilon, ScalarOptions::from_default(1e-3)),
+                Self::tensor(
+                    "gamma",
+                    |s| &s.gamma,
+                    |s| &mut s.gamma,
+                    TensorOptions::reset_with(ones::<E, D>),
+                ),
+                Self::tensor(
+                    "beta",
+                    |s| &s.beta,
+                    |s| &mut s.beta,
+                    TensorOptions::reset_with(zeros::<E, D>),
+                ),
+                Self::scalar(
+                    "epsilon",
+                    |s| &s.epsilon,
+                    |s| &mut s.epsilon,
+                    ScalarOptions::from_default(1e-3),
+                ),
             ),
-            |(gamma, beta, epsilon)| LayerNorm { gamma, beta, epsilon },
+            |(gamma, beta, epsilon)| LayerNorm {
+                gamma,
+                beta,
+                epsilon,
+            },
         )
     }
 }
 
-impl<B: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<(B, Width), E, D, T>> for LayerNorm<E, D> {
+impl<B: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<(B, Width), E, D, T>>
+    for LayerNorm<E, D>
+{
     type Output = Tensor<(B, Width), E, D, T>;
     type Error = D::Err;
 
     fn try_forward(&self, x: Tensor<(B, Width), E, D, T>) -> Result<Self::Output, D::Err> {
         let shape = *x.shape();
         let x = x.try_normalize::<Axis<1>>(self.epsilon)?;
-        let g = self.gamma.retaped::<T>().try_broadcast_like::<_, Axis<0>>(&shape)?;
-        let b = self.beta.retaped::<T>().try_broadcast_like::<_, Axis<0>>(&shape)?;
+        let g = self
+            .gamma
+            .retaped::<T>()
+            .try_broadcast_like::<_, Axis<0>>(&shape)?;
+        let b = self
+            .beta
+            .retaped::<T>()
+            .try_broadcast_like::<_, Axis<0>>(&shape)?;
         x.try_mul(g)?.try_add(b)
     }
 }

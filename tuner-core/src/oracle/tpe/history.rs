@@ -1,0 +1,214 @@
+//! The trials as the TPE sees them: each trial's parameters in the unit-interval encoding,
+//! kept per trial number behind the oracle's mutex (a trial's values never change), checked
+//! against a cheap fingerprint of the values so a different history is never misread; and
+//! the good/bad split of Optuna's TPE.
+
+use super::parzen::{Dim, DISCRETE_MAX};
+use crate::objective::{Direction, Objectives};
+use crate::space::{HyperParameters, ParamKind, SearchSpace, Value};
+use crate::trial::{Trial, TrialState};
+use std::collections::HashMap;
+
+/// How each parameter is modelled (`None`: a constant, not modelled).
+pub(crate) fn dims(space: &SearchSpace) -> Vec<Option<Dim>> {
+    space
+        .params()
+        .iter()
+        .map(|p| match (&p.kind, p.cardinality()) {
+            (ParamKind::Fixed { .. }, _) => None,
+            (_, Some(n)) if n <= 1 => None,
+            (ParamKind::Choice { ordered: false, values }, _) => Some(Dim::Categorical(values.len())),
+            (ParamKind::Boolean, _) => Some(Dim::Categorical(2)),
+            (ParamKind::Float { step: None, .. }, _) => Some(Dim::Continuous),
+            // Equal buckets: every stepped or finite numeric except an Int with log or
+            // reverse_log sampling and no step, whose buckets follow the log scale.
+            (
+                ParamKind::Int {
+                    step: None,
+                    sampling: crate::space::Sampling::Log | crate::space::Sampling::ReverseLog,
+                    ..
+                },
+                _,
+            ) => Some(Dim::Continuous),
+            (_, Some(n)) if n <= DISCRETE_MAX => Some(Dim::Discrete(n)),
+            _ => Some(Dim::Continuous),
+        })
+        .collect()
+}
+
+/// One trial, encoded.
+#[derive(Debug, Clone)]
+pub(crate) struct Encoded {
+    fingerprint: u64,
+    /// Duplicate-detection key (`HyperParameters::key`).
+    pub key: String,
+    /// Per parameter: the coordinate (category index for categorical), NaN when not live.
+    pub coords: Vec<f64>,
+}
+
+/// A fast, deterministic fingerprint of a set of values (FNV-1a over names and value bits).
+fn fingerprint(values: &HyperParameters) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for (name, value) in values.iter() {
+        eat(name.as_bytes());
+        match value {
+            Value::Int(v) => eat(&v.to_le_bytes()),
+            Value::Float(v) => eat(&v.to_bits().to_le_bytes()),
+            Value::Str(s) => eat(s.as_bytes()),
+            Value::Bool(b) => eat(&[u8::from(*b) + 2]),
+        }
+        eat(&[0xff]);
+    }
+    h
+}
+
+/// Encodes values: unit coordinates, categorical ones as indices.
+pub(crate) fn encode(space: &SearchSpace, dims: &[Option<Dim>], values: &HyperParameters) -> Vec<f64> {
+    space
+        .to_unit(values)
+        .into_iter()
+        .zip(dims)
+        .map(|(u, d)| match (u, d) {
+            (Some(u), Some(Dim::Categorical(n))) => {
+                ((u * *n as f64).floor().clamp(0.0, *n as f64 - 1.0)) as f64
+            }
+            (Some(u), _) => u,
+            (None, _) => f64::NAN,
+        })
+        .collect()
+}
+
+/// Per-trial encodings, reused across suggestions.
+#[derive(Debug, Default)]
+pub(crate) struct Cache {
+    trials: HashMap<u64, Encoded>,
+}
+
+impl Cache {
+    /// The encoding of `trial`, computed once per trial number (and again if its values
+    /// differ from what was cached).
+    pub fn get(&mut self, space: &SearchSpace, dims: &[Option<Dim>], trial: &Trial) -> &Encoded {
+        let fp = fingerprint(trial.values());
+        let stale = self
+            .trials
+            .get(&trial.number)
+            .is_none_or(|e| e.fingerprint != fp || e.coords.len() != dims.len());
+        if stale {
+            self.trials.insert(
+                trial.number,
+                Encoded {
+                    fingerprint: fp,
+                    key: trial.values().key(),
+                    coords: encode(space, dims, trial.values()),
+                },
+            );
+        }
+        &self.trials[&trial.number]
+    }
+
+    /// The cached encoding of trial `number` (after `get`).
+    pub fn peek(&self, number: u64) -> &Encoded {
+        &self.trials[&number]
+    }
+}
+
+/// Optuna's default `gamma`: how many finished trials form the good set.
+pub(crate) fn default_gamma(n: usize) -> usize {
+    ((0.1 * n as f64).ceil() as usize).min(25)
+}
+
+/// Optuna's default weights for `n` observations in trial order: older ones ramp down when
+/// there are more than 25.
+pub(crate) fn default_weights(n: usize) -> Vec<f64> {
+    if n < 25 {
+        return vec![1.0; n];
+    }
+    let ramp = n - 25;
+    let mut w: Vec<f64> = (0..ramp)
+        .map(|i| {
+            if ramp == 1 {
+                1.0 / n as f64
+            } else {
+                1.0 / n as f64 + (1.0 - 1.0 / n as f64) * i as f64 / (ramp - 1) as f64
+            }
+        })
+        .collect();
+    w.extend(std::iter::repeat_n(1.0, 25));
+    w
+}
+
+/// The good ("below") and bad ("above") trials, each in trial order: the best `n_below`
+/// completed trials by score, topped up with pruned trials ranked by how far they got and
+/// their last value; everything else finished, and every running trial (the constant liar),
+/// is bad. Failed and invalid trials are left out.
+pub(crate) fn split<'a>(trials: &'a [Trial], objectives: &Objectives, n_below: usize) -> (Vec<&'a Trial>, Vec<&'a Trial>) {
+    let sign = match objectives.direction() {
+        Direction::Minimize => 1.0,
+        Direction::Maximize => -1.0,
+    };
+    let mut complete: Vec<(&Trial, f64)> = Vec::new();
+    let mut pruned: Vec<(&Trial, (i64, f64))> = Vec::new();
+    let mut above: Vec<&Trial> = Vec::new();
+    for t in trials {
+        match t.state {
+            TrialState::Completed => match t.score.filter(|s| !s.is_nan()) {
+                Some(s) => complete.push((t, sign * s)),
+                None => above.push(t),
+            },
+            TrialState::Stopped => {
+                let last = t.history.last().map(|(epoch, m)| {
+                    let v = objectives.score(m).map_or(f64::INFINITY, |v| {
+                        if v.is_nan() {
+                            f64::INFINITY
+                        } else {
+                            sign * v
+                        }
+                    });
+                    (-i64::from(*epoch), v)
+                });
+                pruned.push((t, last.unwrap_or((1, 0.0))));
+            }
+            TrialState::Running => above.push(t),
+            TrialState::Failed | TrialState::Invalid => {}
+        }
+    }
+    complete.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.number.cmp(&b.0.number)));
+    pruned.sort_by(|a, b| {
+        a.1 .0
+            .cmp(&b.1 .0)
+            .then(a.1 .1.total_cmp(&b.1 .1))
+            .then(a.0.number.cmp(&b.0.number))
+    });
+    let take = n_below.min(complete.len());
+    let mut below: Vec<&Trial> = complete[..take].iter().map(|c| c.0).collect();
+    above.extend(complete[take..].iter().map(|c| c.0));
+    let more = (n_below - take).min(pruned.len());
+    below.extend(pruned[..more].iter().map(|p| p.0));
+    above.extend(pruned[more..].iter().map(|p| p.0));
+    below.sort_by_key(|t| t.number);
+    above.sort_by_key(|t| t.number);
+    (below, above)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_and_gamma_follow_optuna() {
+        assert_eq!(default_gamma(10), 1);
+        assert_eq!(default_gamma(11), 2);
+        assert_eq!(default_gamma(1000), 25);
+        assert_eq!(default_weights(3), vec![1.0; 3]);
+        let w = default_weights(30);
+        assert_eq!(w.len(), 30);
+        assert!((w[0] - 1.0 / 30.0).abs() < 1e-12 && (w[4] - 1.0).abs() < 1e-12);
+        assert!(w[5..].iter().all(|x| *x == 1.0));
+    }
+}
