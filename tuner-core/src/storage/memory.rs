@@ -1,14 +1,23 @@
 //! In-process storage: for tests and throwaway searches; nothing survives the process.
 
-use super::{Storage, StorageError, StudyConfig};
-use crate::trial::{Metrics, Trial, TrialPlan};
+use super::{Decide, Storage, StorageError, StudyConfig};
+use crate::trial::{Metrics, Trial, TrialState};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// One study: its configuration, trials, and each trial's last heartbeat.
+#[derive(Debug)]
+struct Study {
+    config: StudyConfig,
+    trials: Vec<Trial>,
+    beats: Vec<Instant>,
+}
 
 /// Studies kept in memory behind a mutex.
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
-    studies: Mutex<BTreeMap<String, (StudyConfig, Vec<Trial>)>>,
+    studies: Mutex<BTreeMap<String, Study>>,
 }
 
 impl MemoryStorage {
@@ -20,13 +29,30 @@ impl MemoryStorage {
     fn with_study<T>(
         &self,
         name: &str,
-        f: impl FnOnce(&mut (StudyConfig, Vec<Trial>)) -> Result<T, StorageError>,
+        f: impl FnOnce(&mut Study) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let mut studies = self.studies.lock().unwrap_or_else(|e| e.into_inner());
-        let study = studies
-            .get_mut(name)
-            .ok_or_else(|| StorageError::NoStudy(name.to_owned()))?;
+        let study = studies.get_mut(name).ok_or_else(|| StorageError::NoStudy {
+            name: name.to_owned(),
+            location: self.location(),
+        })?;
         f(study)
+    }
+
+    fn running(study: &mut Study, name: &str, number: u64) -> Result<usize, StorageError> {
+        match study.trials.get(number as usize) {
+            None => Err(StorageError::NoTrial {
+                study: name.to_owned(),
+                number,
+            }),
+            Some(t) if t.state.is_finished() && t.state != TrialState::Invalid => {
+                Err(StorageError::Finished {
+                    study: name.to_owned(),
+                    number,
+                })
+            }
+            Some(_) => Ok(number as usize),
+        }
     }
 }
 
@@ -44,10 +70,12 @@ impl Storage for MemoryStorage {
         if overwrite {
             studies.remove(&config.name);
         }
-        let entry = studies
-            .entry(config.name.clone())
-            .or_insert_with(|| (config.clone(), Vec::new()));
-        Ok(entry.0.clone())
+        let entry = studies.entry(config.name.clone()).or_insert_with(|| Study {
+            config: config.clone(),
+            trials: Vec::new(),
+            beats: Vec::new(),
+        });
+        Ok(entry.config.clone())
     }
 
     fn study_names(&self) -> Result<Vec<String>, StorageError> {
@@ -56,7 +84,7 @@ impl Storage for MemoryStorage {
     }
 
     fn study(&self, name: &str) -> Result<StudyConfig, StorageError> {
-        self.with_study(name, |s| Ok(s.0.clone()))
+        self.with_study(name, |s| Ok(s.config.clone()))
     }
 
     fn delete_study(&self, name: &str) -> Result<(), StorageError> {
@@ -64,24 +92,48 @@ impl Storage for MemoryStorage {
         studies
             .remove(name)
             .map(|_| ())
-            .ok_or_else(|| StorageError::NoStudy(name.to_owned()))
+            .ok_or_else(|| StorageError::NoStudy {
+                name: name.to_owned(),
+                location: self.location(),
+            })
     }
 
     fn trials(&self, study: &str) -> Result<Vec<Trial>, StorageError> {
-        self.with_study(study, |s| Ok(s.1.clone()))
+        self.with_study(study, |s| Ok(s.trials.clone()))
     }
 
     fn create_trial(
         &self,
         study: &str,
-        decide: &mut dyn FnMut(&[Trial]) -> Option<TrialPlan>,
+        stale_after: Option<Duration>,
+        decide: &mut Decide<'_>,
     ) -> Result<Option<Trial>, StorageError> {
-        self.with_study(study, |(_, trials)| {
-            let Some(plan) = decide(trials) else {
+        self.with_study(study, |s| {
+            let stale = stale_after.and_then(|grace| {
+                (0..s.trials.len()).find(|&i| {
+                    s.trials[i].state == TrialState::Running && s.beats[i].elapsed() > grace
+                })
+            });
+            // Decide on a copy in which the stale trial has failed; keep it only if a trial
+            // is created, so a declined decision changes nothing.
+            let mut view;
+            let trials: &[Trial] = match stale {
+                Some(i) => {
+                    view = s.trials.clone();
+                    super::mark_stale(&mut view[i], stale_after.unwrap_or_default());
+                    &view
+                }
+                None => &s.trials,
+            };
+            let Some(plan) = decide(trials, stale.map(|i| i as u64)) else {
                 return Ok(None);
             };
-            let trial = Trial::new(trials.len() as u64, plan);
-            trials.push(trial.clone());
+            if let Some(i) = stale {
+                super::mark_stale(&mut s.trials[i], stale_after.unwrap_or_default());
+            }
+            let trial = Trial::new(s.trials.len() as u64, plan);
+            s.trials.push(trial.clone());
+            s.beats.push(Instant::now());
             Ok(Some(trial))
         })
     }
@@ -93,30 +145,29 @@ impl Storage for MemoryStorage {
         epoch: u32,
         metrics: &Metrics,
     ) -> Result<(), StorageError> {
-        self.with_study(study, |(_, trials)| {
-            let trial = trials
-                .get_mut(number as usize)
-                .ok_or_else(|| StorageError::NoTrial {
-                    study: study.to_owned(),
-                    number,
-                })?;
+        self.with_study(study, |s| {
+            let i = Self::running(s, study, number)?;
+            let trial = &mut s.trials[i];
             trial.history.retain(|(e, _)| *e != epoch);
             trial.history.push((epoch, metrics.clone()));
             trial.history.sort_by_key(|(e, _)| *e);
+            s.beats[i] = Instant::now();
+            Ok(())
+        })
+    }
+
+    fn heartbeat(&self, study: &str, number: u64) -> Result<(), StorageError> {
+        self.with_study(study, |s| {
+            let i = Self::running(s, study, number)?;
+            s.beats[i] = Instant::now();
             Ok(())
         })
     }
 
     fn update_trial(&self, study: &str, trial: &Trial) -> Result<(), StorageError> {
-        self.with_study(study, |(_, trials)| {
-            let slot =
-                trials
-                    .get_mut(trial.number as usize)
-                    .ok_or_else(|| StorageError::NoTrial {
-                        study: study.to_owned(),
-                        number: trial.number,
-                    })?;
-            *slot = trial.clone();
+        self.with_study(study, |s| {
+            let i = Self::running(s, study, trial.number)?;
+            s.trials[i] = trial.clone();
             Ok(())
         })
     }

@@ -1,14 +1,30 @@
-//! Where studies and their trials live: the `Storage` trait and its backends.
+//! Where studies and their trials live: the `Storage` trait and its backends (in-memory,
+//! SQLite by default, PostgreSQL behind the `postgres` feature). The SQL backends use Optuna's
+//! RDB schema, so Optuna and optuna-dashboard read our studies.
 
 mod memory;
+pub(crate) mod optuna;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod rdb;
+mod sqlite;
+mod url;
 
 pub use memory::MemoryStorage;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStorage;
+pub use sqlite::SqliteStorage;
+pub use url::open;
 
 use crate::objective::Objectives;
-use crate::space::SearchSpace;
-use crate::trial::{Metrics, Trial, TrialPlan};
+use crate::space::{SearchSpace, Value};
+use crate::trial::{Metrics, Trial, TrialPlan, TrialState};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 use thiserror::Error;
+
+/// The plan attribute naming the trial a retry continues (its worker stopped beating).
+pub const RETRY_OF: &str = "tuner/retry_of";
 
 /// What a study is: fixed when it is created, checked when it is resumed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,8 +43,13 @@ pub struct StudyConfig {
 #[derive(Debug, Error)]
 pub enum StorageError {
     /// No study of that name.
-    #[error("no study named `{0}` in this storage: check the name, or create it")]
-    NoStudy(String),
+    #[error("no study named `{name}` in {location}: check the name and the storage, or create it")]
+    NoStudy {
+        /// Study name.
+        name: String,
+        /// Where it was looked for.
+        location: String,
+    },
     /// No trial with that number.
     #[error("study `{study}` has no trial number {number}")]
     NoTrial {
@@ -37,8 +58,44 @@ pub enum StorageError {
         /// Trial number.
         number: u64,
     },
-    /// The backend itself failed (I/O, database, corrupt data).
-    #[error("storage `{location}`: {message}")]
+    /// The trial has already ended, e.g. another worker failed it after its heartbeat went stale.
+    #[error(
+        "trial {number} of study `{study}` has already ended (another worker failed it when its \
+         heartbeat went stale, and retries it): its result is not recorded"
+    )]
+    Finished {
+        /// Study name.
+        study: String,
+        /// Trial number.
+        number: u64,
+    },
+    /// The study exists but was not written by tuner (e.g. created by Optuna itself).
+    #[error(
+        "study `{name}` in {location} was not created by tuner (it has no tuner configuration); \
+         use another project_name"
+    )]
+    NotTuner {
+        /// Study name.
+        name: String,
+        /// Where it is.
+        location: String,
+    },
+    /// The database is not one we can read: foreign, corrupt, or from a newer version.
+    #[error("storage {location}: {message}; nothing was changed")]
+    Schema {
+        /// The file or URL.
+        location: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A storage URL that names no known backend.
+    #[error(
+        "unknown storage URL `{0}`: use sqlite:///path/to/study.db, \
+         postgresql://user@host:port/database, or memory"
+    )]
+    BadUrl(String),
+    /// The backend itself failed (I/O, connection, database).
+    #[error("storage {location}: {message}")]
     Backend {
         /// The file, URL or backend.
         location: String,
@@ -46,6 +103,10 @@ pub enum StorageError {
         message: String,
     },
 }
+
+/// Decides a new trial from every trial of the study; the second argument is the number of a
+/// trial just failed for a stale heartbeat, which the caller must retry.
+pub type Decide<'a> = dyn FnMut(&[Trial], Option<u64>) -> Option<TrialPlan> + 'a;
 
 /// A place for studies and trials, safe to share between threads and (for databases) processes.
 pub trait Storage: Send + Sync {
@@ -72,13 +133,15 @@ pub trait Storage: Send + Sync {
     /// Every trial of the study, by number.
     fn trials(&self, study: &str) -> Result<Vec<Trial>, StorageError>;
 
-    /// Atomically reads the trials, asks `decide` for a plan and stores it as a new Running trial
-    /// with the next number; `None` when `decide` declines. Workers sharing the storage never
-    /// see each other's half-made decisions.
+    /// Atomically: with `stale_after`, fails the oldest Running trial whose heartbeat is older
+    /// than that; reads the trials; asks `decide` for a plan; stores it as a new Running trial
+    /// with the next number. When `decide` declines, nothing changes and `None` is returned.
+    /// Workers sharing the storage never see each other's half-made decisions.
     fn create_trial(
         &self,
         study: &str,
-        decide: &mut dyn FnMut(&[Trial]) -> Option<TrialPlan>,
+        stale_after: Option<Duration>,
+        decide: &mut Decide<'_>,
     ) -> Result<Option<Trial>, StorageError>;
 
     /// Records one epoch's metrics of a running trial (intermediate values; also a heartbeat).
@@ -90,6 +153,35 @@ pub trait Storage: Send + Sync {
         metrics: &Metrics,
     ) -> Result<(), StorageError>;
 
-    /// Stores the trial's state, history, score and message (called when it ends).
+    /// Records that a running trial's worker is alive.
+    fn heartbeat(&self, study: &str, number: u64) -> Result<(), StorageError>;
+
+    /// Stores the trial's state, history, score and message (called when it ends). A trial
+    /// that has already ended is not changed: [`StorageError::Finished`].
     fn update_trial(&self, study: &str, trial: &Trial) -> Result<(), StorageError>;
+}
+
+/// Fails a trial whose worker stopped beating (what every backend records).
+pub(crate) fn mark_stale(trial: &mut Trial, grace: Duration) {
+    trial.state = TrialState::Failed;
+    trial.message = Some(format!(
+        "no heartbeat for over {:.0?}: its worker died or hung; it is retried as a new trial",
+        grace
+    ));
+}
+
+/// The plan of the trial that retries `stale`: same values and budget, tagged with its origin.
+pub fn retry_plan(stale: &Trial) -> TrialPlan {
+    let mut plan = stale.plan.clone();
+    plan.attrs
+        .insert(RETRY_OF.to_owned(), Value::Int(stale.number as i64));
+    plan
+}
+
+/// The trial a plan retries, if it is a retry.
+pub fn retried(plan: &TrialPlan) -> Option<u64> {
+    plan.attrs
+        .get(RETRY_OF)
+        .and_then(Value::as_int)
+        .map(|n| n as u64)
 }

@@ -2,6 +2,7 @@
 
 mod cross_validation;
 mod error;
+mod heartbeat;
 mod model_search;
 mod results;
 mod run;
@@ -9,7 +10,7 @@ mod search;
 
 pub use cross_validation::KFold;
 pub use error::TunerError;
-pub use model_search::CHECKPOINT;
+pub use model_search::{CHECKPOINT, LAST_CHECKPOINT};
 pub use results::SearchReport;
 pub use run::{Control, Outcome, TrialContext, TrialError};
 
@@ -18,12 +19,16 @@ use crate::objective::{Objective, Objectives};
 use crate::oracle::{GridSearch, Hyperband, Oracle, RandomSearch};
 use crate::pruner::Pruner;
 use crate::space::{HyperParameters, SearchSpace, SpaceError};
-use crate::storage::{MemoryStorage, Storage, StudyConfig};
+use crate::storage::{SqliteStorage, Storage, StorageError, StudyConfig};
 use crate::trial::Trial;
 use std::fmt::Debug;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// The database file of the default storage, in the study's folder.
+pub const STUDY_DB: &str = "study.db";
 
 /// A search space and the typed view of its values that a tuner hands to trials.
 pub trait Searchable {
@@ -76,6 +81,8 @@ pub(crate) struct Settings {
     pub seed: u64,
     pub quiet: bool,
     pub dir: PathBuf,
+    pub heartbeat: Duration,
+    pub grace: Duration,
 }
 
 /// Sets up a [`Tuner`]; `build` checks everything and opens (or resumes) the study.
@@ -88,7 +95,10 @@ pub struct TunerBuilder<S> {
     directory: PathBuf,
     project_name: String,
     overwrite: bool,
+    resume: bool,
     storage: Option<Arc<dyn Storage>>,
+    storage_url: Option<String>,
+    grace: Option<Duration>,
 }
 
 /// A study being searched: space, objective, oracle, storage and the search loop.
@@ -147,11 +157,16 @@ impl<S: Searchable> TunerBuilder<S> {
                 seed: 0,
                 quiet: false,
                 dir: PathBuf::new(),
+                heartbeat: Duration::from_secs(5),
+                grace: Duration::ZERO,
             },
             directory: PathBuf::from("tuning"),
             project_name: "untitled_project".to_owned(),
             overwrite: false,
+            resume: false,
             storage: None,
+            storage_url: None,
+            grace: None,
         }
     }
 
@@ -238,15 +253,41 @@ impl<S: Searchable> TunerBuilder<S> {
         self
     }
 
-    /// Start afresh instead of resuming an existing study of the same name.
+    /// Start afresh, deleting the stored study and its folder, instead of resuming it.
     pub fn overwrite(mut self, overwrite: bool) -> Self {
         self.overwrite = overwrite;
         self
     }
 
-    /// Where trials are kept (default: in memory).
+    /// Only resume: `build` fails with [`StorageError::NoStudy`] if the study does not exist.
+    pub fn resume(mut self, resume: bool) -> Self {
+        self.resume = resume;
+        self
+    }
+
+    /// Where trials are kept (default: SQLite at `directory/project_name/study.db`).
     pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
         self.storage = Some(storage);
+        self
+    }
+
+    /// Where trials are kept, as Optuna spells it: `sqlite:///path/study.db`,
+    /// `postgresql://user@host:5432/db` (feature `postgres`) or `memory`; opened by `build`.
+    pub fn storage_url(mut self, url: impl Into<String>) -> Self {
+        self.storage_url = Some(url.into());
+        self
+    }
+
+    /// How often a running trial's worker records that it is alive (default 5 s).
+    pub fn heartbeat_interval(mut self, interval: Duration) -> Self {
+        self.settings.heartbeat = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// How long a running trial may go without a heartbeat before another worker fails it
+    /// and runs it again (default six heartbeat intervals).
+    pub fn grace_period(mut self, grace: Duration) -> Self {
+        self.grace = Some(grace);
         self
     }
 
@@ -255,6 +296,43 @@ impl<S: Searchable> TunerBuilder<S> {
         let objectives = self.objective.unwrap_or(Err(TunerError::NoObjective))?;
         let mut settings = self.settings;
         settings.dir = self.directory.join(&self.project_name);
+        settings.grace = self.grace.unwrap_or(settings.heartbeat * 6);
+        if settings.grace <= settings.heartbeat {
+            return Err(TunerError::BadArgument(format!(
+                "grace_period ({:?}) must be longer than heartbeat_interval ({:?}), or live \
+                 trials would be taken for dead",
+                settings.grace, settings.heartbeat
+            )));
+        }
+        if self.resume && self.overwrite {
+            return Err(TunerError::BadArgument(
+                "resume(true) and overwrite(true) contradict each other: pick one".to_owned(),
+            ));
+        }
+        let default_db = settings.dir.join(STUDY_DB);
+        // A given storage is opened (and a resumed study looked up) before anything is
+        // deleted: an unreachable database must not cost the study's folder.
+        let given: Option<Arc<dyn Storage>> = match (self.storage, &self.storage_url) {
+            (Some(storage), _) => Some(storage),
+            (None, Some(url)) => Some(crate::storage::open(url)?),
+            (None, None) => None,
+        };
+        if self.resume {
+            match &given {
+                Some(storage) => {
+                    storage.study(&self.project_name)?;
+                }
+                // Nothing is created when there is nothing to resume.
+                None if !default_db.exists() => {
+                    return Err(StorageError::NoStudy {
+                        name: self.project_name.clone(),
+                        location: format!("sqlite:///{}", default_db.display()),
+                    }
+                    .into());
+                }
+                None => {}
+            }
+        }
         if self.overwrite && settings.dir.exists() {
             std::fs::remove_dir_all(&settings.dir).map_err(|source| TunerError::Io {
                 path: settings.dir.display().to_string(),
@@ -265,9 +343,13 @@ impl<S: Searchable> TunerBuilder<S> {
             path: settings.dir.display().to_string(),
             source,
         })?;
-        let storage = self
-            .storage
-            .unwrap_or_else(|| Arc::new(MemoryStorage::new()));
+        let storage: Arc<dyn Storage> = match given {
+            Some(storage) => storage,
+            None => Arc::new(SqliteStorage::open(&default_db)?),
+        };
+        if self.resume {
+            storage.study(&self.project_name)?;
+        }
         let config = StudyConfig {
             name: self.project_name.clone(),
             space: self.model.space().clone(),

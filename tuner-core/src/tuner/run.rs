@@ -103,6 +103,7 @@ pub struct TrialContext<'a> {
     seed: u64,
     dir: PathBuf,
     parent_dir: Option<PathBuf>,
+    resume_dir: Option<PathBuf>,
     reported: Vec<(u32, Metrics)>,
     sink: &'a mut dyn FnMut(u32, &Metrics) -> Control,
 }
@@ -122,6 +123,7 @@ impl<'a> TrialContext<'a> {
             seed,
             dir,
             parent_dir,
+            resume_dir: None,
             reported: Vec::new(),
             sink,
         }
@@ -165,6 +167,18 @@ impl<'a> TrialContext<'a> {
     /// The parent trial's folder, when continuing its checkpoint.
     pub fn parent_dir(&self) -> Option<&Path> {
         self.parent_dir.as_deref()
+    }
+
+    /// The folder of the trial this one retries because its worker died (no heartbeat within
+    /// the grace period): its files, e.g. a last-epoch checkpoint, let this trial continue
+    /// where that one stopped. Only set with one execution per trial.
+    pub fn resume_dir(&self) -> Option<&Path> {
+        self.resume_dir.as_deref()
+    }
+
+    pub(crate) fn with_resume_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.resume_dir = dir;
+        self
     }
 
     /// Records one epoch's metrics; answers whether to go on.

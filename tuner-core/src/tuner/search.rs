@@ -1,9 +1,11 @@
 //! The search loop: ask the oracle (atomically, through the storage), run, record, repeat.
 
+use super::heartbeat::Heartbeat;
 use super::run::{average, catch, curve, Control, Outcome, TrialContext, TrialError};
 use super::{SearchReport, Searchable, Tuner, TunerError};
 use crate::oracle::{OracleContext, Suggestion};
 use crate::pruner::PrunerContext;
+use crate::storage::{retried, retry_plan, StorageError};
 use crate::trial::{Metrics, Trial, TrialState};
 use std::time::{Duration, Instant};
 
@@ -42,9 +44,32 @@ impl<S: Searchable> Tuner<S> {
                 cb(&trial);
             }
             let t0 = Instant::now();
-            self.run_trial(&mut trial, run)?;
+            let beat = Heartbeat::start(
+                self.storage.clone(),
+                self.study.clone(),
+                trial.number,
+                self.settings.heartbeat,
+            );
+            let ran = self.run_trial(&mut trial, run);
+            drop(beat);
+            ran?;
             trial.seconds = t0.elapsed().as_secs_f64();
-            self.storage.update_trial(&self.study, &trial)?;
+            match self.storage.update_trial(&self.study, &trial) {
+                Ok(()) => {}
+                // This worker stalled past the grace period and another one took the trial
+                // over: its verdict stands, and this result is dropped.
+                Err(StorageError::Finished { .. }) => {
+                    if !self.settings.quiet {
+                        println!(
+                            "Trial {} was taken over by another worker after its heartbeat \
+                             went stale; its result here is dropped",
+                            trial.id()
+                        );
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
             report.record(&trial);
             if !self.settings.quiet {
                 println!("{}", self.progress_line(&trial, started.elapsed())?);
@@ -70,35 +95,51 @@ impl<S: Searchable> Tuner<S> {
     }
 
     /// Asks the oracle for the next trial and stores it, waiting while other workers finish;
-    /// `None` when the search is over (the reason goes in `report`).
+    /// `None` when the search is over (the reason goes in `report`). A trial whose worker
+    /// stopped beating is failed by the storage and comes back here first, as a retry.
     fn next_trial(&self, report: &mut SearchReport) -> Result<Option<Trial>, TunerError> {
+        let grace = Some(self.settings.grace);
         loop {
             let mut answer = None;
-            let created = self.storage.create_trial(&self.study, &mut |trials| {
-                if let Some(max) = self.settings.max_trials {
-                    if trials.len() as u64 >= max {
-                        answer = Some(Suggestion::Done(format!("max_trials ({max}) reached")));
-                        return None;
+            let created = self
+                .storage
+                .create_trial(&self.study, grace, &mut |trials, stale| {
+                    if let Some(stale) = stale.and_then(|n| trials.iter().find(|t| t.number == n)) {
+                        return Some(retry_plan(stale));
                     }
-                }
-                let ctx = OracleContext {
-                    space: self.model.space(),
-                    objectives: &self.objectives,
-                    trials,
-                    seed: self.settings.seed,
-                };
-                match self.oracle.suggest(&ctx) {
-                    Suggestion::Try(plan) => Some(plan),
-                    other => {
-                        let running = trials.iter().any(|t| t.state == TrialState::Running);
-                        answer = Some(match other {
-                            Suggestion::Wait if !running => Suggestion::Done(String::new()),
-                            other => other,
-                        });
-                        None
+                    // The study is not over while trials run elsewhere: their workers may die,
+                    // and then their trials are retried here.
+                    let running = trials.iter().any(|t| t.state == TrialState::Running);
+                    if let Some(max) = self.settings.max_trials {
+                        // A retry replaces its failed trial: it does not use up another slot.
+                        let used = trials.iter().filter(|t| retried(&t.plan).is_none()).count();
+                        if used as u64 >= max {
+                            answer = Some(if running {
+                                Suggestion::Wait
+                            } else {
+                                Suggestion::Done(format!("max_trials ({max}) reached"))
+                            });
+                            return None;
+                        }
                     }
-                }
-            })?;
+                    let ctx = OracleContext {
+                        space: self.model.space(),
+                        objectives: &self.objectives,
+                        trials,
+                        seed: self.settings.seed,
+                    };
+                    match self.oracle.suggest(&ctx) {
+                        Suggestion::Try(plan) => Some(plan),
+                        other => {
+                            answer = Some(match other {
+                                Suggestion::Wait if !running => Suggestion::Done(String::new()),
+                                Suggestion::Done(_) if running => Suggestion::Wait,
+                                other => other,
+                            });
+                            None
+                        }
+                    }
+                })?;
             if let Some(trial) = created {
                 return Ok(Some(trial));
             }
@@ -215,7 +256,8 @@ impl<S: Searchable> Tuner<S> {
                 dir.to_path_buf(),
                 parent_dir.map(|p| p.to_path_buf()),
                 &mut sink,
-            );
+            )
+            .with_resume_dir(self.resume_dir(trial));
             let outcome = catch(|| run(params, &mut ctx))?;
             let reported = ctx.into_reported();
             curves.push(curve(
@@ -229,6 +271,14 @@ impl<S: Searchable> Tuner<S> {
             }
         }
         Ok((average(&curves), pruned))
+    }
+
+    /// The folder of the trial a retry continues, when its files can be continued: with one
+    /// execution per trial (several executions are averaged, and restart together).
+    fn resume_dir(&self, trial: &Trial) -> Option<std::path::PathBuf> {
+        let from = retried(&trial.plan)?;
+        (self.settings.executions_per_trial == 1 && trial.retries == 0)
+            .then(|| self.trial_dir(from))
     }
 
     /// Asks the pruner (if any) about a running trial's curve so far.

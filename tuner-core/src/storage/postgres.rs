@@ -1,0 +1,385 @@
+//! PostgreSQL in Optuna's schema, for workers on many machines: each `create_trial` locks the
+//! study row (`SELECT ... FOR UPDATE`), so trial numbers and decisions never collide.
+
+use super::rdb::{Backend, Mode, Rdb, Sql, Tx};
+use super::sqlite::forward_storage;
+use super::{Decide, Storage, StorageError, StudyConfig};
+use crate::trial::{Metrics, Trial};
+use bytes::BytesMut;
+use postgres::types::{FromSql, IsNull, Kind, ToSql, Type};
+use postgres::{Client, Config, NoTls, Statement};
+use std::collections::HashMap;
+use std::error::Error;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How long connecting may take before the URL is reported unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// An arbitrary key for the advisory lock that serialises schema and study creation.
+const SCHEMA_LOCK: i64 = 0x7475_6e65_72;
+
+/// Studies in a PostgreSQL database, shared by workers on any number of machines.
+pub struct PostgresStorage {
+    rdb: Rdb<PgBackend>,
+}
+
+impl std::fmt::Debug for PostgresStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStorage")
+            .field("url", &self.rdb.backend.location)
+            .finish()
+    }
+}
+
+struct PgConn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+struct PgBackend {
+    config: Config,
+    location: String,
+    conn: Mutex<PgConn>,
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let user = &url[s + 3..at];
+            match user.split_once(':') {
+                Some((name, _)) => format!("{}{name}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn connect(config: &Config, location: &str) -> Result<Client, StorageError> {
+    config.connect(NoTls).map_err(|e| StorageError::Backend {
+        location: location.to_owned(),
+        message: format!(
+            "cannot connect to PostgreSQL: {e}{}; check that the server runs and the URL's \
+             user, host, port and database are right",
+            e.source().map(|s| format!(" ({s})")).unwrap_or_default()
+        ),
+    })
+}
+
+impl PostgresStorage {
+    /// Connects to `postgresql://user[:password]@host[:port]/database`, creating Optuna's
+    /// tables in an empty database and refusing one holding other tables or a newer schema.
+    pub fn connect(url: &str) -> Result<Self, StorageError> {
+        let location = redact(url);
+        let mut config: Config = url.parse().map_err(|e| StorageError::Backend {
+            location: location.clone(),
+            message: format!("not a PostgreSQL URL: {e}"),
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let client = connect(&config, &location)?;
+        let backend = PgBackend {
+            config,
+            location,
+            conn: Mutex::new(PgConn {
+                client,
+                statements: HashMap::new(),
+            }),
+        };
+        Ok(Self {
+            rdb: Rdb::new(backend)?,
+        })
+    }
+}
+
+/// `?N` becomes `$N`; the tokens become PostgreSQL's clock and row locks.
+fn translate(sql: &str) -> String {
+    if sql == "{lock_schema}" {
+        return format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK})");
+    }
+    let now = "(now() AT TIME ZONE 'UTC')";
+    let mut out = String::with_capacity(sql.len() + 32);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '?' if chars.peek().is_some_and(|d| d.is_ascii_digit()) => out.push('$'),
+            '{' => {
+                let mut token = String::new();
+                for d in chars.by_ref() {
+                    if d == '}' {
+                        break;
+                    }
+                    token.push(d);
+                }
+                if token == "now" {
+                    out.push_str(now);
+                } else if let Some(column) = token.strip_prefix("age:") {
+                    out.push_str(&format!("(EXTRACT(EPOCH FROM ({now} - {column})))::float8"));
+                } else if let Some(table) = token.strip_prefix("for_update:") {
+                    out.push_str(&format!(" FOR UPDATE OF {table}"));
+                } else {
+                    out.push('{');
+                    out.push_str(&token);
+                    out.push('}');
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl ToSql for Sql {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        match self {
+            Sql::Null => Ok(IsNull::Yes),
+            Sql::Int(i) => match *ty {
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                _ => i.to_sql(ty, out),
+            },
+            Sql::Real(r) => match *ty {
+                Type::FLOAT4 => (*r as f32).to_sql(ty, out),
+                _ => r.to_sql(ty, out),
+            },
+            // An enum's binary form is its label.
+            Sql::Text(s) if matches!(ty.kind(), Kind::Enum(_)) => {
+                out.extend_from_slice(s.as_bytes());
+                Ok(IsNull::No)
+            }
+            Sql::Text(s) => s.as_str().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+/// One returned value of any column type we select.
+struct Cell(Sql);
+
+impl<'a> FromSql<'a> for Cell {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn Error + Sync + Send>> {
+        Ok(Cell(match *ty {
+            Type::INT2 => Sql::Int(i16::from_sql(ty, raw)?.into()),
+            Type::INT4 => Sql::Int(i32::from_sql(ty, raw)?.into()),
+            Type::INT8 => Sql::Int(i64::from_sql(ty, raw)?),
+            Type::FLOAT4 => Sql::Real(f32::from_sql(ty, raw)?.into()),
+            Type::FLOAT8 => Sql::Real(f64::from_sql(ty, raw)?),
+            _ if matches!(ty.kind(), Kind::Enum(_)) => Sql::Text(std::str::from_utf8(raw)?.into()),
+            _ => Sql::Text(<&str>::from_sql(ty, raw)?.to_owned()),
+        }))
+    }
+
+    fn from_sql_null(_: &Type) -> Result<Self, Box<dyn Error + Sync + Send>> {
+        Ok(Cell(Sql::Null))
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+struct PgTx<'t, 'c> {
+    tx: &'t mut postgres::Transaction<'c>,
+    statements: &'t mut HashMap<String, Statement>,
+}
+
+impl PgTx<'_, '_> {
+    fn statement(&mut self, sql: &str) -> Result<Statement, String> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.tx.prepare(&translate(sql)).map_err(|e| message(&e))?;
+        self.statements.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+}
+
+fn message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
+fn refs(params: &[Sql]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+impl Tx for PgTx<'_, '_> {
+    fn execute(&mut self, sql: &str, params: &[Sql]) -> Result<u64, String> {
+        let statement = self.statement(sql)?;
+        self.tx
+            .execute(&statement, &refs(params))
+            .map_err(|e| message(&e))
+    }
+
+    fn query(&mut self, sql: &str, params: &[Sql]) -> Result<Vec<Vec<Sql>>, String> {
+        let statement = self.statement(sql)?;
+        let rows = self
+            .tx
+            .query(&statement, &refs(params))
+            .map_err(|e| message(&e))?;
+        rows.iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| {
+                        row.try_get::<_, Cell>(i)
+                            .map(|c| c.0)
+                            .map_err(|e| message(&e))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+impl Backend for PgBackend {
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn tables(&self, tx: &mut dyn Tx) -> Result<Vec<String>, String> {
+        let rows = tx.query(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()",
+            &[],
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| match r.into_iter().next() {
+                Some(Sql::Text(t)) => Some(t),
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn schema(&self) -> &'static [&'static str] {
+        SCHEMA
+    }
+
+    fn transaction<T>(
+        &self,
+        _mode: Mode,
+        f: &mut dyn FnMut(&mut dyn Tx) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.client.is_closed() {
+            // The server went away (restart, network): one fresh connection, new statements.
+            guard.client = connect(&self.config, &self.location)?;
+            guard.statements.clear();
+        }
+        let fail = |e: postgres::Error| StorageError::Backend {
+            location: self.location.clone(),
+            message: message(&e),
+        };
+        let PgConn { client, statements } = &mut *guard;
+        let mut tx = client.transaction().map_err(fail)?;
+        let result = f(&mut PgTx {
+            tx: &mut tx,
+            statements,
+        });
+        match result {
+            Ok(v) => {
+                tx.commit().map_err(fail)?;
+                Ok(v)
+            }
+            // Dropping the transaction rolls it back.
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Optuna's tables and enum types exactly as SQLAlchemy creates them on PostgreSQL.
+const SCHEMA: &[&str] = &[
+    "CREATE TYPE studydirection AS ENUM ('NOT_SET', 'MINIMIZE', 'MAXIMIZE')",
+    "CREATE TYPE trialintermediatevaluetype AS ENUM ('FINITE', 'INF_POS', 'INF_NEG', 'NAN')",
+    "CREATE TYPE trialstate AS ENUM ('RUNNING', 'COMPLETE', 'PRUNED', 'FAIL', 'WAITING')",
+    "CREATE TYPE trialvaluetype AS ENUM ('FINITE', 'INF_POS', 'INF_NEG')",
+    "CREATE TABLE studies (study_id SERIAL NOT NULL, study_name VARCHAR(512) NOT NULL, \
+     PRIMARY KEY (study_id))",
+    "CREATE UNIQUE INDEX ix_studies_study_name ON studies (study_name)",
+    "CREATE TABLE version_info (version_info_id INTEGER NOT NULL, schema_version INTEGER, \
+     library_version VARCHAR(256), PRIMARY KEY (version_info_id), \
+     CONSTRAINT version_info_version_info_id_check CHECK (version_info_id = 1))",
+    "CREATE TABLE study_directions (study_direction_id SERIAL NOT NULL, \
+     direction studydirection NOT NULL, study_id INTEGER NOT NULL, objective INTEGER NOT NULL, \
+     PRIMARY KEY (study_direction_id), UNIQUE (study_id, objective), \
+     FOREIGN KEY(study_id) REFERENCES studies (study_id))",
+    "CREATE TABLE study_user_attributes (study_user_attribute_id SERIAL NOT NULL, \
+     study_id INTEGER, key VARCHAR(512), value_json TEXT, \
+     PRIMARY KEY (study_user_attribute_id), UNIQUE (study_id, key), \
+     FOREIGN KEY(study_id) REFERENCES studies (study_id))",
+    "CREATE TABLE study_system_attributes (study_system_attribute_id SERIAL NOT NULL, \
+     study_id INTEGER, key VARCHAR(512), value_json TEXT, \
+     PRIMARY KEY (study_system_attribute_id), UNIQUE (study_id, key), \
+     FOREIGN KEY(study_id) REFERENCES studies (study_id))",
+    "CREATE TABLE trials (trial_id SERIAL NOT NULL, number INTEGER, study_id INTEGER, \
+     state trialstate NOT NULL, datetime_start TIMESTAMP WITHOUT TIME ZONE, \
+     datetime_complete TIMESTAMP WITHOUT TIME ZONE, PRIMARY KEY (trial_id), \
+     FOREIGN KEY(study_id) REFERENCES studies (study_id))",
+    "CREATE INDEX ix_trials_study_id ON trials (study_id)",
+    "CREATE TABLE trial_user_attributes (trial_user_attribute_id SERIAL NOT NULL, \
+     trial_id INTEGER, key VARCHAR(512), value_json TEXT, \
+     PRIMARY KEY (trial_user_attribute_id), UNIQUE (trial_id, key), \
+     FOREIGN KEY(trial_id) REFERENCES trials (trial_id))",
+    "CREATE TABLE trial_system_attributes (trial_system_attribute_id SERIAL NOT NULL, \
+     trial_id INTEGER, key VARCHAR(512), value_json TEXT, \
+     PRIMARY KEY (trial_system_attribute_id), UNIQUE (trial_id, key), \
+     FOREIGN KEY(trial_id) REFERENCES trials (trial_id))",
+    "CREATE TABLE trial_params (param_id SERIAL NOT NULL, trial_id INTEGER, \
+     param_name VARCHAR(512), param_value DOUBLE PRECISION, distribution_json TEXT, \
+     PRIMARY KEY (param_id), UNIQUE (trial_id, param_name), \
+     FOREIGN KEY(trial_id) REFERENCES trials (trial_id))",
+    "CREATE TABLE trial_values (trial_value_id SERIAL NOT NULL, trial_id INTEGER NOT NULL, \
+     objective INTEGER NOT NULL, value DOUBLE PRECISION, value_type trialvaluetype NOT NULL, \
+     PRIMARY KEY (trial_value_id), UNIQUE (trial_id, objective), \
+     FOREIGN KEY(trial_id) REFERENCES trials (trial_id))",
+    "CREATE TABLE trial_intermediate_values (trial_intermediate_value_id SERIAL NOT NULL, \
+     trial_id INTEGER NOT NULL, step INTEGER NOT NULL, intermediate_value DOUBLE PRECISION, \
+     intermediate_value_type trialintermediatevaluetype NOT NULL, \
+     PRIMARY KEY (trial_intermediate_value_id), UNIQUE (trial_id, step), \
+     FOREIGN KEY(trial_id) REFERENCES trials (trial_id))",
+    "CREATE TABLE trial_heartbeats (trial_heartbeat_id SERIAL NOT NULL, \
+     trial_id INTEGER NOT NULL, heartbeat TIMESTAMP WITHOUT TIME ZONE NOT NULL, \
+     PRIMARY KEY (trial_heartbeat_id), UNIQUE (trial_id), \
+     FOREIGN KEY(trial_id) REFERENCES trials (trial_id))",
+    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, \
+     CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))",
+];
+
+forward_storage!(PostgresStorage);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_and_tokens_become_postgres() {
+        let sql = translate("SELECT 1 FROM t WHERE a = ?1 AND {age:h.hb} > ?12{for_update:t}");
+        assert_eq!(
+            sql,
+            "SELECT 1 FROM t WHERE a = $1 AND (EXTRACT(EPOCH FROM ((now() AT TIME ZONE 'UTC') \
+             - h.hb)))::float8 > $12 FOR UPDATE OF t"
+        );
+    }
+
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(
+            redact("postgresql://u:secret@h:5/db"),
+            "postgresql://u:***@h:5/db"
+        );
+        assert_eq!(redact("postgresql://u@h/db"), "postgresql://u@h/db");
+    }
+}
