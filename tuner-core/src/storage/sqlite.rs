@@ -67,19 +67,22 @@ impl SqliteStorage {
                 "it is not a SQLite database, or it is corrupt ({e})"
             ))
         })?;
-        // WAL lets readers (dashboards, other workers' reads) go on while one worker writes;
-        // FULL sync makes every committed trial survive a crash or power loss.
-        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-            .map_err(|e| fail(format!("cannot enable write-ahead logging: {e}")))?;
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(|e| fail(e.to_string()))?;
         let backend = SqliteBackend {
             path,
             conn: Mutex::new(conn),
         };
-        Ok(Self {
-            rdb: Rdb::new(backend)?,
-        })
+        // The schema is checked before anything is written, so a refused file stays as it was.
+        let rdb = Rdb::new(backend)?;
+        {
+            // WAL lets readers (dashboards, other workers' reads) go on while one worker
+            // writes; with FULL sync every committed trial survives a crash or power loss.
+            let conn = rdb.backend.conn.lock().unwrap_or_else(|e| e.into_inner());
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+                .map_err(|e| fail(format!("cannot enable write-ahead logging: {e}")))?;
+        }
+        Ok(Self { rdb })
     }
 
     /// The database file.

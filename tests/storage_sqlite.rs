@@ -1,0 +1,570 @@
+//! The SQLite storage: every trial field round-trips, studies resume and count on, conflicting
+//! or bad databases are refused without being touched, and a dead worker's trial is retried.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tuner::objective::{Objective, Objectives};
+use tuner::oracle::{GridSearch, RandomSearch};
+use tuner::space::{HyperParameters, Param, SearchSpace, Value};
+use tuner::storage::{self, SqliteStorage, Storage, StorageError, StudyConfig};
+use tuner::trial::{Metrics, Trial, TrialPlan, TrialState};
+use tuner::tuner::TrialError;
+use tuner::{Tuner, TunerError};
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tuner-storage-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn every_kind() -> SearchSpace {
+    SearchSpace::builder()
+        .param(Param::int("units", 32, 512).step(32))
+        .param(Param::int("width", 2, 32).step(2).log())
+        .param(Param::float("lr", 1e-4, 1e-1).log())
+        .param(Param::float("dropout", 0.0, 0.5).step(0.1))
+        .param(Param::choice("act", ["relu", "tanh", "gelu"]))
+        .param(Param::choice("momentum", [0.9, 0.5]))
+        .param(Param::choice("depth", [1, 2, 3]))
+        .param(Param::boolean("bn"))
+        .build()
+        .unwrap()
+}
+
+fn config(name: &str) -> StudyConfig {
+    StudyConfig {
+        name: name.to_owned(),
+        space: every_kind(),
+        objectives: Objective::maximize("val_accuracy").into(),
+        oracle: serde_json::json!({"name": "random"}),
+    }
+}
+
+fn values() -> HyperParameters {
+    let mut hp = HyperParameters::new();
+    hp.insert("units", 96);
+    hp.insert("width", 16);
+    hp.insert("lr", 0.001_234_567_890_123_4);
+    hp.insert("dropout", 0.300_000_000_000_000_04);
+    hp.insert("act", "gelu");
+    hp.insert("momentum", 0.5);
+    hp.insert("depth", 3);
+    hp.insert("bn", true);
+    hp
+}
+
+fn metrics(pairs: &[(&str, f64)]) -> Metrics {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+#[test]
+fn every_trial_field_round_trips_through_a_fresh_connection() {
+    let path = tmp("roundtrip").join("study.db");
+    let storage = SqliteStorage::open(&path).unwrap();
+    storage.open_study(&config("rt"), false).unwrap();
+    let plan = TrialPlan {
+        values: values(),
+        epochs: Some(12),
+        initial_epoch: 4,
+        parent: Some(0),
+        attrs: [
+            ("hyperband/bracket".to_owned(), Value::Int(2)),
+            ("hyperband/round".to_owned(), Value::Int(1)),
+            ("note".to_owned(), Value::from("x")),
+        ]
+        .into(),
+    };
+    let mut expected = Vec::new();
+    for state in [
+        TrialState::Completed,
+        TrialState::Stopped,
+        TrialState::Failed,
+        TrialState::Invalid,
+        TrialState::Running,
+    ] {
+        let mut trial = storage
+            .create_trial("rt", None, &mut |_, _| Some(plan.clone()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(trial.state, TrialState::Running);
+        storage
+            .report(
+                "rt",
+                trial.number,
+                4,
+                &metrics(&[("val_accuracy", 0.5), ("loss", 1.25)]),
+            )
+            .unwrap();
+        trial.history = vec![
+            (4, metrics(&[("val_accuracy", 0.5), ("loss", 1.25)])),
+            (
+                5,
+                metrics(&[("val_accuracy", 0.812_345_678_9), ("loss", f64::INFINITY)]),
+            ),
+            (6, metrics(&[("val_accuracy", -0.0), ("loss", 1e-300)])),
+        ];
+        trial.state = state;
+        trial.score = Some(0.812_345_678_9);
+        trial.best_epoch = Some(5);
+        trial.message = (state != TrialState::Completed).then(|| format!("why: {state}"));
+        trial.retries = 2;
+        trial.seconds = 3.25;
+        storage.update_trial("rt", &trial).unwrap();
+        expected.push(trial);
+    }
+    drop(storage);
+    let reopened = SqliteStorage::open(&path).unwrap();
+    assert_eq!(reopened.trials("rt").unwrap(), expected);
+    assert_eq!(reopened.study("rt").unwrap(), config("rt"));
+    assert_eq!(reopened.study_names().unwrap(), vec!["rt".to_owned()]);
+    // A finished trial is final.
+    let err = reopened.update_trial("rt", &expected[0]).unwrap_err();
+    assert!(
+        matches!(err, StorageError::Finished { number: 0, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn nan_metrics_and_reports_survive() {
+    let path = tmp("nan").join("study.db");
+    let storage = SqliteStorage::open(&path).unwrap();
+    storage.open_study(&config("nan"), false).unwrap();
+    let trial = storage
+        .create_trial("nan", None, &mut |_, _| {
+            Some(TrialPlan {
+                values: values(),
+                ..TrialPlan::default()
+            })
+        })
+        .unwrap()
+        .unwrap();
+    for epoch in 0..3 {
+        let v = if epoch == 1 {
+            f64::NAN
+        } else {
+            epoch as f64 / 4.0
+        };
+        storage
+            .report("nan", trial.number, epoch, &metrics(&[("val_accuracy", v)]))
+            .unwrap();
+    }
+    // A report of the same epoch replaces it.
+    storage
+        .report("nan", trial.number, 2, &metrics(&[("val_accuracy", 0.75)]))
+        .unwrap();
+    let stored = &storage.trials("nan").unwrap()[0];
+    let curve = stored.metric("val_accuracy");
+    assert_eq!(curve.len(), 3);
+    assert_eq!((curve[0], curve[2]), ((0, 0.0), (2, 0.75)));
+    assert!(curve[1].1.is_nan());
+    assert_eq!(stored.values(), &values());
+}
+
+fn quadratic(hp: &HyperParameters) -> Result<f64, TrialError> {
+    let x = hp.get_as::<i64>("x")? as f64;
+    Ok((x - 7.0).powi(2))
+}
+
+fn line() -> SearchSpace {
+    SearchSpace::builder()
+        .param(Param::int("x", 0, 19))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn resuming_keeps_completed_trials_and_continues_the_count() {
+    let dir = tmp("resume");
+    let build = |max: u64| {
+        Tuner::for_space(line(), RandomSearch::new())
+            .objective("loss")
+            .max_trials(max)
+            .seed(11)
+            .directory(&dir)
+            .project_name("resume")
+            .quiet(true)
+            .build()
+            .unwrap()
+    };
+    let mut first = build(5);
+    assert_eq!(first.search_fn(|hp, _| quadratic(hp)).unwrap().trials, 5);
+    let before = first.trials().unwrap();
+    drop(first);
+    assert!(dir.join("resume").join("study.db").exists());
+    let mut second = build(12);
+    assert_eq!(second.remaining_trials().unwrap(), Some(7));
+    let report = second.search_fn(|hp, _| quadratic(hp)).unwrap();
+    assert_eq!(report.trials, 7, "only the trials left are run");
+    let after = second.trials().unwrap();
+    assert_eq!(
+        &after[..5],
+        &before[..],
+        "completed trials are kept as they were"
+    );
+    let numbers: Vec<u64> = after.iter().map(|t| t.number).collect();
+    assert_eq!(numbers, (0..12).collect::<Vec<_>>());
+    let keys: std::collections::HashSet<String> = after.iter().map(|t| t.values().key()).collect();
+    assert_eq!(
+        keys.len(),
+        12,
+        "the resumed random search never repeats a configuration"
+    );
+    // Resuming a finished study runs nothing more.
+    let mut third = build(12);
+    assert_eq!(third.search_fn(|hp, _| quadratic(hp)).unwrap().trials, 0);
+}
+
+#[test]
+fn a_resumed_grid_continues_where_it_stopped() {
+    let dir = tmp("grid");
+    let build = |max: Option<u64>| {
+        let b = Tuner::for_space(line(), GridSearch::new())
+            .objective("loss")
+            .directory(&dir)
+            .project_name("grid")
+            .quiet(true);
+        match max {
+            Some(m) => b.max_trials(m),
+            None => b,
+        }
+        .build()
+        .unwrap()
+    };
+    build(Some(8)).search_fn(|hp, _| quadratic(hp)).unwrap();
+    let mut rest = build(None);
+    assert_eq!(rest.search_fn(|hp, _| quadratic(hp)).unwrap().trials, 12);
+    let xs: Vec<i64> = rest
+        .trials()
+        .unwrap()
+        .iter()
+        .map(|t| t.values().get_as::<i64>("x").unwrap())
+        .collect();
+    assert_eq!(xs, (0..20).collect::<Vec<_>>());
+    assert_eq!(
+        rest.best_values(1).unwrap()[0].get_as::<i64>("x").unwrap(),
+        7
+    );
+}
+
+#[test]
+fn conflicting_settings_are_an_error_naming_the_setting() {
+    let dir = tmp("conflict");
+    let base = || {
+        Tuner::for_space(line(), GridSearch::new())
+            .directory(&dir)
+            .project_name("c")
+            .quiet(true)
+    };
+    base().objective("loss").build().unwrap();
+    let err = base().objective("val_accuracy").build().err().unwrap();
+    assert!(err.to_string().contains("different objective"), "{err}");
+    let err = base()
+        .oracle(RandomSearch::new())
+        .objective("loss")
+        .build()
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("different oracle"), "{err}");
+    let wider = SearchSpace::builder()
+        .param(Param::int("x", 0, 29))
+        .build()
+        .unwrap();
+    let err = Tuner::for_space(wider, GridSearch::new())
+        .objective("loss")
+        .directory(&dir)
+        .project_name("c")
+        .build()
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("different search space"), "{err}");
+    // overwrite(true) starts afresh with the new settings.
+    Tuner::for_space(line(), GridSearch::new())
+        .objective("val_accuracy")
+        .directory(&dir)
+        .project_name("c")
+        .overwrite(true)
+        .build()
+        .unwrap();
+}
+
+#[test]
+fn resume_only_on_a_missing_study_says_where_and_creates_nothing() {
+    let dir = tmp("missing");
+    let err = Tuner::for_space(line(), GridSearch::new())
+        .objective("loss")
+        .directory(&dir)
+        .project_name("absent")
+        .resume(true)
+        .build()
+        .err()
+        .unwrap();
+    let text = err.to_string();
+    assert!(
+        text.contains("absent") && text.contains("study.db"),
+        "{text}"
+    );
+    assert!(!dir.join("absent").exists(), "nothing was created");
+    // A shared database without the study: same error, naming the database.
+    let url = format!("sqlite:///{}", dir.join("shared.db").display());
+    storage::open(&url).unwrap();
+    let err = Tuner::for_space(line(), GridSearch::new())
+        .objective("loss")
+        .directory(&dir)
+        .storage_url(&url)
+        .project_name("absent")
+        .resume(true)
+        .build()
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, TunerError::Storage(StorageError::NoStudy { .. })),
+        "{err}"
+    );
+    assert!(err.to_string().contains("shared.db"), "{err}");
+}
+
+fn expect_refused(path: &std::path::Path, needle: &str) {
+    let before = std::fs::read(path).unwrap();
+    let err = SqliteStorage::open(path).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, StorageError::Schema { .. }), "{text}");
+    assert!(
+        text.contains(&path.display().to_string()),
+        "names the file: {text}"
+    );
+    assert!(text.contains(needle), "says why ({needle}): {text}");
+    assert!(text.contains("nothing was changed"), "{text}");
+    assert!(
+        std::fs::read(path).unwrap() == before,
+        "the file is untouched"
+    );
+}
+
+#[test]
+fn corrupt_foreign_and_newer_databases_are_refused_untouched() {
+    let dir = tmp("bad");
+    let corrupt = dir.join("corrupt.db");
+    std::fs::write(
+        &corrupt,
+        b"this is not a database, just some text that is long enough...",
+    )
+    .unwrap();
+    expect_refused(&corrupt, "not a SQLite database");
+
+    let foreign = dir.join("foreign.db");
+    edit(&foreign, "CREATE TABLE invoices (id INTEGER)");
+    expect_refused(&foreign, "invoices");
+
+    let newer = dir.join("newer.db");
+    drop(SqliteStorage::open(&newer).unwrap());
+    edit(
+        &newer,
+        "UPDATE alembic_version SET version_num = 'v9.9.9.z'",
+    );
+    expect_refused(&newer, "newer");
+
+    let older = dir.join("older.db");
+    drop(SqliteStorage::open(&older).unwrap());
+    edit(
+        &older,
+        "UPDATE alembic_version SET version_num = 'v3.0.0.d'",
+    );
+    expect_refused(&older, "optuna storage upgrade");
+}
+
+/// A study written by a newer tuner (attribute format) is refused when opened.
+#[test]
+fn a_study_from_a_newer_tuner_is_refused() {
+    let path = tmp("format").join("study.db");
+    let storage = SqliteStorage::open(&path).unwrap();
+    storage.open_study(&config("f"), false).unwrap();
+    drop(storage);
+    edit(
+        &path,
+        "UPDATE study_system_attributes SET value_json = '99' WHERE key = 'tuner:format'",
+    );
+    let storage = SqliteStorage::open(&path).unwrap();
+    let err = storage.study("f").unwrap_err();
+    assert!(err.to_string().contains("newer tuner"), "{err}");
+}
+
+#[test]
+fn an_unreachable_postgres_url_is_a_clear_error() {
+    let err = storage::open("postgresql://nobody@127.0.0.1:1/nothing")
+        .err()
+        .unwrap();
+    let text = err.to_string();
+    assert!(
+        text.contains("127.0.0.1:1") && text.contains("cannot connect"),
+        "{text}"
+    );
+}
+
+/// Runs one statement on the file directly, as another program would.
+fn edit(path: &std::path::Path, sql: &str) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute_batch(sql).unwrap();
+}
+
+#[test]
+fn a_dead_workers_trial_is_failed_and_retried_once() {
+    let dir = tmp("stale");
+    let space = SearchSpace::builder()
+        .param(Param::int("x", 0, 5))
+        .build()
+        .unwrap();
+    let build = || {
+        Tuner::for_space(space.clone(), GridSearch::new())
+            .objective("loss")
+            .directory(&dir)
+            .project_name("stale")
+            .heartbeat_interval(Duration::from_millis(50))
+            .grace_period(Duration::from_millis(400))
+            .quiet(true)
+            .build()
+            .unwrap()
+    };
+    let tuner = build();
+    // A worker takes x = 0 and dies without a word.
+    let dead = tuner
+        .storage()
+        .create_trial("stale", None, &mut |_, _| {
+            let mut hp = HyperParameters::new();
+            hp.insert("x", 0);
+            Some(TrialPlan {
+                values: hp,
+                ..TrialPlan::default()
+            })
+        })
+        .unwrap()
+        .unwrap();
+    drop(tuner);
+    let mut tuner = build();
+    let started = std::time::Instant::now();
+    let report = tuner
+        .search_fn(|hp, _| Ok::<_, TrialError>(hp.get_as::<i64>("x")? as f64))
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "it waited for the grace period"
+    );
+    assert_eq!(report.trials, 6, "5 new configurations and 1 retry");
+    let trials = tuner.trials().unwrap();
+    assert_eq!(trials.len(), 7);
+    let failed = &trials[dead.number as usize];
+    assert_eq!(failed.state, TrialState::Failed);
+    assert!(
+        failed.message.as_deref().unwrap().contains("no heartbeat"),
+        "{failed:?}"
+    );
+    let retries: Vec<&Trial> = trials
+        .iter()
+        .filter(|t| storage::retried(&t.plan) == Some(dead.number))
+        .collect();
+    assert_eq!(retries.len(), 1);
+    assert_eq!(retries[0].values(), dead.values());
+    assert_eq!(retries[0].state, TrialState::Completed);
+    let done: Vec<i64> = trials
+        .iter()
+        .filter(|t| t.state == TrialState::Completed)
+        .map(|t| t.values().get_as::<i64>("x").unwrap())
+        .collect();
+    let mut sorted = done.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        vec![0, 1, 2, 3, 4, 5],
+        "each configuration completed exactly once"
+    );
+    // The dead trial's late result is refused.
+    let mut late = dead.clone();
+    late.state = TrialState::Completed;
+    let err = tuner.storage().update_trial("stale", &late).unwrap_err();
+    assert!(matches!(err, StorageError::Finished { .. }), "{err}");
+}
+
+#[test]
+fn memory_storage_retries_stale_trials_too() {
+    let memory: Arc<dyn Storage> = Arc::new(storage::MemoryStorage::new());
+    let space = SearchSpace::builder()
+        .param(Param::int("x", 0, 2))
+        .build()
+        .unwrap();
+    let build = || {
+        Tuner::for_space(space.clone(), GridSearch::new())
+            .objective("loss")
+            .storage(memory.clone())
+            .directory(tmp("memstale"))
+            .project_name("m")
+            .heartbeat_interval(Duration::from_millis(20))
+            .grace_period(Duration::from_millis(100))
+            .quiet(true)
+            .build()
+            .unwrap()
+    };
+    let tuner = build();
+    tuner
+        .storage()
+        .create_trial("m", None, &mut |_, _| {
+            let mut hp = HyperParameters::new();
+            hp.insert("x", 1);
+            Some(TrialPlan {
+                values: hp,
+                ..TrialPlan::default()
+            })
+        })
+        .unwrap();
+    let mut tuner = build();
+    let report = tuner
+        .search_fn(|hp, _| Ok::<_, TrialError>(hp.get_as::<i64>("x")? as f64))
+        .unwrap();
+    assert_eq!(report.completed, 3);
+    let states: Vec<TrialState> = tuner.trials().unwrap().iter().map(|t| t.state).collect();
+    assert_eq!(
+        states.iter().filter(|s| **s == TrialState::Failed).count(),
+        1
+    );
+}
+
+#[test]
+fn a_grace_period_shorter_than_the_heartbeat_is_refused() {
+    let err = Tuner::for_space(line(), GridSearch::new())
+        .objective("loss")
+        .directory(tmp("grace"))
+        .heartbeat_interval(Duration::from_secs(10))
+        .grace_period(Duration::from_secs(5))
+        .build()
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("grace_period"), "{err}");
+}
+
+#[test]
+fn two_objectives_store_one_value_each() {
+    let path = tmp("multi").join("study.db");
+    let storage = SqliteStorage::open(&path).unwrap();
+    let mut cfg = config("multi");
+    cfg.objectives = Objectives::new(vec![
+        Objective::maximize("val_accuracy"),
+        Objective::minimize("latency"),
+    ])
+    .unwrap();
+    storage.open_study(&cfg, false).unwrap();
+    let mut trial = storage
+        .create_trial("multi", None, &mut |_, _| {
+            Some(TrialPlan {
+                values: values(),
+                ..TrialPlan::default()
+            })
+        })
+        .unwrap()
+        .unwrap();
+    trial.history = vec![(0, metrics(&[("val_accuracy", 0.9), ("latency", 3.0)]))];
+    trial.rescore(&cfg.objectives);
+    trial.state = TrialState::Completed;
+    storage.update_trial("multi", &trial).unwrap();
+    assert_eq!(storage.trials("multi").unwrap(), vec![trial]);
+}
