@@ -98,6 +98,13 @@ pub fn signature(f: &syn::ItemFn, cx: &mut Ctxt) {
              outside it",
         );
     }
+    if let Some(u) = &sig.unsafety {
+        cx.error(
+            u,
+            "a #[hypermodel] function cannot be unsafe: the tuner calls it from safe code; keep \
+             the `unsafe` blocks inside its body",
+        );
+    }
     if let Some(c) = &sig.constness {
         cx.error(
             c,
@@ -479,8 +486,9 @@ fn site_conds(site: &Site, name: &str, cx: &mut Ctxt) -> Option<Vec<Cond>> {
             cx.error(
                 &c.tokens,
                 format!(
-                    "`{name}` is read where `{}` can take no value (the enclosing conditions \
-                     exclude each other), so it could never be live: remove the dead branch",
+                    "`{name}` is read where `{}` can take none of its values (the enclosing \
+                     conditions, branches or match arms leave none), so it could never be live: \
+                     remove the dead code",
                     c.parent
                 ),
             );

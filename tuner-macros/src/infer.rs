@@ -177,7 +177,8 @@ impl<'a> Walker<'a> {
                                 var,
                                 format!(
                                     "indexed hyperparameter `{name}[{var}]` needs a loop bound that is a \
-                                     hyperparameter: write the loop as `for {var} in 0..BOUND` where BOUND is \
+                                     hyperparameter: write the loop as `for {var} in 0..BOUND` (or \
+                                     `(0..BOUND).map(|{var}| ..)`) where BOUND is \
                                      `hp_int!(..)` or a `let BOUND = hp_int!(..);` (not `mut`), so that \
                                      `{name}_k` is live exactly when k < BOUND"
                                 ),
@@ -506,6 +507,58 @@ impl<'a> Walker<'a> {
         self.loops.pop();
     }
 
+    /// `(0..BOUND).map(|i| ..)` and similar: the closure only ever sees `i` in `0..BOUND`,
+    /// so its argument indexes like a `for` loop variable.
+    fn visit_range_closure(&mut self, mc: &mut syn::ExprMethodCall) -> bool {
+        const ADAPTERS: &[&str] = &[
+            "map",
+            "for_each",
+            "flat_map",
+            "filter_map",
+            "try_for_each",
+            "any",
+            "all",
+            "find_map",
+            "map_while",
+        ];
+        let mut receiver = &mut *mc.receiver;
+        while let Expr::Paren(p) = receiver {
+            receiver = &mut p.expr;
+        }
+        let arg_ok = matches!(mc.args.first(), Some(Expr::Closure(c)) if c.inputs.len() == 1);
+        if !ADAPTERS.contains(&mc.method.to_string().as_str())
+            || mc.args.len() != 1
+            || !arg_ok
+            || !matches!(receiver, Expr::Range(_))
+        {
+            return false;
+        }
+        let bound = self.loop_bound(receiver);
+        let Some(Expr::Closure(c)) = mc.args.first_mut() else {
+            unreachable!("checked")
+        };
+        let id = self.next_loop;
+        self.next_loop += 1;
+        self.loops.push((id, bound));
+        self.scoped(|w| {
+            let input = match &c.inputs[0] {
+                Pat::Type(t) => &*t.pat,
+                p => p,
+            };
+            match input {
+                Pat::Ident(p)
+                    if p.mutability.is_none() && p.by_ref.is_none() && p.subpat.is_none() =>
+                {
+                    w.bind(&p.ident, Binding::Loop(id))
+                }
+                pat => w.shadow(pat),
+            }
+            w.visit_expr_mut(&mut c.body);
+        });
+        self.loops.pop();
+        true
+    }
+
     /// The int parameter bounding `0..BOUND`, visiting the range either way.
     fn loop_bound(&mut self, e: &mut Expr) -> Option<String> {
         let Expr::Range(r) = e else {
@@ -645,6 +698,11 @@ impl VisitMut for Walker<'_> {
             Expr::If(i) => self.visit_if(i),
             Expr::Match(m) => self.visit_match(m),
             Expr::ForLoop(f) => self.visit_for(f),
+            Expr::MethodCall(mc) => {
+                if !self.visit_range_closure(mc) {
+                    visit_mut::visit_expr_mut(self, e);
+                }
+            }
             Expr::Closure(c) => self.scoped(|w| {
                 for input in &c.inputs {
                     w.shadow(input);

@@ -1,0 +1,182 @@
+//! Less common forms: `(0..bound).map(|i| ..)`, an indexed parameter re-read in nested loops,
+//! `&&`, a `match` on an int choice with a guard and an `@` binding, a stepped loop bound,
+//! a raw identifier name, a bool choice, `pub(crate)` visibility.
+
+use tuner::prelude::*;
+use tuner::space::{Condition, ParamKind, Sampling};
+
+#[hypermodel]
+pub(crate) fn forms() -> Vec<String> {
+    let mut out = Vec::new();
+    let depth: i64 = hp_int!(depth, 2..=6, step = 2);
+    let widths: Vec<i64> = (0..depth)
+        .map(|i| hp_int!(width[i], 8..=64, step = 8))
+        .collect();
+    out.push(format!("{widths:?}"));
+    for i in 0..depth {
+        for _repeat in 0..2 {
+            out.push(format!("w{}", hp_int!(width[i], 8..=64, step = 8)));
+        }
+    }
+    let a = hp_bool!(a);
+    if a && hp_bool!(b) {
+        out.push(format!("ab {}", hp_float!(both, 0.0..=1.0)));
+    }
+    let heads = hp_choice!(heads, [1, 2, 4, 8]);
+    match heads {
+        1 => out.push("single".to_owned()),
+        n if n > 4 => out.push(format!("many {n} {}", hp_float!(many_scale, 0.1..=1.0))),
+        n @ (2 | 4) => out.push(format!("few {n} {}", hp_choice!(few_mode, ["a", "b"]))),
+        _ => out.push(format!("other {}", hp_bool!(other_flag))),
+    }
+    out.push(format!("{}", hp_float!(r#type, 0.1..=0.9, reverse_log)));
+    let flag = hp_choice!(flag, [true, false], default = false);
+    if !flag {
+        out.push(format!("f {}", hp_int!(when_false, 0..=1)));
+    }
+    out
+}
+
+/// A call in tail position (a statement macro without semicolon).
+#[hypermodel]
+fn tail() -> i64 {
+    hp_int!(x, 1..=3, default = 2)
+}
+
+#[test]
+fn a_call_in_tail_position_is_read() {
+    assert_eq!(Tail::build(&TailParams { x: 3 }), 3);
+    let p = Tail::params_from(&Tail::space().defaults()).unwrap();
+    assert_eq!(p, TailParams { x: 2 });
+}
+
+fn cond(parent: &str, values: Vec<Value>) -> Condition {
+    Condition {
+        parent: parent.to_owned(),
+        values,
+    }
+}
+
+fn ints(vs: &[i64]) -> Vec<Value> {
+    vs.iter().map(|&v| Value::Int(v)).collect()
+}
+
+#[test]
+fn conditions_of_the_less_common_forms() {
+    let got: Vec<(String, Vec<Condition>)> = Forms::space()
+        .params()
+        .iter()
+        .map(|p| (p.name.clone(), p.conditions.clone()))
+        .collect();
+    let width = |k: usize, vs: &[i64]| (format!("width_{k}"), vec![cond("depth", ints(vs))]);
+    let t = vec![Value::Bool(true)];
+    let expected = vec![
+        ("depth".to_owned(), vec![]),
+        width(0, &[2, 4, 6]),
+        width(1, &[2, 4, 6]),
+        width(2, &[4, 6]),
+        width(3, &[4, 6]),
+        width(4, &[6]),
+        width(5, &[6]),
+        ("a".to_owned(), vec![]),
+        ("b".to_owned(), vec![]),
+        ("both".to_owned(), vec![cond("a", t.clone()), cond("b", t)]),
+        ("heads".to_owned(), vec![]),
+        // A guarded arm does not narrow the arms after it.
+        (
+            "many_scale".to_owned(),
+            vec![cond("heads", ints(&[2, 4, 8]))],
+        ),
+        ("few_mode".to_owned(), vec![cond("heads", ints(&[2, 4]))]),
+        ("other_flag".to_owned(), vec![cond("heads", ints(&[8]))]),
+        ("type".to_owned(), vec![]),
+        ("flag".to_owned(), vec![]),
+        (
+            "when_false".to_owned(),
+            vec![cond("flag", vec![Value::Bool(false)])],
+        ),
+    ];
+    assert_eq!(got, expected);
+    let space = Forms::space();
+    assert_eq!(
+        space.get("type").unwrap().kind,
+        ParamKind::Float {
+            min: 0.1,
+            max: 0.9,
+            step: None,
+            sampling: Sampling::ReverseLog
+        }
+    );
+    assert_eq!(
+        space.get("heads").unwrap().kind,
+        ParamKind::Choice {
+            values: ints(&[1, 2, 4, 8]),
+            ordered: true
+        }
+    );
+    assert_eq!(
+        space.get("flag").unwrap().kind,
+        ParamKind::Choice {
+            values: vec![Value::Bool(true), Value::Bool(false)],
+            ordered: false
+        }
+    );
+    assert_eq!(space.get("flag").unwrap().default, Value::Bool(false));
+}
+
+#[test]
+fn build_reads_through_closures_and_nested_loops() {
+    let p = FormsParams {
+        depth: 4,
+        width: vec![8, 16, 24, 32],
+        a: true,
+        b: true,
+        both: Some(0.5),
+        heads: 8,
+        many_scale: Some(0.25),
+        few_mode: None,
+        // Live for heads = 8 (the guard may fail), though this build takes the guarded arm.
+        other_flag: Some(false),
+        r#type: 0.5,
+        flag: false,
+        when_false: Some(1),
+    };
+    assert_eq!(
+        Forms::build(&p),
+        [
+            "[8, 16, 24, 32]",
+            "w8",
+            "w8",
+            "w16",
+            "w16",
+            "w24",
+            "w24",
+            "w32",
+            "w32",
+            "ab 0.5",
+            "many 8 0.25",
+            "0.5",
+            "f 1"
+        ]
+    );
+    let values = Forms::params_to(&p);
+    assert_eq!(values.get("type"), Some(&Value::Float(0.5)));
+    assert_eq!(Forms::params_from(&values).unwrap(), p);
+}
+
+#[test]
+fn sampled_params_build() {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(3);
+    for _ in 0..300 {
+        let p = Forms::params_from(&Forms::space().sample(&mut rng)).unwrap();
+        assert_eq!(p.width.len() as i64, p.depth);
+        assert_eq!(p.both.is_some(), p.a && p.b);
+        assert_eq!(p.few_mode.is_some(), [2, 4].contains(&p.heads));
+        let out = Forms::build(&p);
+        assert_eq!(
+            out.len() as i64,
+            1 + 2 * p.depth + 2 + i64::from(p.a && p.b) + i64::from(!p.flag)
+        );
+    }
+}
