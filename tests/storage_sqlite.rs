@@ -568,3 +568,44 @@ fn two_objectives_store_one_value_each() {
     storage.update_trial("multi", &trial).unwrap();
     assert_eq!(storage.trials("multi").unwrap(), vec![trial]);
 }
+
+#[test]
+fn random_floats_round_trip_bit_for_bit() {
+    use rand::rngs::ChaCha8Rng;
+    use rand::{RngExt, SeedableRng};
+    let path = tmp("floats").join("study.db");
+    let storage = SqliteStorage::open(&path).unwrap();
+    storage.open_study(&config("floats"), false).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let mut trial = storage
+        .create_trial("floats", None, &mut |_, _| {
+            Some(TrialPlan {
+                values: values(),
+                ..TrialPlan::default()
+            })
+        })
+        .unwrap()
+        .unwrap();
+    trial.history = (0..200)
+        .map(|e| {
+            let bits =
+                rng.random::<u64>() & !(0x7ff << 52) | (rng.random_range(900u64..1150) << 52);
+            (
+                e,
+                metrics(&[
+                    ("val_accuracy", f64::from_bits(bits)),
+                    ("u", rng.random::<f64>()),
+                ]),
+            )
+        })
+        .collect();
+    trial.rescore(&Objective::maximize("val_accuracy").into());
+    trial.seconds = rng.random::<f64>() * 1e3;
+    trial.state = TrialState::Completed;
+    storage.update_trial("floats", &trial).unwrap();
+    let back = &SqliteStorage::open(&path)
+        .unwrap()
+        .trials("floats")
+        .unwrap()[0];
+    assert_eq!(back, &trial);
+}
