@@ -45,7 +45,9 @@ fn float(hp: &HyperParameters, name: &str) -> f64 {
 fn floats(names: &[&str], lo: f64, hi: f64) -> SearchSpace {
     names
         .iter()
-        .fold(SearchSpace::builder(), |b, n| b.param(Param::float(*n, lo, hi)))
+        .fold(SearchSpace::builder(), |b, n| {
+            b.param(Param::float(*n, lo, hi))
+        })
         .build()
         .expect("a valid space")
 }
@@ -130,7 +132,10 @@ pub fn problems() -> Vec<Problem> {
         .param(Param::float("x", -3.0, 3.0))
         .param(Param::int("n", 1, 25))
         .param(Param::float("lr", 1e-5, 1.0).log())
-        .param(Param::choice("activation", ["relu", "tanh", "gelu", "sigmoid"]))
+        .param(Param::choice(
+            "activation",
+            ["relu", "tanh", "gelu", "sigmoid"],
+        ))
         .param(Param::boolean("bias"))
         .build()
         .expect("valid");
@@ -183,6 +188,11 @@ pub fn oracle(name: &str) -> Box<dyn Oracle> {
         "grid" => Box::new(GridSearch::new()),
         "bayesian" => Box::new(BayesianOptimization::new()),
         "tpe" => Box::new(Tpe::new()),
+        // Ablations, by name only: no output warping; UCB instead of log-EI.
+        "bayesian-nowarp" => Box::new(BayesianOptimization::new().output_warping(false)),
+        "bayesian-ucb" => Box::new(
+            BayesianOptimization::new().acquisition(tuner::oracle::Acquisition::Ucb { beta: 2.6 }),
+        ),
 
         other => panic!("unknown oracle {other}"),
     }
@@ -307,7 +317,9 @@ pub fn quality(settings: &Settings) -> BTreeMap<(String, String), Vec<Run>> {
             if name == "grid" && !problem.grid {
                 continue;
             }
-            let runs: Vec<Run> = (0..settings.seeds).map(|s| run(&problem, name, max, s)).collect();
+            let runs: Vec<Run> = (0..settings.seeds)
+                .map(|s| run(&problem, name, max, s))
+                .collect();
             out.insert((problem.name.to_owned(), name.clone()), runs);
         }
     }
@@ -364,14 +376,26 @@ pub fn suggestion_time(oracle_name: &str, completed: usize, repeat: usize) -> (f
         trials.push(t);
     };
     while trials.len() < completed {
-        let ctx = OracleContext { space: &problem.space, objectives: &objectives, trials: &trials, seed: 11 };
-        let Suggestion::Try(plan) = random.suggest(&ctx) else { break };
+        let ctx = OracleContext {
+            space: &problem.space,
+            objectives: &objectives,
+            trials: &trials,
+            seed: 11,
+        };
+        let Suggestion::Try(plan) = random.suggest(&ctx) else {
+            break;
+        };
         complete(&mut trials, plan);
     }
     let oracle = oracle(oracle_name);
     let mut times = Vec::new();
     for _ in 0..repeat {
-        let ctx = OracleContext { space: &problem.space, objectives: &objectives, trials: &trials, seed: 11 };
+        let ctx = OracleContext {
+            space: &problem.space,
+            objectives: &objectives,
+            trials: &trials,
+            seed: 11,
+        };
         let t = Instant::now();
         let s = oracle.suggest(&ctx);
         times.push(t.elapsed().as_secs_f64());
@@ -393,7 +417,8 @@ fn main() {
     };
     let quick = flag("--quick");
     let list = |v: Option<String>| -> Vec<String> {
-        v.map(|s| s.split(',').map(str::to_owned).collect()).unwrap_or_default()
+        v.map(|s| s.split(',').map(str::to_owned).collect())
+            .unwrap_or_default()
     };
     let settings = Settings {
         seeds: value("--seeds")
@@ -416,7 +441,11 @@ fn main() {
         let t = Instant::now();
         let results = quality(&settings);
         print_quality(&results, &settings.trials);
-        println!("\n({} seeds, {:.0} s)", settings.seeds, t.elapsed().as_secs_f64());
+        println!(
+            "\n({} seeds, {:.0} s)",
+            settings.seeds,
+            t.elapsed().as_secs_f64()
+        );
     }
     if quick || flag("--no-scaling") {
         return;

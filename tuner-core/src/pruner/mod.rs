@@ -1,5 +1,12 @@
 //! Pruners stop unpromising trials early from their reported learning curves (any oracle).
 
+mod curve;
+mod percentile;
+mod successive_halving;
+
+pub use percentile::{MedianPruner, PercentilePruner};
+pub use successive_halving::SuccessiveHalvingPruner;
+
 use crate::objective::Objectives;
 use crate::trial::{Metrics, Trial};
 

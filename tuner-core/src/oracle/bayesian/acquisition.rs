@@ -8,22 +8,17 @@
 use serde::{Deserialize, Serialize};
 
 /// How a candidate's promise is scored from the GP posterior.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Acquisition {
     /// Logarithm of the expected improvement over the incumbent (default).
+    #[default]
     LogEi,
     /// Upper confidence bound (for minimisation: `-(mean - sqrt(beta) * sd)`).
     Ucb {
         /// Exploration weight; KerasTuner's default is 2.6.
         beta: f64,
     },
-}
-
-impl Default for Acquisition {
-    fn default() -> Self {
-        Acquisition::LogEi
-    }
 }
 
 const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
@@ -104,7 +99,11 @@ mod tests {
 
     #[test]
     fn log_ei_matches_plain_ei_where_that_is_accurate() {
-        for (mean, var, best) in [(0.0_f64, 1.0_f64, 0.5_f64), (1.0, 0.25, 0.0), (-0.3, 2.0, -0.1)] {
+        for (mean, var, best) in [
+            (0.0_f64, 1.0_f64, 0.5_f64),
+            (1.0, 0.25, 0.0),
+            (-0.3, 2.0, -0.1),
+        ] {
             let sd: f64 = var.sqrt();
             let z = (best - mean) / sd;
             let ei = sd * (z * norm_cdf(z) + norm_pdf(z));
@@ -142,10 +141,18 @@ mod tests {
             for (mean, var, best) in [(0.2, 0.5, 0.0), (5.0, 0.01, 0.0), (-1.0, 0.3, 0.0)] {
                 let (_, dm, dv) = acq.value_grad(mean, var, best);
                 let h = 1e-7;
-                let fm = (acq.value(mean + h, var, best) - acq.value(mean - h, var, best)) / (2.0 * h);
-                let fv = (acq.value(mean, var + h, best) - acq.value(mean, var - h, best)) / (2.0 * h);
-                assert!((fm - dm).abs() < 1e-5 * (1.0 + fm.abs()), "{acq:?} {fm} {dm}");
-                assert!((fv - dv).abs() < 1e-5 * (1.0 + fv.abs()), "{acq:?} {fv} {dv}");
+                let fm =
+                    (acq.value(mean + h, var, best) - acq.value(mean - h, var, best)) / (2.0 * h);
+                let fv =
+                    (acq.value(mean, var + h, best) - acq.value(mean, var - h, best)) / (2.0 * h);
+                assert!(
+                    (fm - dm).abs() < 1e-5 * (1.0 + fm.abs()),
+                    "{acq:?} {fm} {dm}"
+                );
+                assert!(
+                    (fv - dv).abs() < 1e-5 * (1.0 + fv.abs()),
+                    "{acq:?} {fv} {dv}"
+                );
             }
         }
     }

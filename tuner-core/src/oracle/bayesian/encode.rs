@@ -53,9 +53,13 @@ impl Encoder {
                 (_, Some(n)) if n <= 1 => Slot::Constant,
                 (ParamKind::Fixed { .. }, _) => Slot::Constant,
                 (ParamKind::Float { step: None, .. }, _) => Slot::Continuous,
-                (ParamKind::Choice { ordered: false, values }, _) => {
-                    Slot::Categorical(values.len())
-                }
+                (
+                    ParamKind::Choice {
+                        ordered: false,
+                        values,
+                    },
+                    _,
+                ) => Slot::Categorical(values.len()),
                 (ParamKind::Boolean, _) => Slot::Categorical(2),
                 (_, Some(n)) => Slot::Ordinal(n),
                 (_, None) => Slot::Continuous,
@@ -154,7 +158,11 @@ impl Encoder {
         let params = space.params();
         let mut active = vec![false; u.len()];
         for p in 0..u.len() {
-            let x = if u[p].is_nan() { 0.5 } else { u[p].clamp(0.0, 1.0) };
+            let x = if u[p].is_nan() {
+                0.5
+            } else {
+                u[p].clamp(0.0, 1.0)
+            };
             u[p] = match self.slots[p] {
                 Slot::Continuous | Slot::Constant => x,
                 Slot::Categorical(n) => (bucket(x, n as u64) as f64 + 0.5) / n as f64,
@@ -180,7 +188,9 @@ impl Encoder {
     /// The features of a canonical unit vector with its activity.
     pub fn features_of_unit(&self, u: &[f64], active: &[bool], out: &mut [f64]) {
         for p in 0..u.len() {
-            let Some(f) = self.feature_of[p] else { continue };
+            let Some(f) = self.feature_of[p] else {
+                continue;
+            };
             out[f] = if !active[p] {
                 f64::NAN
             } else {
@@ -206,7 +216,11 @@ mod tests {
     fn space() -> SearchSpace {
         SearchSpace::builder()
             .param(Param::choice("model", ["linear", "tree"]))
-            .param(Param::float("lr", 1e-4, 1e-1).log().when("model", ["linear"]))
+            .param(
+                Param::float("lr", 1e-4, 1e-1)
+                    .log()
+                    .when("model", ["linear"]),
+            )
             .param(Param::int("depth", 1, 8).when("model", ["tree"]))
             .param(Param::fixed("seed", 3))
             .build()

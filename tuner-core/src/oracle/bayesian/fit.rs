@@ -11,7 +11,7 @@ use super::linalg::{Cholesky, Dense};
 use super::minimise::BoundedMinimiser;
 
 /// Smallest noise variance (standardised units): keeps the kernel matrix well conditioned.
-pub(crate) const MIN_NOISE: f64 = 1e-6;
+pub(crate) const MIN_NOISE: f64 = 1e-8;
 /// Bounds of `ln(1 / length_scale^2)`: length scales from about 0.01 to 33.
 const LOG_ISL: (f64, f64) = (-7.0, 9.2);
 /// Bounds of the log signal variance.
@@ -31,7 +31,7 @@ struct Pairs {
 
 impl Pairs {
     fn new(x: &[f64], features: usize, categorical: &[bool]) -> Self {
-        let n = if features == 0 { 0 } else { x.len() / features };
+        let n = x.len().checked_div(features).unwrap_or(0);
         let pairs = n * n.saturating_sub(1) / 2;
         let mut d2 = vec![0.0; pairs * features];
         let mut p = 0;
@@ -63,7 +63,12 @@ fn pack(p: &KernelParams) -> Vec<f64> {
         .map(|l| l.ln().clamp(LOG_ISL.0, LOG_ISL.1))
         .collect();
     theta.push(p.scale.ln().clamp(LOG_SCALE.0, LOG_SCALE.1));
-    theta.push((p.noise - MIN_NOISE).max(1e-12).ln().clamp(LOG_NOISE.0, LOG_NOISE.1));
+    theta.push(
+        (p.noise - MIN_NOISE)
+            .max(1e-12)
+            .ln()
+            .clamp(LOG_NOISE.0, LOG_NOISE.1),
+    );
     theta
 }
 
@@ -107,8 +112,8 @@ fn objective(theta: &[f64], pairs: &Pairs, y: &[f64]) -> (f64, Vec<f64>) {
         for j in 0..i {
             let w = alpha[i] * alpha[j] - kinv.get(i, j);
             let dm = p.scale * matern52_dr2(r2[q]) * w;
-            for f in 0..nf {
-                grad[f] -= dm * p.inv_sq_ls[f] * pairs.d2[f * npairs + q];
+            for (f, g) in grad.iter_mut().take(nf).enumerate() {
+                *g -= dm * p.inv_sq_ls[f] * pairs.d2[f * npairs + q];
             }
             trace_kf += 2.0 * w * p.scale * matern52(r2[q]);
             q += 1;
@@ -121,10 +126,9 @@ fn objective(theta: &[f64], pairs: &Pairs, y: &[f64]) -> (f64, Vec<f64>) {
     grad[nf + 1] = -0.5 * trace_diag * (p.noise - MIN_NOISE);
     // Priors (log densities, up to constants), subtracted from the loss.
     let mut prior = 0.0;
-    for f in 0..nf {
-        let l = p.inv_sq_ls[f];
+    for (g, l) in grad.iter_mut().zip(&p.inv_sq_ls) {
         prior -= 0.1 / l + 0.1 * l;
-        grad[f] -= 0.1 / l - 0.1 * l;
+        *g -= 0.1 / l - 0.1 * l;
     }
     prior += p.scale.ln() - p.scale;
     grad[nf] -= 1.0 - p.scale;
@@ -181,7 +185,11 @@ mod tests {
             up[i] += h;
             down[i] -= h;
             let fd = (objective(&up, &pairs, &y).0 - objective(&down, &pairs, &y).0) / (2.0 * h);
-            assert!((fd - g[i]).abs() < 1e-4 * (1.0 + fd.abs()), "{i}: {fd} vs {}", g[i]);
+            assert!(
+                (fd - g[i]).abs() < 1e-4 * (1.0 + fd.abs()),
+                "{i}: {fd} vs {}",
+                g[i]
+            );
         }
     }
 

@@ -108,9 +108,7 @@ impl Gp {
                 let z = &zs[(start + c) * self.features..(start + c + 1) * self.features];
                 ks.col_mut(c).copy_from_slice(&self.cross(z));
             }
-            let means: Vec<f64> = (0..count)
-                .map(|c| dot(ks.col(c), &self.alpha))
-                .collect();
+            let means: Vec<f64> = (0..count).map(|c| dot(ks.col(c), &self.alpha)).collect();
             self.chol.solve_lower(&mut ks);
             for (c, mean) in means.into_iter().enumerate() {
                 let v = ks.col(c);
@@ -234,7 +232,8 @@ mod tests {
         let det = a * d - b * b;
         let inv = [[d / det, -b / det], [-b / det, a / det]];
         let kz = [k(z, x0), k(z, x1)];
-        let mean = kz[0] * (inv[0][0] * y0 + inv[0][1] * y1) + kz[1] * (inv[1][0] * y0 + inv[1][1] * y1);
+        let mean =
+            kz[0] * (inv[0][0] * y0 + inv[0][1] * y1) + kz[1] * (inv[1][0] * y0 + inv[1][1] * y1);
         let quad = kz[0] * (inv[0][0] * kz[0] + inv[0][1] * kz[1])
             + kz[1] * (inv[1][0] * kz[0] + inv[1][1] * kz[1]);
         let var = p.scale - quad;
@@ -271,7 +270,14 @@ mod tests {
 
     #[test]
     fn believer_keeps_the_mean_and_shrinks_the_variance() {
-        let gp = Gp::new(vec![0.1, 0.9], 1, vec![1.0, -1.0], vec![false], params(1e-6)).unwrap();
+        let gp = Gp::new(
+            vec![0.1, 0.9],
+            1,
+            vec![1.0, -1.0],
+            vec![false],
+            params(1e-6),
+        )
+        .unwrap();
         let believed = gp.believe(&[0.5]);
         let (m0, v0) = gp.predict(&[0.5])[0];
         let (m1, v1) = believed.predict(&[0.5])[0];

@@ -133,7 +133,12 @@ impl Cholesky {
         let mut schur = corner.clone();
         for i in 0..r {
             for j in 0..=i {
-                let dot: f64 = l21t.col(i).iter().zip(l21t.col(j)).map(|(a, b)| a * b).sum();
+                let dot: f64 = l21t
+                    .col(i)
+                    .iter()
+                    .zip(l21t.col(j))
+                    .map(|(a, b)| a * b)
+                    .sum();
                 let v = corner.get(i, j) - dot;
                 schur.set(i, j, v);
                 schur.set(j, i, v);
@@ -179,9 +184,9 @@ mod tests {
         let c = Cholesky::new(&a).unwrap();
         let b: Vec<f64> = (0..5).map(|i| i as f64 - 2.0).collect();
         let x = c.solve_vec(&b);
-        for i in 0..5 {
-            let ax: f64 = (0..5).map(|j| a.get(i, j) * x[j]).sum();
-            assert!((ax - b[i]).abs() < 1e-12, "{ax} vs {}", b[i]);
+        for (i, bi) in b.iter().enumerate() {
+            let ax: f64 = x.iter().enumerate().map(|(j, xj)| a.get(i, j) * xj).sum();
+            assert!((ax - bi).abs() < 1e-12, "{ax} vs {bi}");
         }
     }
 
@@ -202,7 +207,10 @@ mod tests {
             }
         }
         let full = Cholesky::new(&a).unwrap();
-        let grown = Cholesky::new(&head).unwrap().extend(&cross, &corner).unwrap();
+        let grown = Cholesky::new(&head)
+            .unwrap()
+            .extend(&cross, &corner)
+            .unwrap();
         assert!((full.log_det() - grown.log_det()).abs() < 1e-12);
         let b = [1.0, -2.0, 0.5, 3.0, 0.0, 1.5, -1.0];
         for (x, y) in full.solve_vec(&b).iter().zip(grown.solve_vec(&b)) {

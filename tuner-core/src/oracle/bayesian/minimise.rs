@@ -1,13 +1,16 @@
 //! Bounded quasi-Newton minimisation behind a trait of ours, so the young `lbfgsb-rs-pure`
 //! crate can be replaced without touching the GP code.
 
+/// A function returning its value and gradient at a point.
+pub(crate) type ValueGrad<'a> = dyn FnMut(&[f64]) -> (f64, Vec<f64>) + 'a;
+
 /// Minimises a smooth function inside a box.
 pub(crate) trait BoundedMinimiser {
     /// The best point found from `x0` (projected into the box) and its value; `f` returns the
     /// value and gradient. Never worse than `x0` itself.
     fn minimise(
         &self,
-        f: &mut dyn FnMut(&[f64]) -> (f64, Vec<f64>),
+        f: &mut ValueGrad<'_>,
         x0: &[f64],
         lower: &[f64],
         upper: &[f64],
@@ -25,7 +28,7 @@ pub(crate) struct LbfgsB {
 impl BoundedMinimiser for LbfgsB {
     fn minimise(
         &self,
-        f: &mut dyn FnMut(&[f64]) -> (f64, Vec<f64>),
+        f: &mut ValueGrad<'_>,
         x0: &[f64],
         lower: &[f64],
         upper: &[f64],
@@ -71,8 +74,12 @@ mod tests {
             let (a, b) = (x[0] - 2.0, x[1] - 3.0);
             (a * a + 10.0 * b * b, vec![2.0 * a, 20.0 * b])
         };
-        let (x, v) = LbfgsB { pgtol: 1e-8 }.minimise(&mut f, &[0.0, 0.0], &[-1.0, -1.0], &[1.0, 1.0], 100);
-        assert!((x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6, "{x:?}");
+        let (x, v) =
+            LbfgsB { pgtol: 1e-8 }.minimise(&mut f, &[0.0, 0.0], &[-1.0, -1.0], &[1.0, 1.0], 100);
+        assert!(
+            (x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6,
+            "{x:?}"
+        );
         assert!((v - 41.0).abs() < 1e-6, "{v}");
     }
 }

@@ -139,9 +139,14 @@ impl BayesianOptimization {
 
     fn effort(&self, n: usize) -> Effort {
         // Scoring a candidate costs O(n^2): keep the total near that of 2,048 at n = 200.
-        let scale = if n <= 200 { 1.0 } else { (200.0 / n as f64).powi(2) };
+        let scale = if n <= 200 {
+            1.0
+        } else {
+            (200.0 / n as f64).powi(2)
+        };
         Effort {
-            candidates: ((self.candidates as f64 * scale) as usize).clamp(256.min(self.candidates), self.candidates),
+            candidates: ((self.candidates as f64 * scale) as usize)
+                .clamp(256.min(self.candidates), self.candidates),
             refine: if n <= 200 { 5 } else { 2 },
             iterations: if n <= 200 { 50 } else { 20 },
         }
@@ -311,7 +316,14 @@ impl Oracle for BayesianOptimization {
         };
         let mut rng = ctx.rng();
         let effort = self.effort(observed.len());
-        match optimise::propose(&problem, &tried, &anchors, effort, &LbfgsB { pgtol: 1e-6 }, &mut rng) {
+        match optimise::propose(
+            &problem,
+            &tried,
+            &anchors,
+            effort,
+            &LbfgsB { pgtol: 1e-6 },
+            &mut rng,
+        ) {
             Some(values) => Suggestion::Try(TrialPlan {
                 values,
                 ..TrialPlan::default()
@@ -332,7 +344,11 @@ mod tests {
         assert_eq!(fit_rows(109), 100);
         assert_eq!(fit_rows(110), 110);
         assert_eq!(fit_rows(1000), 993);
-        let subset = fit_subset(&(0..400).map(|i| ((i * 37) % 400) as f64).collect::<Vec<_>>());
+        let subset = fit_subset(
+            &(0..400)
+                .map(|i| ((i * 37) % 400) as f64)
+                .collect::<Vec<_>>(),
+        );
         assert_eq!(subset.len(), FIT_CAP);
         assert!(subset.windows(2).all(|w| w[0] < w[1]));
     }

@@ -35,8 +35,8 @@ pub(crate) struct Effort {
 const SWEEP_ALL: u64 = 16;
 /// Primes for the Halton sequence; higher dimensions fall back to uniform draws.
 const PRIMES: [u32; 40] = [
-    2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,
-    97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167, 173,
+    2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97,
+    101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167, 173,
 ];
 
 impl Problem<'_> {
@@ -86,7 +86,11 @@ impl Problem<'_> {
             }
             let (m, v, dm, dv) = self.gp.predict_grad(&z, &vars);
             let (a, da_dm, da_dv) = self.acquisition.value_grad(m, v, self.best);
-            let grad = dm.iter().zip(&dv).map(|(gm, gv)| -(da_dm * gm + da_dv * gv)).collect();
+            let grad = dm
+                .iter()
+                .zip(&dv)
+                .map(|(gm, gv)| -(da_dm * gm + da_dv * gv))
+                .collect();
             (-a, grad)
         };
         let lower = vec![0.0; vars.len()];
@@ -99,7 +103,12 @@ impl Problem<'_> {
     }
 
     /// One pass over the live discrete parameters, each moved to its best value.
-    fn sweep_discrete<R: Rng + ?Sized>(&self, u: Vec<f64>, score: f64, rng: &mut R) -> (Vec<f64>, f64) {
+    fn sweep_discrete<R: Rng + ?Sized>(
+        &self,
+        u: Vec<f64>,
+        score: f64,
+        rng: &mut R,
+    ) -> (Vec<f64>, f64) {
         let mut best = (u, score);
         for p in 0..best.0.len() {
             let n = match self.encoder.slots()[p] {
@@ -264,9 +273,7 @@ fn perturb<R: Rng + ?Sized>(anchor: &[f64], encoder: &Encoder, k: usize, rng: &m
     for (p, x) in u.iter_mut().enumerate() {
         match encoder.slots()[p] {
             Slot::Continuous => *x = (*x + scale * normal(rng)).clamp(0.0, 1.0),
-            Slot::Ordinal(n) if n > SWEEP_ALL => {
-                *x = (*x + scale * normal(rng)).clamp(0.0, 1.0)
-            }
+            Slot::Ordinal(n) if n > SWEEP_ALL => *x = (*x + scale * normal(rng)).clamp(0.0, 1.0),
             Slot::Constant => {}
             _ => {
                 if p == forced || rng.random::<f64>() < 1.0 / dims as f64 {

@@ -11,7 +11,11 @@ pub(crate) fn prepare(losses: &[f64], warp: bool) -> Vec<f64> {
         return z;
     }
     let lambda = best_lambda(&z);
-    standardise(&z.iter().map(|v| yeo_johnson(*v, lambda)).collect::<Vec<_>>())
+    standardise(
+        &z.iter()
+            .map(|v| yeo_johnson(*v, lambda))
+            .collect::<Vec<_>>(),
+    )
 }
 
 fn standardise(v: &[f64]) -> Vec<f64> {
@@ -91,6 +95,8 @@ mod tests {
 
     #[test]
     fn constant_losses_do_not_divide_by_zero() {
-        assert!(prepare(&[2.0, 2.0, 2.0, 2.0], true).iter().all(|v| *v == 0.0));
+        assert!(prepare(&[2.0, 2.0, 2.0, 2.0], true)
+            .iter()
+            .all(|v| *v == 0.0));
     }
 }

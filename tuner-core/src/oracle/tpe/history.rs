@@ -17,7 +17,13 @@ pub(crate) fn dims(space: &SearchSpace) -> Vec<Option<Dim>> {
         .map(|p| match (&p.kind, p.cardinality()) {
             (ParamKind::Fixed { .. }, _) => None,
             (_, Some(n)) if n <= 1 => None,
-            (ParamKind::Choice { ordered: false, values }, _) => Some(Dim::Categorical(values.len())),
+            (
+                ParamKind::Choice {
+                    ordered: false,
+                    values,
+                },
+                _,
+            ) => Some(Dim::Categorical(values.len())),
             (ParamKind::Boolean, _) => Some(Dim::Categorical(2)),
             (ParamKind::Float { step: None, .. }, _) => Some(Dim::Continuous),
             // Equal buckets: every stepped or finite numeric except an Int with log or
@@ -69,14 +75,18 @@ fn fingerprint(values: &HyperParameters) -> u64 {
 }
 
 /// Encodes values: unit coordinates, categorical ones as indices.
-pub(crate) fn encode(space: &SearchSpace, dims: &[Option<Dim>], values: &HyperParameters) -> Vec<f64> {
+pub(crate) fn encode(
+    space: &SearchSpace,
+    dims: &[Option<Dim>],
+    values: &HyperParameters,
+) -> Vec<f64> {
     space
         .to_unit(values)
         .into_iter()
         .zip(dims)
         .map(|(u, d)| match (u, d) {
             (Some(u), Some(Dim::Categorical(n))) => {
-                ((u * *n as f64).floor().clamp(0.0, *n as f64 - 1.0)) as f64
+                (u * *n as f64).floor().clamp(0.0, *n as f64 - 1.0)
             }
             (Some(u), _) => u,
             (None, _) => f64::NAN,
@@ -147,7 +157,11 @@ pub(crate) fn default_weights(n: usize) -> Vec<f64> {
 /// completed trials by score, topped up with pruned trials ranked by how far they got and
 /// their last value; everything else finished, and every running trial (the constant liar),
 /// is bad. Failed and invalid trials are left out.
-pub(crate) fn split<'a>(trials: &'a [Trial], objectives: &Objectives, n_below: usize) -> (Vec<&'a Trial>, Vec<&'a Trial>) {
+pub(crate) fn split<'a>(
+    trials: &'a [Trial],
+    objectives: &Objectives,
+    n_below: usize,
+) -> (Vec<&'a Trial>, Vec<&'a Trial>) {
     let sign = match objectives.direction() {
         Direction::Minimize => 1.0,
         Direction::Maximize => -1.0,

@@ -199,7 +199,11 @@ impl Oracle for Tpe {
             .filter(|t| matches!(t.state, TrialState::Completed | TrialState::Stopped))
             .map(|t| {
                 let c = &encoded(t).coords;
-                modelled.iter().copied().filter(|p| !c[*p].is_nan()).collect()
+                modelled
+                    .iter()
+                    .copied()
+                    .filter(|p| !c[*p].is_nan())
+                    .collect()
             })
             .collect();
         let mut groups = self.groups(&live_sets, &modelled);
@@ -223,8 +227,18 @@ impl Oracle for Tpe {
                             .collect()
                     };
                     let (good, bad) = (obs(&below), obs(&above));
-                    let l = Parzen::new(&gdims, &good, &history::default_weights(good.len()), self.prior_weight);
-                    let b = Parzen::new(&gdims, &bad, &history::default_weights(bad.len()), self.prior_weight);
+                    let l = Parzen::new(
+                        &gdims,
+                        &good,
+                        &history::default_weights(good.len()),
+                        self.prior_weight,
+                    );
+                    let b = Parzen::new(
+                        &gdims,
+                        &bad,
+                        &history::default_weights(bad.len()),
+                        self.prior_weight,
+                    );
                     let candidates = l.sample(&mut rng, self.n_ei_candidates);
                     let score: Vec<f64> = l
                         .log_pdf(&candidates)

@@ -155,6 +155,7 @@ impl Parzen {
     }
 
     /// The log density (mass, for discrete and categorical dimensions) of each point.
+    #[allow(clippy::needless_range_loop)] // parallel per-kernel arrays, indexed alike
     pub fn log_pdf(&self, points: &[Vec<f64>]) -> Vec<f64> {
         let kernels = self.log_weights.len();
         // Terms that do not depend on the point, per kernel.
@@ -189,8 +190,10 @@ impl Parzen {
                             let (lo, hi) = (b / *n as f64, (b + 1.0) / *n as f64);
                             let (mu, sigma) = (&self.mus[d], &self.sigmas[d]);
                             for k in 0..kernels {
-                                terms[k] +=
-                                    log_gauss_mass((lo - mu[k]) / sigma[k], (hi - mu[k]) / sigma[k]);
+                                terms[k] += log_gauss_mass(
+                                    (lo - mu[k]) / sigma[k],
+                                    (hi - mu[k]) / sigma[k],
+                                );
                             }
                         }
                         Dim::Categorical(c) => {
@@ -282,7 +285,12 @@ mod tests {
     #[test]
     fn densities_integrate_to_one() {
         let dims = [Dim::Continuous];
-        let p = Parzen::new(&dims, &[vec![0.1], vec![0.8], vec![0.85]], &[1.0, 1.0, 1.0], 1.0);
+        let p = Parzen::new(
+            &dims,
+            &[vec![0.1], vec![0.8], vec![0.85]],
+            &[1.0, 1.0, 1.0],
+            1.0,
+        );
         let m = 20_000;
         let xs: Vec<Vec<f64>> = (0..m).map(|i| vec![(i as f64 + 0.5) / m as f64]).collect();
         let integral: f64 = p.log_pdf(&xs).iter().map(|l| l.exp() / m as f64).sum();

@@ -90,7 +90,10 @@ mod tests {
         // Deep tails: symmetric, finite, and matching the series.
         let left = log_gauss_mass(-31.0, -30.0);
         let right = log_gauss_mass(30.0, 31.0);
-        assert!(left.is_finite() && (left - right).abs() < 1e-9, "{left} {right}");
+        assert!(
+            left.is_finite() && (left - right).abs() < 1e-9,
+            "{left} {right}"
+        );
         assert!((log_ndtr(-20.0 - 1e-9) - log_ndtr(-20.0 + 1e-9)).abs() < 1e-7);
         assert!(log_gauss_mass(-40.0, -39.0) < log_gauss_mass(-31.0, -30.0));
     }
@@ -98,7 +101,9 @@ mod tests {
     #[test]
     fn draws_stay_inside_and_follow_the_shape() {
         let mut rng = ChaCha8Rng::seed_from_u64(5);
-        let draws: Vec<f64> = (0..4000).map(|_| sample(&mut rng, 0.2, 0.1, 0.0, 1.0)).collect();
+        let draws: Vec<f64> = (0..4000)
+            .map(|_| sample(&mut rng, 0.2, 0.1, 0.0, 1.0))
+            .collect();
         assert!(draws.iter().all(|x| (0.0..=1.0).contains(x)));
         let mean = draws.iter().sum::<f64>() / draws.len() as f64;
         assert!((mean - 0.2055).abs() < 0.006, "{mean}");
