@@ -16,7 +16,7 @@ use std::time::Duration;
 /// How long connecting may take before the URL is reported unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// An arbitrary key for the advisory lock that serialises schema and study creation.
-const SCHEMA_LOCK: i64 = 0x7475_6e65_72;
+const SCHEMA_LOCK: i64 = 0x74_756e_6572;
 
 /// Studies in a PostgreSQL database, shared by workers on any number of machines.
 pub struct PostgresStorage {

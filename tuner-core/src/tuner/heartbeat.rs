@@ -24,14 +24,11 @@ impl Heartbeat {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name(format!("tuner-heartbeat-{number}"))
-            .spawn(move || loop {
-                match stopped.recv_timeout(interval) {
-                    // A failed beat is retried at the next interval; if the storage stays
-                    // unreachable the trial goes stale and another worker retries it.
-                    Err(RecvTimeoutError::Timeout) => {
-                        let _ = storage.heartbeat(&study, number);
-                    }
-                    _ => break,
+            .spawn(move || {
+                // A failed beat is retried at the next interval; if the storage stays
+                // unreachable the trial goes stale and another worker retries it.
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                    let _ = storage.heartbeat(&study, number);
                 }
             })
             .ok();
