@@ -360,7 +360,7 @@ fn print_quality(results: &BTreeMap<(String, String), Vec<Run>>, trials: &[u64])
 
 /// Median seconds of `repeat` suggestions by `oracle_name` on Hartmann6 after `completed`
 /// random trials, each suggestion's trial then completed (the history grows by one each
-/// time, as in a real search); the first (cold) time is returned separately.
+/// time, as in a real search); the first (cold: empty caches) time is returned separately.
 pub fn suggestion_time(oracle_name: &str, completed: usize, repeat: usize) -> (f64, f64) {
     let problem = &problems()[1];
     let objectives = Objective::minimize("loss").into();
@@ -450,14 +450,14 @@ fn main() {
     if quick || flag("--no-scaling") {
         return;
     }
-    println!("\nSuggestion time on Hartmann6 after N completed trials (ms; median of 5 consecutive suggestions, first one in brackets)");
+    println!("\nSuggestion time on Hartmann6 after N completed trials (ms; median of 20 consecutive suggestions, the first one in brackets)");
     println!("| oracle | 10 | 100 | 500 | 1000 |");
     println!("|---|---|---|---|---|");
     for name in settings.oracles.iter().filter(|o| *o != "grid") {
         let cells: Vec<String> = [10, 100, 500, 1000]
             .iter()
             .map(|&n| {
-                let (cold, median) = suggestion_time(name, n, 5);
+                let (cold, median) = suggestion_time(name, n, 20);
                 format!("{:.3} ({:.3})", median * 1e3, cold * 1e3)
             })
             .collect();

@@ -15,8 +15,10 @@
 //! - treats other workers' running trials with the kriging believer (their posterior mean is
 //!   taken as if observed), so parallel workers spread out.
 //!
-//! Cost: the kernel hyperparameters are refitted at every suggestion while there are at most
-//! 100 observations, then only when the observation count has grown by 10% since the last fit
+//! Cost: at most 500 observations condition the GP (the best third and an even spread of the
+//! rest, a subset-of-data approximation), which bounds the cost of a suggestion however long
+//! the history. The kernel hyperparameters are refitted at every suggestion while there are at
+//! most 100 observations, then only when the observation count has grown by 10% since the last fit
 //! (100, 110, 121, ...), on at most 150 of them (the best third and an even spread of the
 //! rest). The fit is kept in the oracle (behind a mutex) keyed on the data it was fitted to,
 //! and the previous fit is one of the starting points of the next one. An oracle without that
@@ -55,6 +57,9 @@ const REFIT_ALWAYS: usize = 100;
 const REFIT_GROWTH: f64 = 1.1;
 /// At most this many observations enter the likelihood fit.
 const FIT_CAP: usize = 150;
+/// At most this many observations condition the GP (the best third and an even spread of
+/// the rest): bounds the `O(n^3)` factorisation and `O(n^2)` candidate scoring.
+const GP_CAP: usize = 500;
 /// Observed points whose neighbourhoods are searched locally.
 const ANCHORS: usize = 5;
 
@@ -156,7 +161,7 @@ impl BayesianOptimization {
     fn kernel_params(&self, encoder: &Encoder, x: &[f64], losses: &[f64]) -> KernelParams {
         let nf = encoder.features();
         let rows = fit_rows(losses.len());
-        let chosen = fit_subset(&losses[..rows]);
+        let chosen = subset(&losses[..rows], FIT_CAP);
         let mut fx = Vec::with_capacity(chosen.len() * nf);
         let mut fl = Vec::with_capacity(chosen.len());
         for &i in &chosen {
@@ -213,23 +218,23 @@ fn fit_rows(n: usize) -> usize {
     m as usize
 }
 
-/// Which of `losses` enter the fit: all up to `FIT_CAP`, else the best third and an even
-/// spread of the rest.
-fn fit_subset(losses: &[f64]) -> Vec<usize> {
+/// Which of `losses` to keep: all up to `cap`, else the best third and an even spread of the
+/// rest (in trial order).
+fn subset(losses: &[f64], cap: usize) -> Vec<usize> {
     let n = losses.len();
-    if n <= FIT_CAP {
+    if n <= cap {
         return (0..n).collect();
     }
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|a, b| losses[*a].total_cmp(&losses[*b]).then(a.cmp(b)));
-    let best = FIT_CAP / 3;
+    let best = cap / 3;
     let mut chosen: Vec<usize> = order[..best].to_vec();
     let rest: Vec<usize> = {
         let mut r = order[best..].to_vec();
         r.sort_unstable();
         r
     };
-    let want = FIT_CAP - best;
+    let want = cap - best;
     chosen.extend((0..want).map(|k| rest[k * rest.len() / want]));
     chosen.sort_unstable();
     chosen
@@ -288,8 +293,14 @@ impl Oracle for BayesianOptimization {
         }
         let losses: Vec<f64> = observed.iter().map(|o| o.1).collect();
         let params = self.kernel_params(&encoder, &x, &losses);
-        let y = transform::prepare(&losses, self.warp);
-        let Some(gp) = Gp::new(x, nf, y.clone(), encoder.categorical().to_vec(), params) else {
+        let kept = subset(&losses, GP_CAP);
+        let mut gx = Vec::with_capacity(kept.len() * nf);
+        for &i in &kept {
+            gx.extend_from_slice(&x[i * nf..(i + 1) * nf]);
+        }
+        let kept_losses: Vec<f64> = kept.iter().map(|&i| losses[i]).collect();
+        let gy = transform::prepare(&kept_losses, self.warp);
+        let Some(gp) = Gp::new(gx, nf, gy, encoder.categorical().to_vec(), params) else {
             return random();
         };
         let best = gp.min_mean_at_data(gp.len());
@@ -301,7 +312,7 @@ impl Oracle for BayesianOptimization {
             .collect();
         let gp = gp.believe(&running);
         let mut ranked: Vec<usize> = (0..observed.len()).collect();
-        ranked.sort_by(|a, b| y[*a].total_cmp(&y[*b]));
+        ranked.sort_by(|a, b| losses[*a].total_cmp(&losses[*b]).then(a.cmp(b)));
         let anchors: Vec<Vec<f64>> = ranked
             .iter()
             .take(ANCHORS)
@@ -344,10 +355,11 @@ mod tests {
         assert_eq!(fit_rows(109), 100);
         assert_eq!(fit_rows(110), 110);
         assert_eq!(fit_rows(1000), 993);
-        let subset = fit_subset(
+        let subset = subset(
             &(0..400)
                 .map(|i| ((i * 37) % 400) as f64)
                 .collect::<Vec<_>>(),
+            FIT_CAP,
         );
         assert_eq!(subset.len(), FIT_CAP);
         assert!(subset.windows(2).all(|w| w[0] < w[1]));

@@ -45,7 +45,10 @@ pub(crate) fn dims(space: &SearchSpace) -> Vec<Option<Dim>> {
 /// One trial, encoded.
 #[derive(Debug, Clone)]
 pub(crate) struct Encoded {
-    fingerprint: u64,
+    /// A hash of the values (see `fingerprint`).
+    pub fingerprint: u64,
+    /// Which modelled parameters are live, as a bit set over parameter indices.
+    pub live: Vec<u64>,
     /// Duplicate-detection key (`HyperParameters::key`).
     pub key: String,
     /// Per parameter: the coordinate (category index for categorical), NaN when not live.
@@ -53,7 +56,7 @@ pub(crate) struct Encoded {
 }
 
 /// A fast, deterministic fingerprint of a set of values (FNV-1a over names and value bits).
-fn fingerprint(values: &HyperParameters) -> u64 {
+pub(crate) fn fingerprint(values: &HyperParameters) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |bytes: &[u8]| {
         for b in bytes {
@@ -97,34 +100,59 @@ pub(crate) fn encode(
 /// Per-trial encodings, reused across suggestions.
 #[derive(Debug, Default)]
 pub(crate) struct Cache {
-    trials: HashMap<u64, Encoded>,
+    by_number: Vec<Option<Encoded>>,
+    /// Trial numbers too large for the dense table (never in practice).
+    sparse: HashMap<u64, Encoded>,
 }
 
+/// Trial numbers below this are kept in a dense table.
+const DENSE: u64 = 1 << 22;
+
 impl Cache {
-    /// The encoding of `trial`, computed once per trial number (and again if its values
-    /// differ from what was cached).
-    pub fn get(&mut self, space: &SearchSpace, dims: &[Option<Dim>], trial: &Trial) -> &Encoded {
+    /// Makes sure `trial`'s encoding is cached: computed once per trial number, and again if
+    /// its values differ from what was cached.
+    pub fn refresh(&mut self, space: &SearchSpace, dims: &[Option<Dim>], trial: &Trial) {
         let fp = fingerprint(trial.values());
-        let stale = self
-            .trials
-            .get(&trial.number)
-            .is_none_or(|e| e.fingerprint != fp || e.coords.len() != dims.len());
-        if stale {
-            self.trials.insert(
-                trial.number,
-                Encoded {
-                    fingerprint: fp,
-                    key: trial.values().key(),
-                    coords: encode(space, dims, trial.values()),
-                },
-            );
+        let current = self.peek_opt(trial.number);
+        if current.is_some_and(|e| e.fingerprint == fp && e.coords.len() == dims.len()) {
+            return;
         }
-        &self.trials[&trial.number]
+        let coords = encode(space, dims, trial.values());
+        let mut live = vec![0u64; dims.len().div_ceil(64)];
+        for (p, c) in coords.iter().enumerate() {
+            if dims[p].is_some() && !c.is_nan() {
+                live[p / 64] |= 1 << (p % 64);
+            }
+        }
+        let e = Encoded {
+            fingerprint: fp,
+            live,
+            key: trial.values().key(),
+            coords,
+        };
+        if trial.number < DENSE {
+            let i = trial.number as usize;
+            if self.by_number.len() <= i {
+                self.by_number.resize(i + 1, None);
+            }
+            self.by_number[i] = Some(e);
+        } else {
+            self.sparse.insert(trial.number, e);
+        }
     }
 
-    /// The cached encoding of trial `number` (after `get`).
+    fn peek_opt(&self, number: u64) -> Option<&Encoded> {
+        if number < DENSE {
+            self.by_number.get(number as usize).and_then(Option::as_ref)
+        } else {
+            self.sparse.get(&number)
+        }
+    }
+
+    /// The cached encoding of trial `number` (after `refresh`).
     pub fn peek(&self, number: u64) -> &Encoded {
-        &self.trials[&number]
+        self.peek_opt(number)
+            .expect("every trial is refreshed before it is read")
     }
 }
 

@@ -25,7 +25,6 @@ use crate::space::HyperParameters;
 use crate::trial::{Trial, TrialPlan, TrialState};
 use history::Cache;
 use parzen::{centre, Dim, Parzen};
-use std::collections::HashSet;
 use std::sync::Mutex;
 
 /// Fresh batches of candidates drawn before falling back to random search.
@@ -175,11 +174,21 @@ impl Oracle for Tpe {
         let dims = history::dims(space);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         for t in ctx.trials {
-            cache.get(space, &dims, t);
+            cache.refresh(space, &dims, t);
         }
         let cache = &*cache;
         let encoded = |t: &Trial| cache.peek(t.number);
-        let tried: HashSet<&str> = ctx.trials.iter().map(|t| encoded(t).key.as_str()).collect();
+        // Tried configurations by fingerprint (the key confirms a match).
+        let mut tried: Vec<(u64, &str)> = ctx
+            .trials
+            .iter()
+            .map(|t| {
+                let e = encoded(t);
+                (e.fingerprint, e.key.as_str())
+            })
+            .collect();
+        tried.sort_unstable();
+        tried.dedup();
         if let Some(n) = space.cardinality() {
             if tried.len() as u64 >= n {
                 return Suggestion::Done(format!(
@@ -187,22 +196,36 @@ impl Oracle for Tpe {
                 ));
             }
         }
+        let was_tried = |values: &HyperParameters| {
+            let fp = history::fingerprint(values);
+            let from = tried.partition_point(|(f, _)| *f < fp);
+            tried[from..]
+                .iter()
+                .take_while(|(f, _)| *f == fp)
+                .any(|(_, k)| *k == values.key())
+        };
         let n_below = history::default_gamma(finished);
         let (below, mut above) = history::split(ctx.trials, ctx.objectives, n_below);
         if !self.constant_liar {
             above.retain(|t| t.state != TrialState::Running);
         }
         let modelled: Vec<usize> = (0..dims.len()).filter(|p| dims[*p].is_some()).collect();
-        let live_sets: Vec<Vec<usize>> = ctx
+        // Distinct live sets of the finished trials (splitting by a set twice changes nothing).
+        let mut masks: Vec<&[u64]> = ctx
             .trials
             .iter()
             .filter(|t| matches!(t.state, TrialState::Completed | TrialState::Stopped))
-            .map(|t| {
-                let c = &encoded(t).coords;
+            .map(|t| encoded(t).live.as_slice())
+            .collect();
+        masks.sort_unstable();
+        masks.dedup();
+        let live_sets: Vec<Vec<usize>> = masks
+            .iter()
+            .map(|m| {
                 modelled
                     .iter()
                     .copied()
-                    .filter(|p| !c[*p].is_nan())
+                    .filter(|p| m[p / 64] & (1 << (p % 64)) != 0)
                     .collect()
             })
             .collect();
@@ -219,24 +242,32 @@ impl Oracle for Tpe {
                 .iter()
                 .map(|g| {
                     let gdims: Vec<Dim> = g.iter().map(|p| dims[*p].expect("modelled")).collect();
-                    let obs = |set: &[&Trial]| -> Vec<Vec<f64>> {
-                        set.iter()
-                            .map(|t| &encoded(t).coords)
-                            .filter(|c| g.iter().all(|p| !c[*p].is_nan()))
-                            .map(|c| g.iter().map(|p| c[*p]).collect())
-                            .collect()
+                    let columns = |set: &[&Trial]| -> (Vec<Vec<f64>>, usize) {
+                        let mut cols = vec![Vec::with_capacity(set.len()); g.len()];
+                        let mut count = 0;
+                        for t in set {
+                            let c = &encoded(t).coords;
+                            if g.iter().all(|p| !c[*p].is_nan()) {
+                                for (col, p) in cols.iter_mut().zip(g) {
+                                    col.push(c[*p]);
+                                }
+                                count += 1;
+                            }
+                        }
+                        (cols, count)
                     };
-                    let (good, bad) = (obs(&below), obs(&above));
+                    let (good, n_good) = columns(&below);
+                    let (bad, n_bad) = columns(&above);
                     let l = Parzen::new(
                         &gdims,
                         &good,
-                        &history::default_weights(good.len()),
+                        &history::default_weights(n_good),
                         self.prior_weight,
                     );
                     let b = Parzen::new(
                         &gdims,
                         &bad,
-                        &history::default_weights(bad.len()),
+                        &history::default_weights(n_bad),
                         self.prior_weight,
                     );
                     let candidates = l.sample(&mut rng, self.n_ei_candidates);
@@ -256,7 +287,7 @@ impl Oracle for Tpe {
                 .collect();
             for rank in 0..self.n_ei_candidates {
                 let values = assemble(ctx, &dims, &ranked, rank);
-                if !tried.contains(values.key().as_str()) {
+                if !was_tried(&values) {
                     return Suggestion::Try(TrialPlan {
                         values,
                         ..TrialPlan::default()

@@ -39,6 +39,7 @@ pub(crate) struct Parzen {
     /// Per dimension: kernel means (numeric) — unused for categorical.
     mus: Vec<Vec<f64>>,
     sigmas: Vec<Vec<f64>>,
+    inv_sigmas: Vec<Vec<f64>>,
     /// Per dimension: `ln Z`, the log mass of each kernel inside `[0, 1]`.
     log_norm: Vec<Vec<f64>>,
     /// Per categorical dimension: per kernel, log probabilities of each category.
@@ -46,10 +47,10 @@ pub(crate) struct Parzen {
 }
 
 impl Parzen {
-    /// Fits the mixture: `obs[k]` are observation `k`'s coordinates (one per dimension),
+    /// Fits the mixture: `columns[d][k]` is observation `k`'s coordinate in dimension `d`,
     /// `weights[k]` its weight; the prior kernel gets `prior_weight`.
-    pub fn new(dims: &[Dim], obs: &[Vec<f64>], weights: &[f64], prior_weight: f64) -> Self {
-        let n = obs.len();
+    pub fn new(dims: &[Dim], columns: &[Vec<f64>], weights: &[f64], prior_weight: f64) -> Self {
+        let n = weights.len();
         let kernels = n + 1;
         let mut w: Vec<f64> = if n == 0 {
             vec![1.0]
@@ -63,7 +64,7 @@ impl Parzen {
         let mut log_norm = Vec::with_capacity(dims.len());
         let mut log_probs = Vec::with_capacity(dims.len());
         for (d, dim) in dims.iter().enumerate() {
-            let column: Vec<f64> = obs.iter().map(|o| o[d]).collect();
+            let column = &columns[d];
             match dim {
                 Dim::Categorical(c) => {
                     let c = *c;
@@ -98,7 +99,7 @@ impl Parzen {
                 }
                 _ => {
                     let mut mu = column.clone();
-                    let mut sigma = bandwidths(&column, kernels);
+                    let mut sigma = bandwidths(column, kernels);
                     if n > 0 {
                         mu.push(0.5);
                         sigma.push(1.0);
@@ -109,7 +110,15 @@ impl Parzen {
                     let ln_z = mu
                         .iter()
                         .zip(&sigma)
-                        .map(|(m, s)| log_gauss_mass(-m / s, (1.0 - m) / s))
+                        .map(|(m, s)| {
+                            let (a, b) = (-m / s, (1.0 - m) / s);
+                            // Both ends beyond 8.5 sd: the mass is 1 to within 1e-17.
+                            if a < -8.5 && b > 8.5 {
+                                0.0
+                            } else {
+                                log_gauss_mass(a, b)
+                            }
+                        })
                         .collect();
                     mus.push(mu);
                     sigmas.push(sigma);
@@ -118,8 +127,13 @@ impl Parzen {
                 }
             }
         }
+        let inv_sigmas = sigmas
+            .iter()
+            .map(|s| s.iter().map(|v| 1.0 / v).collect())
+            .collect();
         Self {
             dims: dims.to_vec(),
+            inv_sigmas,
             log_weights: w.iter().map(|x| x.ln()).collect(),
             weights: w,
             mus,
@@ -179,9 +193,9 @@ impl Parzen {
                 for (d, dim) in self.dims.iter().enumerate() {
                     match dim {
                         Dim::Continuous => {
-                            let (mu, sigma) = (&self.mus[d], &self.sigmas[d]);
+                            let (mu, inv) = (&self.mus[d], &self.inv_sigmas[d]);
                             for k in 0..kernels {
-                                let z = (x[d] - mu[k]) / sigma[k];
+                                let z = (x[d] - mu[k]) * inv[k];
                                 terms[k] -= 0.5 * z * z;
                             }
                         }
@@ -218,11 +232,12 @@ fn bandwidths(mus: &[f64], kernels: usize) -> Vec<f64> {
     if n == 0 {
         return Vec::new();
     }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|a, b| mus[*a].total_cmp(&mus[*b]));
+    let mut sorted: Vec<(f64, usize)> = mus.iter().copied().zip(0..n).collect();
+    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let order: Vec<usize> = sorted.iter().map(|p| p.1).collect();
     let mut with_ends = Vec::with_capacity(n + 2);
     with_ends.push(0.0);
-    with_ends.extend(order.iter().map(|&i| mus[i]));
+    with_ends.extend(sorted.iter().map(|p| p.0));
     with_ends.push(1.0);
     let mut sorted_sigma: Vec<f64> = (1..=n)
         .map(|i| (with_ends[i] - with_ends[i - 1]).max(with_ends[i + 1] - with_ends[i]))
@@ -285,18 +300,13 @@ mod tests {
     #[test]
     fn densities_integrate_to_one() {
         let dims = [Dim::Continuous];
-        let p = Parzen::new(
-            &dims,
-            &[vec![0.1], vec![0.8], vec![0.85]],
-            &[1.0, 1.0, 1.0],
-            1.0,
-        );
+        let p = Parzen::new(&dims, &[vec![0.1, 0.8, 0.85]], &[1.0, 1.0, 1.0], 1.0);
         let m = 20_000;
         let xs: Vec<Vec<f64>> = (0..m).map(|i| vec![(i as f64 + 0.5) / m as f64]).collect();
         let integral: f64 = p.log_pdf(&xs).iter().map(|l| l.exp() / m as f64).sum();
         assert!((integral - 1.0).abs() < 1e-6, "{integral}");
         let dims = [Dim::Discrete(5), Dim::Categorical(3)];
-        let p = Parzen::new(&dims, &[vec![0.1, 2.0], vec![0.7, 0.0]], &[1.0, 1.0], 1.0);
+        let p = Parzen::new(&dims, &[vec![0.1, 0.7], vec![2.0, 0.0]], &[1.0, 1.0], 1.0);
         let mut all = Vec::new();
         for b in 0..5 {
             for c in 0..3 {
