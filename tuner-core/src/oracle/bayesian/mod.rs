@@ -47,6 +47,7 @@ use gp::Gp;
 use kernel::KernelParams;
 use minimise::LbfgsB;
 use optimise::{Effort, Problem};
+use rand::{RngExt, SeedableRng};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
@@ -110,8 +111,9 @@ impl BayesianOptimization {
         }
     }
 
-    /// How many random trials come first (default `max(3 * dims, 3)`, dims = non-fixed
-    /// parameters); at least 2 observations are always needed before the GP takes over.
+    /// How many initial trials come first (default `max(3 * dims, 3)`, dims = non-fixed
+    /// parameters), spread by a randomly shifted Halton sequence; at least 2 observations are
+    /// always needed before the GP takes over.
     pub fn num_initial_points(mut self, n: usize) -> Self {
         self.num_initial_points = Some(n);
         self
@@ -240,6 +242,27 @@ fn subset(losses: &[f64], cap: usize) -> Vec<usize> {
     chosen
 }
 
+/// The initial trials: point `k` (k = trials so far) of a Halton sequence randomly shifted
+/// by the study's seed, which covers the space more evenly than independent draws; `None` when
+/// that point rounds onto a configuration already tried.
+fn initial_design(
+    ctx: &OracleContext<'_>,
+    encoder: &Encoder,
+    tried: &std::collections::HashSet<String>,
+) -> Option<Suggestion> {
+    let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(ctx.seed ^ 0x5DEE_CE66_D1CE_4E5B);
+    let shift: Vec<f64> = (0..ctx.space.len()).map(|_| rng.random::<f64>()).collect();
+    let mut u = optimise::halton_point(ctx.trials.len() as u64, &shift);
+    encoder.canonicalise(ctx.space, &mut u);
+    let values = ctx.space.from_unit(&u);
+    (!tried.contains(&values.key())).then(|| {
+        Suggestion::Try(TrialPlan {
+            values,
+            ..TrialPlan::default()
+        })
+    })
+}
+
 fn loss(trial: &Trial, direction: Direction) -> Option<f64> {
     let s = trial.score.filter(|s| s.is_finite())?;
     matches!(trial.state, TrialState::Completed | TrialState::Stopped).then_some(match direction {
@@ -280,10 +303,13 @@ impl Oracle for BayesianOptimization {
             .filter_map(|t| loss(t, direction).map(|l| (t, l)))
             .collect();
         let random = || RandomSearch::new().suggest(ctx);
-        if ctx.trials.len() < self.initial_points(&encoder)
-            || observed.len() < 2
-            || encoder.features() == 0
-        {
+        if encoder.features() == 0 {
+            return random();
+        }
+        if ctx.trials.len() < self.initial_points(&encoder) {
+            return initial_design(ctx, &encoder, &tried).unwrap_or_else(random);
+        }
+        if observed.len() < 2 {
             return random();
         }
         let nf = encoder.features();

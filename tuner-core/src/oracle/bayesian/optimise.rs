@@ -251,6 +251,16 @@ fn halton<R: Rng + ?Sized>(count: usize, dims: usize, rng: &mut R) -> Vec<Vec<f6
         .collect()
 }
 
+/// Point `index` of the Halton sequence shifted by `shift` (Cranley-Patterson rotation), in
+/// `[0, 1)^shift.len()`; dimensions past the table of primes reuse it with another shift.
+pub(crate) fn halton_point(index: u64, shift: &[f64]) -> Vec<f64> {
+    shift
+        .iter()
+        .enumerate()
+        .map(|(d, s)| (radical_inverse(index + 1, PRIMES[d % PRIMES.len()]) + s).fract())
+        .collect()
+}
+
 fn radical_inverse(mut i: u64, base: u32) -> f64 {
     let b = u64::from(base);
     let mut f = 1.0 / base as f64;
