@@ -13,7 +13,8 @@
 //!   rounded onto their grid, small finite spaces are scored exhaustively, and when the best
 //!   point rounds onto a tried configuration the best untried candidate is taken;
 //! - treats other workers' running trials with the kriging believer (their posterior mean is
-//!   taken as if observed), so parallel workers spread out.
+//!   taken as if observed), so parallel workers spread out; pruned (Stopped) trials count
+//!   with the best score they reported, failed ones only as configurations not to repeat.
 //!
 //! Cost: at most 500 observations condition the GP (the best third and an even spread of the
 //! rest, a subset-of-data approximation), which bounds the cost of a suggestion however long

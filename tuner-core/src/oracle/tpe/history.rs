@@ -55,24 +55,28 @@ pub(crate) struct Encoded {
     pub coords: Vec<f64>,
 }
 
-/// A fast, deterministic fingerprint of a set of values (FNV-1a over names and value bits).
+/// A fast, deterministic fingerprint of a set of values: a multiply-rotate hash over each
+/// name's length and first byte and each value's bits (names come from the space, so their
+/// full text adds nothing; values are what change).
 pub(crate) fn fingerprint(values: &HyperParameters) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    };
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h: u64 = 0x243F_6A88_85A3_08D3;
+    let mut eat = |x: u64| h = (h ^ x).wrapping_mul(K).rotate_left(29);
     for (name, value) in values.iter() {
-        eat(name.as_bytes());
+        eat((name.len() as u64) << 8 | u64::from(name.as_bytes().first().copied().unwrap_or(0)));
         match value {
-            Value::Int(v) => eat(&v.to_le_bytes()),
-            Value::Float(v) => eat(&v.to_bits().to_le_bytes()),
-            Value::Str(s) => eat(s.as_bytes()),
-            Value::Bool(b) => eat(&[u8::from(*b) + 2]),
+            Value::Int(v) => eat(*v as u64 ^ 0x11),
+            Value::Float(v) => eat(v.to_bits() ^ 0x22),
+            Value::Str(s) => {
+                for chunk in s.as_bytes().chunks(8) {
+                    let mut b = [0u8; 8];
+                    b[..chunk.len()].copy_from_slice(chunk);
+                    eat(u64::from_le_bytes(b));
+                }
+                eat(s.len() as u64 ^ 0x33);
+            }
+            Value::Bool(b) => eat(u64::from(*b) ^ 0x44),
         }
-        eat(&[0xff]);
     }
     h
 }

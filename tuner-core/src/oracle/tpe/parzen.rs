@@ -278,7 +278,13 @@ fn log_sum_exp(v: &[f64]) -> f64 {
     if max == f64::NEG_INFINITY {
         return max;
     }
-    max + v.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
+    // Terms more than 40 below the largest add less than 1e-17 of it: skip their exp.
+    let sum: f64 = v
+        .iter()
+        .filter(|x| **x - max > -40.0)
+        .map(|x| (x - max).exp())
+        .sum();
+    max + sum.ln()
 }
 
 #[cfg(test)]
