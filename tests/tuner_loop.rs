@@ -3,10 +3,10 @@
 use std::cell::Cell;
 use std::rc::Rc;
 use tuner::objective::Objective;
-use tuner::oracle::{GridSearch, Hyperband, RandomSearch};
+use tuner::oracle::{GridSearch, Hyperband, Oracle, RandomSearch};
 use tuner::space::{HyperParameters, Param, SearchSpace};
 use tuner::trial::{Metrics, TrialState};
-use tuner::tuner::{Outcome, TrialError};
+use tuner::tuner::{Dynamic, Outcome, TrialError, TunerBuilder};
 use tuner::{Tuner, TunerError};
 
 fn seed_time_series_space() -> SearchSpace {
@@ -29,12 +29,17 @@ fn tmp(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("tuner-test-{}-{name}", std::process::id()))
 }
 
+/// A quiet tuner over `space` in its own temporary folder.
+fn setup(space: SearchSpace, oracle: impl Oracle + 'static, dir: &str) -> TunerBuilder<Dynamic> {
+    Tuner::for_space(space, oracle)
+        .directory(tmp(dir))
+        .quiet(true)
+}
+
 #[test]
 fn grid_over_the_seed_space_runs_exactly_44_distinct_trials() {
-    let mut tuner = Tuner::for_space(seed_time_series_space(), GridSearch::new())
+    let mut tuner = setup(seed_time_series_space(), GridSearch::new(), "grid44")
         .objective("loss")
-        .directory(tmp("grid44"))
-        .quiet(true)
         .build()
         .unwrap();
     let report = tuner
@@ -47,8 +52,7 @@ fn grid_over_the_seed_space_runs_exactly_44_distinct_trials() {
     assert_eq!(report.trials, 44);
     assert!(report.stop_reason.contains("44"), "{}", report.stop_reason);
     let trials = tuner.trials().unwrap();
-    let keys: std::collections::HashSet<String> =
-        trials.iter().map(|t| t.values().key()).collect();
+    let keys: std::collections::HashSet<String> = trials.iter().map(|t| t.values().key()).collect();
     assert_eq!(keys.len(), 44);
     let best = &tuner.best_values(1).unwrap()[0];
     assert_eq!(best.get_as::<i64>("units").unwrap(), 20);
@@ -57,21 +61,21 @@ fn grid_over_the_seed_space_runs_exactly_44_distinct_trials() {
 
 #[test]
 fn random_search_on_six_points_runs_six_and_stops_cleanly() {
-    let mut tuner = Tuner::for_space(six_points(), RandomSearch::new())
+    let mut tuner = setup(six_points(), RandomSearch::new(), "random6")
         .objective("loss")
         .max_trials(50)
         .seed(7)
-        .directory(tmp("random6"))
-        .quiet(true)
         .build()
         .unwrap();
     let report = tuner
-        .search_fn(|hp: &HyperParameters, _| {
-            Ok::<_, TrialError>(hp.get_as::<i64>("a")? as f64)
-        })
+        .search_fn(|hp: &HyperParameters, _| Ok::<_, TrialError>(hp.get_as::<i64>("a")? as f64))
         .unwrap();
     assert_eq!(report.trials, 6);
-    assert!(report.stop_reason.contains("all 6"), "{}", report.stop_reason);
+    assert!(
+        report.stop_reason.contains("all 6"),
+        "{}",
+        report.stop_reason
+    );
     assert_eq!(tuner.remaining_trials().unwrap(), Some(44));
 }
 
@@ -81,11 +85,9 @@ fn max_trials_counts_every_trial() {
         .param(Param::float("x", -5.0, 5.0))
         .build()
         .unwrap();
-    let mut tuner = Tuner::for_space(space, RandomSearch::new())
+    let mut tuner = setup(space, RandomSearch::new(), "max12")
         .objective("loss")
         .max_trials(12)
-        .directory(tmp("max12"))
-        .quiet(true)
         .build()
         .unwrap();
     let report = tuner
@@ -97,18 +99,21 @@ fn max_trials_counts_every_trial() {
     assert_eq!(report.trials, 12);
     assert_eq!(tuner.remaining_trials().unwrap(), Some(0));
     let best = tuner.best_trials(1).unwrap()[0].score.unwrap();
-    let all: Vec<f64> = tuner.trials().unwrap().iter().filter_map(|t| t.score).collect();
+    let all: Vec<f64> = tuner
+        .trials()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t.score)
+        .collect();
     assert!(all.iter().all(|s| *s >= best));
 }
 
 #[test]
 fn executions_per_trial_average_the_curves() {
-    let mut tuner = Tuner::for_space(six_points(), GridSearch::new())
+    let mut tuner = setup(six_points(), GridSearch::new(), "exec")
         .objective("loss")
         .max_trials(1)
         .executions_per_trial(3)
-        .directory(tmp("exec"))
-        .quiet(true)
         .build()
         .unwrap();
     tuner
@@ -130,13 +135,11 @@ fn executions_per_trial_average_the_curves() {
 fn invalid_trials_are_retried_then_failed() {
     let calls = Rc::new(Cell::new(0));
     let seen = calls.clone();
-    let mut tuner = Tuner::for_space(six_points(), GridSearch::new())
+    let mut tuner = setup(six_points(), GridSearch::new(), "retry")
         .objective("loss")
         .max_trials(2)
         .max_retries_per_trial(2)
         .max_consecutive_failed_trials(5)
-        .directory(tmp("retry"))
-        .quiet(true)
         .build()
         .unwrap();
     let report = tuner
@@ -159,12 +162,10 @@ fn invalid_trials_are_retried_then_failed() {
 
 #[test]
 fn nan_score_is_invalid_and_failed_errors_are_not_retried() {
-    let mut tuner = Tuner::for_space(six_points(), GridSearch::new())
+    let mut tuner = setup(six_points(), GridSearch::new(), "nan")
         .objective("loss")
         .max_trials(2)
         .max_retries_per_trial(3)
-        .directory(tmp("nan"))
-        .quiet(true)
         .build()
         .unwrap();
     tuner
@@ -184,10 +185,8 @@ fn nan_score_is_invalid_and_failed_errors_are_not_retried() {
 
 #[test]
 fn consecutive_failures_end_the_search_with_the_last_message() {
-    let mut tuner = Tuner::for_space(seed_time_series_space(), GridSearch::new())
+    let mut tuner = setup(seed_time_series_space(), GridSearch::new(), "consecutive")
         .objective("loss")
-        .directory(tmp("consecutive"))
-        .quiet(true)
         .build()
         .unwrap();
     let err = tuner
@@ -207,10 +206,8 @@ fn consecutive_failures_end_the_search_with_the_last_message() {
 
 #[test]
 fn a_panicking_objective_does_not_abort_the_search() {
-    let mut tuner = Tuner::for_space(six_points(), GridSearch::new())
+    let mut tuner = setup(six_points(), GridSearch::new(), "panic")
         .objective("loss")
-        .directory(tmp("panic"))
-        .quiet(true)
         .build()
         .unwrap();
     let report = tuner
@@ -221,8 +218,16 @@ fn a_panicking_objective_does_not_abort_the_search() {
         })
         .unwrap();
     assert_eq!((report.trials, report.completed, report.failed), (6, 4, 2));
-    let failed = tuner.trials().unwrap().into_iter().find(|t| t.state == TrialState::Failed);
-    assert!(failed.unwrap().message.unwrap().contains("a == 2 is not supported"));
+    let failed = tuner
+        .trials()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.state == TrialState::Failed);
+    assert!(failed
+        .unwrap()
+        .message
+        .unwrap()
+        .contains("a == 2 is not supported"));
 }
 
 #[test]
@@ -231,11 +236,9 @@ fn hyperband_runs_keras_tuner_brackets_and_continues_parents() {
         .param(Param::float("lr", 1e-4, 1e-1).log())
         .build()
         .unwrap();
-    let mut tuner = Tuner::for_space(space, Hyperband::new(10).factor(3))
+    let mut tuner = setup(space, Hyperband::new(10).factor(3), "hyperband")
         .objective("val_loss")
         .seed(3)
-        .directory(tmp("hyperband"))
-        .quiet(true)
         .build()
         .unwrap();
     let report = tuner
@@ -276,7 +279,10 @@ fn hyperband_runs_keras_tuner_brackets_and_continues_parents() {
     let mut scores: Vec<f64> = round0.iter().map(|t| t.score.unwrap()).collect();
     scores.sort_by(f64::total_cmp);
     for p in promoted {
-        assert!(trials[p as usize].score.unwrap() <= scores[3], "only the best 4 are promoted");
+        assert!(
+            trials[p as usize].score.unwrap() <= scores[3],
+            "only the best 4 are promoted"
+        );
     }
 }
 
@@ -285,11 +291,9 @@ fn resuming_with_another_objective_is_an_error_naming_it() {
     let storage: std::sync::Arc<dyn tuner::storage::Storage> =
         std::sync::Arc::new(tuner::storage::MemoryStorage::new());
     let build = |objective: Objective| {
-        Tuner::for_space(six_points(), GridSearch::new())
+        setup(six_points(), GridSearch::new(), "conflict")
             .objectives([objective])
             .storage(storage.clone())
-            .directory(tmp("conflict"))
-            .quiet(true)
             .build()
     };
     build(Objective::minimize("loss")).unwrap();
@@ -299,10 +303,8 @@ fn resuming_with_another_objective_is_an_error_naming_it() {
 
 #[test]
 fn a_closure_may_return_a_metrics_map() {
-    let mut tuner = Tuner::for_space(six_points(), GridSearch::new())
+    let mut tuner = setup(six_points(), GridSearch::new(), "metrics")
         .objective("val_accuracy")
-        .directory(tmp("metrics"))
-        .quiet(true)
         .build()
         .unwrap();
     tuner
@@ -315,7 +317,10 @@ fn a_closure_may_return_a_metrics_map() {
         })
         .unwrap();
     let summary = tuner.results_summary_string(2).unwrap();
-    assert!(summary.starts_with("Results summary\nResults in "), "{summary}");
+    assert!(
+        summary.starts_with("Results summary\nResults in "),
+        "{summary}"
+    );
     assert!(summary.contains("Showing 2 best trials"));
     assert!(summary.contains("Objective(name=\"val_accuracy\", direction=\"max\")"));
     assert!(summary.contains("a: 3\n"));
@@ -336,12 +341,10 @@ impl tuner::pruner::Pruner for OddTrials {
 
 #[test]
 fn a_pruned_trial_is_stopped_keeps_its_history_and_frees_its_slot() {
-    let mut tuner = Tuner::for_space(six_points(), GridSearch::new())
+    let mut tuner = setup(six_points(), GridSearch::new(), "pruned")
         .objective("val_loss")
         .max_trials(4)
         .pruner(OddTrials)
-        .directory(tmp("pruned"))
-        .quiet(true)
         .build()
         .unwrap();
     let report = tuner
@@ -363,7 +366,11 @@ fn a_pruned_trial_is_stopped_keeps_its_history_and_frees_its_slot() {
     assert_eq!(trials[1].history.len(), 2);
     assert_eq!(trials[1].score, Some(0.5));
     assert!(trials[1].message.as_deref().unwrap().contains("odd pruner"));
-    assert!(tuner.best_trials(4).unwrap().iter().all(|t| t.state == Completed));
+    assert!(tuner
+        .best_trials(4)
+        .unwrap()
+        .iter()
+        .all(|t| t.state == Completed));
 }
 
 #[test]
@@ -372,10 +379,8 @@ fn two_objectives_keep_a_pareto_front_and_a_scalar_view() {
         .param(Param::int("x", 0, 4))
         .build()
         .unwrap();
-    let mut tuner = Tuner::for_space(space, GridSearch::new())
+    let mut tuner = setup(space, GridSearch::new(), "pareto")
         .objectives([Objective::minimize("cost"), Objective::maximize("quality")])
-        .directory(tmp("pareto"))
-        .quiet(true)
         .build()
         .unwrap();
     tuner
@@ -383,7 +388,10 @@ fn two_objectives_keep_a_pareto_front_and_a_scalar_view() {
             let x = hp.get_as::<i64>("x")? as f64;
             // x = 4 is dominated by x = 3 (same quality, higher cost).
             let quality = x.min(3.0) * 2.0;
-            Ok::<_, TrialError>(Metrics::from([("cost".into(), x), ("quality".into(), quality)]))
+            Ok::<_, TrialError>(Metrics::from([
+                ("cost".into(), x),
+                ("quality".into(), quality),
+            ]))
         })
         .unwrap();
     let front: Vec<i64> = tuner
@@ -405,21 +413,30 @@ fn hyperband_iterations_repeat_every_bracket() {
         .param(Param::float("lr", 1e-4, 1e-1).log())
         .build()
         .unwrap();
-    let mut tuner = Tuner::for_space(space, Hyperband::new(10).factor(3).iterations(2))
-        .objective("val_loss")
-        .directory(tmp("hb-iterations"))
-        .quiet(true)
-        .build()
-        .unwrap();
+    let mut tuner = setup(
+        space,
+        Hyperband::new(10).factor(3).iterations(2),
+        "hb-iterations",
+    )
+    .objective("val_loss")
+    .build()
+    .unwrap();
     let report = tuner
         .search_fn(|hp: &HyperParameters, ctx| {
             let lr = hp.get_as::<f64>("lr")?;
             for epoch in ctx.initial_epoch()..ctx.epochs().unwrap() {
-                ctx.report(epoch, Metrics::from([("val_loss".into(), lr / (epoch + 1) as f64)]));
+                ctx.report(
+                    epoch,
+                    Metrics::from([("val_loss".into(), lr / (epoch + 1) as f64)]),
+                );
             }
             Ok::<_, TrialError>(())
         })
         .unwrap();
     assert_eq!(report.trials, 2 * 30);
-    assert!(report.stop_reason.contains("all 2 Hyperband iteration(s)"), "{}", report.stop_reason);
+    assert!(
+        report.stop_reason.contains("all 2 Hyperband iteration(s)"),
+        "{}",
+        report.stop_reason
+    );
 }

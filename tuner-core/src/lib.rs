@@ -5,6 +5,7 @@ pub mod hypermodel;
 pub mod objective;
 pub mod oracle;
 pub mod pruner;
+pub mod report;
 pub mod nn;
 pub mod space;
 pub mod storage;

@@ -59,6 +59,18 @@ pub enum TunerError {
     /// A results query asked for something that does not exist.
     #[error("{0}")]
     NoResult(String),
+    /// A report (export, plot) could not be made or written.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+    /// `ask` found nothing to hand out: the search is over, for the reason given.
+    #[error("the search is over: {0}")]
+    SearchOver(String),
+    /// `ask` found every trial the oracle can hand out running: tell their results first.
+    #[error(
+        "the {0} oracle has nothing to hand out while asked trials are running: tell their \
+         results first"
+    )]
+    Busy(&'static str),
     /// Reading or writing a trial's files failed.
     #[error("{path}: {source}")]
     Io {

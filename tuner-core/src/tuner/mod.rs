@@ -1,5 +1,6 @@
 //! The tuner: a study (space, objective, oracle, storage) and the search loop over it.
 
+mod ask_tell;
 mod cross_validation;
 mod error;
 mod heartbeat;
@@ -8,6 +9,7 @@ mod results;
 mod run;
 mod search;
 
+pub use ask_tell::ASKED_AT;
 pub use cross_validation::KFold;
 pub use error::TunerError;
 pub use model_search::{CHECKPOINT, LAST_CHECKPOINT};

@@ -35,10 +35,14 @@ where
     ) -> Result<SearchReport, TunerError> {
         let objectives = self.objectives.clone();
         let max_model_size = self.settings.max_model_size;
-        self.search_with(&mut |params, ctx| {
-            let spec: NetSpec = M::build(params).into();
-            train_trial(&spec, train, val, &fit, &objectives, max_model_size, ctx)
-        })
+        let epochs = u32::try_from(fit.epochs).ok();
+        self.search_with_budget(
+            &mut |params, ctx| {
+                let spec: NetSpec = M::build(params).into();
+                train_trial(&spec, train, val, &fit, &objectives, max_model_size, ctx)
+            },
+            epochs,
+        )
     }
 
     /// The trained networks of the `n` best trials, best first, each at its best epoch.

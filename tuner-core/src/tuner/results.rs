@@ -1,9 +1,12 @@
 //! What a search leaves behind: the best trials and params, KerasTuner's summary, progress lines.
 
 use super::{Searchable, Tuner, TunerError};
+use crate::report::{self, StudyView};
 use crate::space::HyperParameters;
 use crate::trial::{sort_best_first, Trial, TrialState};
+use serde::Serialize;
 use std::fmt::Write;
+use std::path::Path;
 use std::time::Duration;
 
 /// Counts of what one `search` call did.
@@ -103,38 +106,64 @@ impl<S: Searchable> Tuner<S> {
 
     /// KerasTuner's `results_summary` text for the `n` best trials.
     pub fn results_summary_string(&self, n: usize) -> Result<String, TunerError> {
-        let mut out = String::new();
-        let _ = writeln!(out, "Results summary");
-        let _ = writeln!(out, "Results in {}", self.settings.dir.display());
-        let _ = writeln!(out, "Showing {n} best trials");
-        match self.objectives.list() {
-            [one] => {
-                let _ = writeln!(out, "{one}");
-            }
-            many => {
-                let list: Vec<String> = many.iter().map(|o| o.to_string()).collect();
-                let _ = writeln!(out, "MultiObjective([{}])", list.join(", "));
-            }
-        }
-        for trial in self.best_trials(n)? {
-            let _ = writeln!(out);
-            let _ = writeln!(out, "Trial {} summary", trial.id());
-            let _ = writeln!(out, "Hyperparameters:");
-            for (name, value) in trial.values().iter() {
-                let _ = writeln!(out, "{name}: {value}");
-            }
-            if let Some(epochs) = trial.plan.epochs {
-                let _ = writeln!(out, "tuner/epochs: {epochs}");
-                let _ = writeln!(out, "tuner/initial_epoch: {}", trial.plan.initial_epoch);
-            }
-            if let Some(parent) = trial.plan.parent {
-                let _ = writeln!(out, "tuner/trial_id: {parent:02}");
-            }
-            if let Some(score) = trial.score {
-                let _ = writeln!(out, "Score: {score}");
-            }
-        }
-        Ok(out)
+        let trials = self.trials()?;
+        let view = self.view(&trials);
+        Ok(report::results_summary(
+            &view,
+            &self.settings.dir.display().to_string(),
+            n,
+        ))
+    }
+
+    /// The study as the [`report`] functions read it, with these trials.
+    pub fn view<'a>(&'a self, trials: &'a [Trial]) -> StudyView<'a> {
+        StudyView::new(&self.study, self.model.space(), &self.objectives, trials)
+    }
+
+    /// Writes every trial as CSV, one row per trial (see [`report::export::trials_csv`]).
+    pub fn export_trials_csv(&self, path: impl AsRef<Path>) -> Result<(), TunerError> {
+        let trials = self.trials()?;
+        let csv = report::export::trials_csv(&self.view(&trials));
+        Ok(report::export::write_file(path.as_ref(), &csv)?)
+    }
+
+    /// Writes every trial as a JSON array (see [`report::export::TrialRecord`]).
+    pub fn export_trials_json(&self, path: impl AsRef<Path>) -> Result<(), TunerError> {
+        let trials = self.trials()?;
+        let json = report::export::trials_json(&self.view(&trials));
+        Ok(report::export::write_file(path.as_ref(), &json)?)
+    }
+
+    /// Writes the best trial's params as JSON: for a `#[hypermodel]`, its typed params struct,
+    /// which `serde_json::from_str::<MlpParams>` reads straight back.
+    pub fn export_best_params(&self, path: impl AsRef<Path>) -> Result<(), TunerError>
+    where
+        S::Params: Serialize,
+    {
+        let best = self.best_params(1)?;
+        Ok(report::export::write_json(path.as_ref(), &best[0])?)
+    }
+
+    /// Draws a plot of the study into `path` (`.svg` or `.png`).
+    #[cfg(feature = "plots")]
+    pub fn plot(
+        &self,
+        kind: report::plot::PlotKind,
+        path: impl AsRef<Path>,
+    ) -> Result<(), TunerError> {
+        let trials = self.trials()?;
+        Ok(report::plot::write(
+            kind,
+            &self.view(&trials),
+            path.as_ref(),
+        )?)
+    }
+
+    /// Each parameter's PED-ANOVA importance, most important first (see
+    /// [`report::importance`]).
+    pub fn param_importances(&self) -> Result<Vec<(String, f64)>, TunerError> {
+        let trials = self.trials()?;
+        Ok(report::importance::param_importances(&self.view(&trials)))
     }
 
     /// Prints [`results_summary_string`](Self::results_summary_string).
@@ -153,7 +182,8 @@ impl<S: Searchable> Tuner<S> {
         &self,
         trial: &Trial,
         elapsed: Duration,
-    ) -> Result<String, TunerError> {
+        best: Option<&Trial>,
+    ) -> String {
         let of = self
             .settings
             .max_trials
@@ -182,7 +212,7 @@ impl<S: Searchable> Tuner<S> {
             }
             _ => {}
         }
-        if let Some(best) = self.best_trials(1)?.first() {
+        if let Some(best) = best {
             let _ = write!(
                 line,
                 " | best {:.6} (trial {})",
@@ -191,7 +221,7 @@ impl<S: Searchable> Tuner<S> {
             );
         }
         let _ = write!(line, " | elapsed {:.0}s", elapsed.as_secs_f64());
-        Ok(line)
+        line
     }
 }
 

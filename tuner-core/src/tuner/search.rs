@@ -5,8 +5,9 @@ use super::run::{average, catch, curve, Control, Outcome, TrialContext, TrialErr
 use super::{SearchReport, Searchable, Tuner, TunerError};
 use crate::oracle::{OracleContext, Suggestion};
 use crate::pruner::PrunerContext;
+use crate::report::progress::Progress;
 use crate::storage::{retried, retry_plan, StorageError};
-use crate::trial::{Metrics, Trial, TrialState};
+use crate::trial::{Metrics, Trial, TrialPlan, TrialState};
 use std::time::{Duration, Instant};
 
 /// One execution of a trial, as the loop calls it.
@@ -17,6 +18,17 @@ type Curve = Vec<(u32, Metrics)>;
 
 /// How long a worker sleeps while the oracle waits for other workers' trials.
 const POLL: Duration = Duration::from_millis(200);
+
+/// What the oracle (through the storage) answered when asked for a trial.
+pub(super) enum Next {
+    /// A new Running trial, stored.
+    Trial(Trial),
+    /// Nothing to run until running trials end.
+    Wait,
+    /// The search is over, for this reason (empty: the oracle waits for trials that no
+    /// worker is running).
+    Done(String),
+}
 
 impl<S: Searchable> Tuner<S> {
     /// Searches with a black-box objective (KerasTuner's overridden `run_trial`): `f` gets the
@@ -36,13 +48,31 @@ impl<S: Searchable> Tuner<S> {
         &mut self,
         run: &mut RunFn<'_, S::Params>,
     ) -> Result<SearchReport, TunerError> {
+        self.search_with_budget(run, None)
+    }
+
+    /// The search loop; `epochs` is each trial's budget when the oracle sets none, for the
+    /// progress display.
+    pub(crate) fn search_with_budget(
+        &mut self,
+        run: &mut RunFn<'_, S::Params>,
+        epochs: Option<u32>,
+    ) -> Result<SearchReport, TunerError> {
         let started = Instant::now();
         let mut report = SearchReport::default();
         let mut consecutive_failed = 0u32;
+        let existing = if self.settings.quiet {
+            0
+        } else {
+            self.trials()?.len() as u64
+        };
+        let progress = Progress::start(self.settings.quiet, self.settings.max_trials, existing);
         while let Some(mut trial) = self.next_trial(&mut report)? {
             for cb in &mut self.on_begin {
                 cb(&trial);
             }
+            tracing::debug!(study = %self.study, trial = trial.number, "trial started");
+            progress.trial_begin(&trial, trial.plan.epochs.or(epochs));
             let t0 = Instant::now();
             let beat = Heartbeat::start(
                 self.storage.clone(),
@@ -50,7 +80,7 @@ impl<S: Searchable> Tuner<S> {
                 trial.number,
                 self.settings.heartbeat,
             );
-            let ran = self.run_trial(&mut trial, run);
+            let ran = self.run_trial(&mut trial, run, &progress);
             drop(beat);
             ran?;
             trial.seconds = t0.elapsed().as_secs_f64();
@@ -59,20 +89,33 @@ impl<S: Searchable> Tuner<S> {
                 // This worker stalled past the grace period and another one took the trial
                 // over: its verdict stands, and this result is dropped.
                 Err(StorageError::Finished { .. }) => {
-                    if !self.settings.quiet {
-                        println!(
-                            "Trial {} was taken over by another worker after its heartbeat \
-                             went stale; its result here is dropped",
-                            trial.id()
-                        );
-                    }
+                    tracing::warn!(
+                        study = %self.study,
+                        trial = trial.number,
+                        "trial taken over by another worker after its heartbeat went stale"
+                    );
+                    progress.note(&format!(
+                        "Trial {} was taken over by another worker after its heartbeat went \
+                         stale; its result here is dropped",
+                        trial.id()
+                    ));
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             }
             report.record(&trial);
-            if !self.settings.quiet {
-                println!("{}", self.progress_line(&trial, started.elapsed())?);
+            tracing::info!(
+                study = %self.study,
+                trial = trial.number,
+                state = %trial.state,
+                score = ?trial.score,
+                seconds = trial.seconds,
+                "trial finished"
+            );
+            if progress.shows_lines() {
+                let best = self.best_trials(1)?.into_iter().next();
+                let line = self.progress_line(&trial, started.elapsed(), best.as_ref());
+                progress.trial_end(&line, best.map(|b| (b.score.unwrap_or(f64::NAN), b.id())));
             }
             for cb in &mut self.on_end {
                 cb(&trial);
@@ -98,13 +141,39 @@ impl<S: Searchable> Tuner<S> {
     /// `None` when the search is over (the reason goes in `report`). A trial whose worker
     /// stopped beating is failed by the storage and comes back here first, as a retry.
     fn next_trial(&self, report: &mut SearchReport) -> Result<Option<Trial>, TunerError> {
-        let grace = Some(self.settings.grace);
         loop {
-            let mut answer = None;
-            let created = self
-                .storage
-                .create_trial(&self.study, grace, &mut |trials, stale| {
+            match self.propose(Some(self.settings.grace), &mut |_| {})? {
+                Next::Trial(trial) => return Ok(Some(trial)),
+                Next::Wait => std::thread::sleep(POLL),
+                Next::Done(reason) if reason.is_empty() => {
+                    return Err(TunerError::Stalled(self.oracle.name()));
+                }
+                Next::Done(reason) => {
+                    report.stop_reason = reason;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// One atomic decision: with `stale_after`, a trial whose worker stopped beating is
+    /// retried first; else the oracle decides from the history (and `max_trials`). `edit`
+    /// may add to a new trial's plan before it is stored.
+    pub(super) fn propose(
+        &self,
+        stale_after: Option<Duration>,
+        edit: &mut dyn FnMut(&mut TrialPlan),
+    ) -> Result<Next, TunerError> {
+        let mut answer = None;
+        let created =
+            self.storage
+                .create_trial(&self.study, stale_after, &mut |trials, stale| {
                     if let Some(stale) = stale.and_then(|n| trials.iter().find(|t| t.number == n)) {
+                        tracing::warn!(
+                            study = %self.study,
+                            trial = stale.number,
+                            "no heartbeat within the grace period: the trial is failed and retried"
+                        );
                         return Some(retry_plan(stale));
                     }
                     // The study is not over while trials run elsewhere: their workers may die,
@@ -129,7 +198,10 @@ impl<S: Searchable> Tuner<S> {
                         seed: self.settings.seed,
                     };
                     match self.oracle.suggest(&ctx) {
-                        Suggestion::Try(plan) => Some(plan),
+                        Suggestion::Try(mut plan) => {
+                            edit(&mut plan);
+                            Some(plan)
+                        }
                         other => {
                             answer = Some(match other {
                                 Suggestion::Wait if !running => Suggestion::Done(String::new()),
@@ -140,20 +212,13 @@ impl<S: Searchable> Tuner<S> {
                         }
                     }
                 })?;
-            if let Some(trial) = created {
-                return Ok(Some(trial));
-            }
-            match answer {
-                Some(Suggestion::Wait) => std::thread::sleep(POLL),
-                Some(Suggestion::Done(reason)) if reason.is_empty() => {
-                    return Err(TunerError::Stalled(self.oracle.name()));
-                }
-                Some(Suggestion::Done(reason)) => {
-                    report.stop_reason = reason;
-                    return Ok(None);
-                }
-                _ => unreachable!("the oracle's answer is recorded whenever no trial is created"),
-            }
+        if let Some(trial) = created {
+            return Ok(Next::Trial(trial));
+        }
+        match answer {
+            Some(Suggestion::Wait) => Ok(Next::Wait),
+            Some(Suggestion::Done(reason)) => Ok(Next::Done(reason)),
+            _ => unreachable!("the oracle's answer is recorded whenever no trial is created"),
         }
     }
 
@@ -162,6 +227,7 @@ impl<S: Searchable> Tuner<S> {
         &self,
         trial: &mut Trial,
         run: &mut RunFn<'_, S::Params>,
+        progress: &Progress,
     ) -> Result<(), TunerError> {
         let params = match self.model.decode(trial.values()) {
             Ok(p) => p,
@@ -178,7 +244,7 @@ impl<S: Searchable> Tuner<S> {
         })?;
         let parent_dir = trial.plan.parent.map(|p| self.trial_dir(p));
         loop {
-            match self.execute(trial, &params, &dir, parent_dir.as_deref(), run) {
+            match self.execute(trial, &params, &dir, parent_dir.as_deref(), run, progress) {
                 Ok((history, pruned)) => {
                     trial.history = history;
                     trial.rescore(&self.objectives);
@@ -223,6 +289,7 @@ impl<S: Searchable> Tuner<S> {
         dir: &std::path::Path,
         parent_dir: Option<&std::path::Path>,
         run: &mut RunFn<'_, S::Params>,
+        progress: &Progress,
     ) -> Result<(Curve, Option<u32>), TrialError> {
         let objective = self.objectives.list()[0].name.clone();
         let mut curves = Vec::new();
@@ -238,9 +305,13 @@ impl<S: Searchable> Tuner<S> {
             let mut sink = |epoch: u32, metrics: &Metrics| {
                 // Intermediate values are progress, not results: a storage hiccup must not
                 // kill the trial, and the final update will carry the whole history anyway.
-                let _ = self
+                if let Err(e) = self
                     .storage
-                    .report(&self.study, trial.number, epoch, metrics);
+                    .report(&self.study, trial.number, epoch, metrics)
+                {
+                    tracing::debug!(trial = trial.number, epoch, error = %e, "epoch not stored");
+                }
+                progress.epoch_end(execution, epoch, metrics, &objective);
                 so_far.push((epoch, metrics.clone()));
                 // The first execution decides: later ones only refine an average.
                 if execution == 0 && self.should_prune(trial.number, epoch, &so_far) {
@@ -282,7 +353,7 @@ impl<S: Searchable> Tuner<S> {
     }
 
     /// Asks the pruner (if any) about a running trial's curve so far.
-    fn should_prune(&self, number: u64, epoch: u32, history: &[(u32, Metrics)]) -> bool {
+    pub(super) fn should_prune(&self, number: u64, epoch: u32, history: &[(u32, Metrics)]) -> bool {
         let Some(pruner) = &self.pruner else {
             return false;
         };

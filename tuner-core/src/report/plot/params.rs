@@ -1,0 +1,234 @@
+//! Plots of parameters against the score: parallel coordinates and one slice per parameter.
+
+use super::{completed, objective_label, padded, short, value_label, viridis, Failure};
+use crate::report::StudyView;
+use crate::space::{Param, ParamKind, Value};
+use crate::trial::Trial;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// The parameters worth an axis: all but fixed ones.
+pub(super) fn plotted<'a>(study: &StudyView<'a>) -> Vec<&'a Param> {
+    study
+        .space
+        .params()
+        .iter()
+        .filter(|p| !matches!(p.kind, ParamKind::Fixed { .. }))
+        .collect()
+}
+
+/// How good each trial's score is among the trials, by rank: 0 for the worst, 1 for the best
+/// (ranks spread the colours even when most scores crowd near the best).
+fn goodness(study: &StudyView<'_>, trials: &[&Trial]) -> Vec<f64> {
+    let objective = study.objectives.scalar();
+    let mut order: Vec<usize> = (0..trials.len()).collect();
+    order.sort_by(|&a, &b| {
+        let loss = |i: usize| objective.loss(trials[i].score.unwrap_or(f64::NAN));
+        loss(b).total_cmp(&loss(a))
+    });
+    let mut out = vec![1.0; trials.len()];
+    let n = (trials.len().max(2) - 1) as f64;
+    for (rank, i) in order.into_iter().enumerate() {
+        out[i] = rank as f64 / n;
+    }
+    out
+}
+
+/// The values labelled on a parameter's axis: every choice, or five values spread over the
+/// parameter's own scale (log ranges in log steps).
+fn ticks(param: &Param) -> Vec<Value> {
+    if let Some(values) = param.values().filter(|v| v.len() <= 8) {
+        return values;
+    }
+    let mut out: Vec<Value> = Vec::new();
+    for u in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        let v = param.prob_to_value(u);
+        if !out.iter().any(|o| o.same_as(&v)) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// A trial's position on a parameter's axis in [0, 1], if the parameter is live in it.
+fn position(param: &Param, trial: &Trial) -> Option<f64> {
+    let v = trial.values().get(&param.name)?;
+    Some(param.value_to_prob(v)).filter(|u| u.is_finite())
+}
+
+/// One vertical axis per parameter and one for the score; one line per completed trial,
+/// coloured by how good its score is (yellow best), best trials drawn last. A trial's line
+/// skips the axes of parameters inactive in it.
+pub(super) fn parallel<DB: DrawingBackend>(
+    study: &StudyView<'_>,
+    root: &DrawingArea<DB, Shift>,
+) -> Result<(), Failure> {
+    let trials = completed(study);
+    if trials.is_empty() {
+        return Err(Failure::Empty("no completed trial yet".to_owned()));
+    }
+    let params = plotted(study);
+    let scores: Vec<f64> = trials.iter().filter_map(|t| t.score).collect();
+    let good = goodness(study, &trials);
+    let (lo, hi) = padded(scores.iter().copied());
+    let score_u = |s: f64| (s - lo) / (hi - lo);
+    let n_axes = params.len() + 1;
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!(
+                "Parallel coordinates · {}   (colour: score, yellow best)",
+                study.name
+            ),
+            ("sans-serif", 22),
+        )
+        .margin(20)
+        .margin_top(30)
+        .build_cartesian_2d(-0.35..(n_axes - 1) as f64 + 0.6, -0.1..1.1)?;
+
+    // The best lines are drawn last, on top.
+    let mut order: Vec<usize> = (0..trials.len()).collect();
+    order.sort_by(|&a, &b| good[a].total_cmp(&good[b]));
+    for i in order {
+        let t = trials[i];
+        let score = t.score.unwrap_or(f64::NAN);
+        let mut points: Vec<(f64, f64)> = params
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| position(p, t).map(|u| (i as f64, u)))
+            .collect();
+        points.push(((n_axes - 1) as f64, score_u(score)));
+        chart.draw_series(std::iter::once(PathElement::new(
+            points,
+            viridis(good[i]).mix(0.75).stroke_width(2),
+        )))?;
+    }
+
+    let axis = BLACK.mix(0.7).filled();
+    let name_style = ("sans-serif", 15).into_font().color(&BLACK);
+    let tick_style = ("sans-serif", 12).into_font().color(&BLACK.mix(0.8));
+    for (i, p) in params.iter().enumerate() {
+        let x = i as f64;
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(x - 0.004, 0.0), (x + 0.004, 1.0)],
+            axis,
+        )))?;
+        chart.draw_series(std::iter::once(Text::new(
+            p.name.clone(),
+            (x - 0.1, 1.08),
+            name_style.clone(),
+        )))?;
+        for v in ticks(p) {
+            let u = p.value_to_prob(&v);
+            if u.is_finite() {
+                chart.draw_series(std::iter::once(Text::new(
+                    value_label(&v),
+                    (x + 0.03, u + 0.012),
+                    tick_style.clone(),
+                )))?;
+            }
+        }
+    }
+    let x = (n_axes - 1) as f64;
+    chart.draw_series(std::iter::once(Rectangle::new(
+        [(x - 0.004, 0.0), (x + 0.004, 1.0)],
+        axis,
+    )))?;
+    chart.draw_series(std::iter::once(Text::new(
+        objective_label(study),
+        (x - 0.1, 1.08),
+        name_style,
+    )))?;
+    let (s_lo, s_hi) = scores
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), s| {
+            (a.min(*s), b.max(*s))
+        });
+    for s in [s_lo, (s_lo + s_hi) / 2.0, s_hi] {
+        chart.draw_series(std::iter::once(Text::new(
+            short(s),
+            (x + 0.03, score_u(s) + 0.012),
+            tick_style.clone(),
+        )))?;
+    }
+    Ok(())
+}
+
+/// One panel per parameter: the score of each completed trial in which it is live, against
+/// its value (on the parameter's own scale), coloured by trial number.
+pub(super) fn slice<DB: DrawingBackend>(
+    study: &StudyView<'_>,
+    root: &DrawingArea<DB, Shift>,
+) -> Result<(), Failure> {
+    let trials = completed(study);
+    if trials.is_empty() {
+        return Err(Failure::Empty("no completed trial yet".to_owned()));
+    }
+    let params = plotted(study);
+    if params.is_empty() {
+        return Err(Failure::Empty(
+            "the search space has no parameter to vary".to_owned(),
+        ));
+    }
+    let (lo, hi) = padded(trials.iter().filter_map(|t| t.score));
+    let last = trials.iter().map(|t| t.number).max().unwrap_or(0).max(1) as f64;
+    let cols = params.len().min(3);
+    let rows = params.len().div_ceil(cols);
+    let body = root.titled(
+        &format!("Slice plot · {}   (colour: trial number)", study.name),
+        ("sans-serif", 22),
+    )?;
+    let panels = body.split_evenly((rows, cols));
+    for (param, panel) in params.iter().zip(&panels) {
+        let choices = match &param.kind {
+            ParamKind::Choice { values, .. } => Some(values.clone()),
+            ParamKind::Boolean => Some(vec![Value::Bool(false), Value::Bool(true)]),
+            _ => None,
+        };
+        // Choices sit at their index; numbers at their place on the parameter's scale.
+        let x_of = |v: &Value| match &choices {
+            Some(list) => list.iter().position(|c| c.same_as(v)).map(|i| i as f64),
+            None => Some(param.value_to_prob(v)).filter(|u| u.is_finite()),
+        };
+        let x_range = match &choices {
+            Some(list) => -0.5..list.len() as f64 - 0.5,
+            None => -0.03..1.03,
+        };
+        let mut chart = ChartBuilder::on(panel)
+            .caption(param.name.clone(), ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(56)
+            .build_cartesian_2d(x_range, lo..hi)?;
+        let label_x = |x: &f64| match &choices {
+            Some(list) => {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < list.len() {
+                    value_label(&list[i as usize])
+                } else {
+                    String::new()
+                }
+            }
+            None => value_label(&param.prob_to_value(*x)),
+        };
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_labels(choices.as_ref().map_or(5, |l| l.len() + 1))
+            .y_labels(5)
+            .x_label_formatter(&label_x)
+            .y_label_formatter(&|y| short(*y))
+            .y_desc(objective_label(study))
+            .axis_desc_style(("sans-serif", 12))
+            .draw()?;
+        chart.draw_series(trials.iter().filter_map(|t| {
+            let x = x_of(t.values().get(&param.name)?)?;
+            let score = t.score?;
+            Some(Circle::new(
+                (x, score),
+                4,
+                viridis(t.number as f64 / last).mix(0.85).filled(),
+            ))
+        }))?;
+    }
+    Ok(())
+}

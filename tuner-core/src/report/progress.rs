@@ -1,0 +1,225 @@
+//! What a search shows while it runs. On a terminal (stdout a TTY, `CI` unset, `TERM` not
+//! `dumb`, feature `progress`): a live display of trials done out of the total, the current
+//! trial's epochs with its latest metrics, the best score so far, elapsed time and ETA, with
+//! each finished trial's line printed above it. Anywhere else: the finished trials' lines
+//! alone, one per trial, as a log. Nothing with `quiet`.
+
+use crate::trial::{Metrics, Trial};
+use std::io::IsTerminal;
+
+/// The search display, created by the search loop.
+pub(crate) struct Progress {
+    kind: Kind,
+}
+
+enum Kind {
+    Quiet,
+    Plain,
+    #[cfg(feature = "progress")]
+    Live(live::Live),
+}
+
+/// Whether a live display can be drawn: stdout is a terminal that is not `dumb`, outside CI.
+pub(crate) fn live_possible() -> bool {
+    cfg!(feature = "progress")
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("CI").is_none_or(|v| v.is_empty() || v == "false")
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
+impl Progress {
+    /// A display for a search of `total` trials (if known) of which `done` already exist.
+    pub(crate) fn start(quiet: bool, total: Option<u64>, done: u64) -> Self {
+        let kind = if quiet {
+            Kind::Quiet
+        } else if live_possible() {
+            Self::live(total, done)
+        } else {
+            Kind::Plain
+        };
+        Self { kind }
+    }
+
+    #[cfg(feature = "progress")]
+    fn live(total: Option<u64>, done: u64) -> Kind {
+        Kind::Live(live::Live::new(total, done))
+    }
+
+    #[cfg(not(feature = "progress"))]
+    fn live(_total: Option<u64>, _done: u64) -> Kind {
+        Kind::Plain
+    }
+
+    /// Whether the caller should build the finished-trial lines at all.
+    pub(crate) fn shows_lines(&self) -> bool {
+        !matches!(self.kind, Kind::Quiet)
+    }
+
+    /// A trial starts; it will train up to epoch `epochs` (exclusive) when that is known.
+    pub(crate) fn trial_begin(&self, trial: &Trial, epochs: Option<u32>) {
+        #[cfg(feature = "progress")]
+        if let Kind::Live(live) = &self.kind {
+            live.trial_begin(trial, epochs);
+        }
+        let _ = (trial, epochs);
+    }
+
+    /// A running trial reported an epoch (`execution` counts from 0).
+    pub(crate) fn epoch_end(&self, execution: u32, epoch: u32, metrics: &Metrics, objective: &str) {
+        #[cfg(feature = "progress")]
+        if let Kind::Live(live) = &self.kind {
+            live.epoch_end(execution, epoch, metrics, objective);
+        }
+        let _ = (execution, epoch, metrics, objective);
+    }
+
+    /// A trial ended: its line, and the best score so far with its trial id.
+    pub(crate) fn trial_end(&self, line: &str, best: Option<(f64, String)>) {
+        match &self.kind {
+            Kind::Quiet => {}
+            Kind::Plain => println!("{line}"),
+            #[cfg(feature = "progress")]
+            Kind::Live(live) => live.trial_end(line, best),
+        }
+        let _ = best;
+    }
+
+    /// A line that is not a trial's result (e.g. a trial taken over by another worker).
+    pub(crate) fn note(&self, line: &str) {
+        match &self.kind {
+            Kind::Quiet => {}
+            Kind::Plain => println!("{line}"),
+            #[cfg(feature = "progress")]
+            Kind::Live(live) => live.note(line),
+        }
+    }
+}
+
+/// A metric value as the display writes it: four decimals, or scientific when tiny or huge.
+pub(crate) fn short_float(v: f64) -> String {
+    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// The metrics shown next to the epoch bar: the objective first, then the others by name,
+/// at most four.
+pub(crate) fn metrics_text(metrics: &Metrics, objective: &str) -> String {
+    let mut names: Vec<&String> = metrics.keys().collect();
+    names.sort_by_key(|n| (n.as_str() != objective, n.as_str()));
+    names
+        .into_iter()
+        .take(4)
+        .map(|n| format!("{n} {}", short_float(metrics[n])))
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+#[cfg(feature = "progress")]
+mod live {
+    use super::{metrics_text, short_float};
+    use crate::trial::{Metrics, Trial};
+    use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::cell::RefCell;
+    use std::time::Duration;
+
+    /// Two bars on stdout: trials, and the current trial's epochs (a new bar per trial).
+    pub(super) struct Live {
+        multi: MultiProgress,
+        trials: ProgressBar,
+        epochs: RefCell<ProgressBar>,
+    }
+
+    fn style(template: &str) -> ProgressStyle {
+        // The templates are constants: a typo is a bug caught by the tests, not a user error.
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ")
+    }
+
+    impl Live {
+        pub(super) fn new(total: Option<u64>, done: u64) -> Self {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout_with_hz(10));
+            let trials = match total {
+                Some(total) => ProgressBar::new(total).with_style(style(
+                    "{spinner:.cyan} trials {bar:30.cyan/blue} {pos}/{len}  \
+                     elapsed {elapsed}  ETA {eta}  {msg}",
+                )),
+                None => ProgressBar::no_length().with_style(style(
+                    "{spinner:.cyan} trials {pos}  elapsed {elapsed}  {msg}",
+                )),
+            };
+            let trials = multi.add(trials);
+            trials.set_position(done);
+            // Trials found in a resumed study took no time in this run: the ETA starts now.
+            trials.reset_eta();
+            trials.set_message("best -");
+            trials.enable_steady_tick(Duration::from_millis(200));
+            Self {
+                multi,
+                trials,
+                epochs: RefCell::new(ProgressBar::hidden()),
+            }
+        }
+
+        pub(super) fn trial_begin(&self, trial: &Trial, epochs: Option<u32>) {
+            let from = u64::from(trial.plan.initial_epoch);
+            let bar = match epochs {
+                Some(end) => ProgressBar::new(u64::from(end)).with_style(style(
+                    "  trial {prefix} {bar:30.green/white} epoch {pos}/{len}  {msg}",
+                )),
+                None => ProgressBar::no_length().with_style(style(
+                    "  trial {prefix} {spinner:.green} epoch {pos}  {msg}",
+                )),
+            };
+            bar.set_prefix(trial.id());
+            bar.set_position(from);
+            bar.reset_eta();
+            let bar = self.multi.add(bar);
+            bar.enable_steady_tick(Duration::from_millis(200));
+            let old = self.epochs.replace(bar);
+            old.finish_and_clear();
+            self.multi.remove(&old);
+        }
+
+        pub(super) fn epoch_end(
+            &self,
+            execution: u32,
+            epoch: u32,
+            metrics: &Metrics,
+            objective: &str,
+        ) {
+            let epochs = self.epochs.borrow();
+            epochs.set_position(u64::from(epoch) + 1);
+            let text = metrics_text(metrics, objective);
+            epochs.set_message(if execution > 0 {
+                format!("(execution {})  {text}", execution + 1)
+            } else {
+                text
+            });
+        }
+
+        pub(super) fn trial_end(&self, line: &str, best: Option<(f64, String)>) {
+            self.epochs.borrow().finish_and_clear();
+            let _ = self.multi.println(line);
+            self.trials.inc(1);
+            if let Some((score, id)) = best {
+                self.trials
+                    .set_message(format!("best {} (trial {id})", short_float(score)));
+            }
+        }
+
+        pub(super) fn note(&self, line: &str) {
+            let _ = self.multi.println(line);
+        }
+    }
+
+    impl Drop for Live {
+        fn drop(&mut self) {
+            self.epochs.borrow().finish_and_clear();
+            self.trials.abandon();
+        }
+    }
+}
