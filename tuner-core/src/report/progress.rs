@@ -95,31 +95,8 @@ impl Progress {
     }
 }
 
-/// A metric value as the display writes it: four decimals, or scientific when tiny or huge.
-pub(crate) fn short_float(v: f64) -> String {
-    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
-        format!("{v:.3e}")
-    } else {
-        format!("{v:.4}")
-    }
-}
-
-/// The metrics shown next to the epoch bar: the objective first, then the others by name,
-/// at most four.
-pub(crate) fn metrics_text(metrics: &Metrics, objective: &str) -> String {
-    let mut names: Vec<&String> = metrics.keys().collect();
-    names.sort_by_key(|n| (n.as_str() != objective, n.as_str()));
-    names
-        .into_iter()
-        .take(4)
-        .map(|n| format!("{n} {}", short_float(metrics[n])))
-        .collect::<Vec<_>>()
-        .join("  ")
-}
-
 #[cfg(feature = "progress")]
 mod live {
-    use super::{metrics_text, short_float};
     use crate::trial::{Metrics, Trial};
     use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
     use std::cell::RefCell;
@@ -132,6 +109,37 @@ mod live {
         epochs: RefCell<ProgressBar>,
     }
 
+    /// A metric value as the display writes it: four decimals, or scientific when tiny or huge.
+    pub(super) fn short_float(v: f64) -> String {
+        if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+            format!("{v:.3e}")
+        } else {
+            format!("{v:.4}")
+        }
+    }
+
+    /// The metrics shown next to the epoch bar: the objective first, then the others by name,
+    /// at most four.
+    pub(super) fn metrics_text(metrics: &Metrics, objective: &str) -> String {
+        let mut names: Vec<&String> = metrics.keys().collect();
+        names.sort_by_key(|n| (n.as_str() != objective, n.as_str()));
+        names
+            .into_iter()
+            .take(4)
+            .map(|n| format!("{n} {}", short_float(metrics[n])))
+            .collect::<Vec<_>>()
+            .join("  ")
+    }
+
+    /// The trials line when `max_trials` is known, and when it is not.
+    pub(super) const TRIALS_BAR: &str = "{spinner:.cyan} trials {bar:30.cyan/blue} {pos}/{len}  \
+                                         elapsed {elapsed}  ETA {eta}  {msg}";
+    pub(super) const TRIALS_COUNT: &str = "{spinner:.cyan} trials {pos}  elapsed {elapsed}  {msg}";
+    /// The current trial's line when its epoch budget is known, and when it is not.
+    pub(super) const EPOCHS_BAR: &str =
+        "  trial {prefix} {bar:30.green/white} epoch {pos}/{len}  {msg}";
+    pub(super) const EPOCHS_COUNT: &str = "  trial {prefix} {spinner:.green} epoch {pos}  {msg}";
+
     fn style(template: &str) -> ProgressStyle {
         // The templates are constants: a typo is a bug caught by the tests, not a user error.
         ProgressStyle::with_template(template)
@@ -143,13 +151,8 @@ mod live {
         pub(super) fn new(total: Option<u64>, done: u64) -> Self {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout_with_hz(10));
             let trials = match total {
-                Some(total) => ProgressBar::new(total).with_style(style(
-                    "{spinner:.cyan} trials {bar:30.cyan/blue} {pos}/{len}  \
-                     elapsed {elapsed}  ETA {eta}  {msg}",
-                )),
-                None => ProgressBar::no_length().with_style(style(
-                    "{spinner:.cyan} trials {pos}  elapsed {elapsed}  {msg}",
-                )),
+                Some(total) => ProgressBar::new(total).with_style(style(TRIALS_BAR)),
+                None => ProgressBar::no_length().with_style(style(TRIALS_COUNT)),
             };
             let trials = multi.add(trials);
             trials.set_position(done);
@@ -167,12 +170,8 @@ mod live {
         pub(super) fn trial_begin(&self, trial: &Trial, epochs: Option<u32>) {
             let from = u64::from(trial.plan.initial_epoch);
             let bar = match epochs {
-                Some(end) => ProgressBar::new(u64::from(end)).with_style(style(
-                    "  trial {prefix} {bar:30.green/white} epoch {pos}/{len}  {msg}",
-                )),
-                None => ProgressBar::no_length().with_style(style(
-                    "  trial {prefix} {spinner:.green} epoch {pos}  {msg}",
-                )),
+                Some(end) => ProgressBar::new(u64::from(end)).with_style(style(EPOCHS_BAR)),
+                None => ProgressBar::no_length().with_style(style(EPOCHS_COUNT)),
             };
             bar.set_prefix(trial.id());
             bar.set_position(from);
@@ -221,5 +220,34 @@ mod live {
             self.epochs.borrow().finish_and_clear();
             self.trials.abandon();
         }
+    }
+}
+
+#[cfg(all(test, feature = "progress"))]
+mod tests {
+    use super::live::{
+        metrics_text, short_float, EPOCHS_BAR, EPOCHS_COUNT, TRIALS_BAR, TRIALS_COUNT,
+    };
+    use crate::trial::Metrics;
+
+    #[test]
+    fn templates_parse() {
+        for t in [TRIALS_BAR, TRIALS_COUNT, EPOCHS_BAR, EPOCHS_COUNT] {
+            assert!(indicatif::ProgressStyle::with_template(t).is_ok(), "{t}");
+        }
+    }
+
+    #[test]
+    fn the_objective_comes_first_and_numbers_stay_short() {
+        let m = Metrics::from([
+            ("loss".to_owned(), 0.123456),
+            ("val_accuracy".to_owned(), 0.87),
+            ("lr".to_owned(), 0.00001),
+        ]);
+        assert_eq!(
+            metrics_text(&m, "val_accuracy"),
+            "val_accuracy 0.8700  loss 0.1235  lr 1.000e-5"
+        );
+        assert_eq!(short_float(123456.0), "1.235e5");
     }
 }
