@@ -65,6 +65,19 @@ impl fmt::Debug for Targets {
 }
 
 /// An in-memory data set: f32 features, one row of `feature_width()` values per sample.
+///
+/// ```
+/// use tuner_core::data::Dataset;
+///
+/// // Four samples of two features, in two classes.
+/// let features = vec![0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
+/// let data = Dataset::classification(features, vec![2], vec![0, 1, 1, 0], 2)?;
+/// assert_eq!((data.len(), data.feature_width()), (4, 2));
+/// assert_eq!(data.row(2), &[1.0, 0.0]);
+/// // A label outside the classes is refused.
+/// assert!(Dataset::classification(vec![0.0; 2], vec![2], vec![3], 2).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dataset {
     features: Vec<f32>,

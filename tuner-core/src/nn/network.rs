@@ -239,6 +239,22 @@ fn epoch_seed(seed: u64, epoch: usize) -> u64 {
 
 /// A built network: the dfdx model, its optimizer state, its spec and its own device
 /// (seeded per network, since `Cpu::default()` is always seed 0).
+///
+/// ```
+/// use tuner_core::data::Dataset;
+/// use tuner_core::nn::{Adam, Fit, NetSpec, Network};
+///
+/// // XOR, which needs the hidden layer.
+/// let x = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0].repeat(16);
+/// let data = Dataset::classification(x, vec![2], [0, 1, 1, 0].repeat(16), 2)?;
+/// let spec = NetSpec::input(2).dense(16).relu().dense(2).optimizer(Adam::new(0.05));
+/// let mut net = Network::new(&spec, 7)?;
+/// let history = net.fit(&data, None, &Fit::default().epochs(40).batch_size(8), &mut [])?;
+/// assert_eq!(history.epochs.len(), 40);
+/// let metrics = net.evaluate(&data, 64)?;
+/// assert!(metrics["accuracy"] > 0.9, "{metrics:?}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Network {
     pub(crate) spec: NetSpec,
     pub(crate) seed: u64,

@@ -55,6 +55,16 @@ impl HyperbandSchedule {
 }
 
 /// The Hyperband oracle.
+///
+/// ```
+/// use tuner_core::oracle::Hyperband;
+///
+/// // KerasTuner's arithmetic for max_epochs 9, factor 3: three brackets; the first starts
+/// // 9 models for 1 epoch, keeps 3 for 3 epochs and 1 for all 9.
+/// let schedule = Hyperband::new(9).factor(3).schedule();
+/// assert_eq!(schedule.brackets(), 3);
+/// assert_eq!(schedule.table()[0], vec![(9, 1), (3, 3), (1, 9)]);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Hyperband {
     schedule: HyperbandSchedule,

@@ -6,6 +6,22 @@ use crate::trial::TrialPlan;
 use rand::RngExt;
 
 /// Draws each trial uniformly (in each parameter's sampling) from the untried configurations.
+///
+/// ```
+/// use tuner_core::objective::Objective;
+/// use tuner_core::oracle::{Oracle, OracleContext, RandomSearch, Suggestion};
+/// use tuner_core::space::{Param, SearchSpace};
+///
+/// let space = SearchSpace::builder().param(Param::float("lr", 1e-4, 1e-1).log()).build()?;
+/// let objectives = Objective::minimize("loss").into();
+/// let ctx = OracleContext { space: &space, objectives: &objectives, trials: &[], seed: 3 };
+/// let Suggestion::Try(plan) = RandomSearch::new().suggest(&ctx) else { unreachable!() };
+/// let lr: f64 = plan.values.get_as("lr")?;
+/// assert!((1e-4..=1e-1).contains(&lr));
+/// // The same seed and history draw the same values (a resumed search repeats itself).
+/// assert_eq!(RandomSearch::new().suggest(&ctx), Suggestion::Try(plan));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct RandomSearch {
     _private: (),

@@ -5,6 +5,19 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The values of one trial's live parameters (inactive parameters are absent).
+///
+/// ```
+/// use tuner_core::space::{HyperParameters, Value};
+///
+/// let mut hp = HyperParameters::new();
+/// hp.insert("units", 64);
+/// hp.insert("activation", "relu");
+/// assert_eq!(hp.get_as::<i64>("units")?, 64);
+/// assert_eq!(hp.get("activation"), Some(&Value::from("relu")));
+/// assert!(hp.get_as::<f64>("dropout").is_err()); // not set: inactive or unknown
+/// assert_eq!(serde_json::to_string(&hp)?, r#"{"activation":"relu","units":64}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct HyperParameters {

@@ -25,6 +25,25 @@ pub use value::{Value, ValueType};
 use serde::{Deserialize, Serialize};
 
 /// A validated set of parameters; parents always come before their children.
+///
+/// ```
+/// use tuner_core::space::{Param, SearchSpace};
+///
+/// let space = SearchSpace::builder()
+///     .param(Param::int("layers", 1, 3))
+///     .param(Param::float("learning_rate", 1e-4, 1e-2).log())
+///     .param(Param::choice("optimizer", ["adam", "sgd"]))
+///     // `momentum` is live only when the optimizer is SGD.
+///     .scope("optimizer", ["sgd"], |s| s.param(Param::float("momentum", 0.0, 0.9).step(0.3)))
+///     .build()?;
+/// assert_eq!(space.len(), 4);
+/// assert_eq!(space.cardinality(), None); // the learning rate is continuous
+/// assert_eq!(space.get("momentum").unwrap().conditions[0].parent, "optimizer");
+/// // An invalid space is refused, every problem listed at once.
+/// let err = SearchSpace::builder().param(Param::int("n", 5, 1)).build().unwrap_err();
+/// assert!(err.to_string().contains("min 5 is greater than max 1"));
+/// # Ok::<(), tuner_core::space::SpaceError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "SpaceDef", into = "SpaceDef")]
 pub struct SearchSpace {

@@ -104,6 +104,40 @@ pub struct TunerBuilder<S> {
 }
 
 /// A study being searched: space, objective, oracle, storage and the search loop.
+///
+/// A black-box search over a space defined at run time (a `#[hypermodel]` type searches with
+/// `Tuner::builder::<M>(oracle)` and `search(&train, &val, fit)` the same way):
+///
+/// ```
+/// use tuner_core::oracle::RandomSearch;
+/// use tuner_core::space::{HyperParameters, Param, SearchSpace};
+/// use tuner_core::tuner::TrialError;
+/// use tuner_core::Tuner;
+///
+/// let space = SearchSpace::builder()
+///     .param(Param::float("x", -5.0, 5.0))
+///     .param(Param::choice("shift", [0, 1, 2]))
+///     .build()?;
+/// let dir = std::env::temp_dir().join(format!("tuner-doc-tuner-{}", std::process::id()));
+/// let mut tuner = Tuner::for_space(space, RandomSearch::new())
+///     .objective("loss") // minimised: the direction is inferred from the name
+///     .max_trials(12)
+///     .seed(1)
+///     .quiet(true)
+///     .directory(&dir) // the study is kept in dir/untitled_project/study.db
+///     .build()?;
+/// let report = tuner.search_fn(|hp: &HyperParameters, _ctx| {
+///     let x: f64 = hp.get_as("x")?;
+///     let shift = hp.get_as::<i64>("shift")? as f64;
+///     Ok::<_, TrialError>((x - 1.0).powi(2) + shift)
+/// })?;
+/// assert_eq!((report.trials, report.completed), (12, 12));
+/// let best = &tuner.best_trials(1)?[0];
+/// assert!(tuner.trials()?.iter().all(|t| t.score >= best.score));
+/// print!("{}", tuner.results_summary_string(1)?);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Tuner<S = Dynamic> {
     model: S,
     oracle: Box<dyn Oracle>,

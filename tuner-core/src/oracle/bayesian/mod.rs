@@ -66,6 +66,33 @@ const GP_CAP: usize = 500;
 const ANCHORS: usize = 5;
 
 /// Gaussian-process Bayesian optimisation (see the module documentation).
+///
+/// ```
+/// use tuner_core::oracle::{Acquisition, BayesianOptimization};
+/// use tuner_core::space::{HyperParameters, Param, SearchSpace};
+/// use tuner_core::tuner::TrialError;
+/// use tuner_core::Tuner;
+///
+/// let space = SearchSpace::builder().param(Param::float("x", -2.0, 2.0)).build()?;
+/// let oracle = BayesianOptimization::new()
+///     .num_initial_points(3)
+///     .acquisition(Acquisition::Ucb { beta: 2.6 });
+/// let dir = std::env::temp_dir().join(format!("tuner-doc-bo-{}", std::process::id()));
+/// let mut tuner = Tuner::for_space(space, oracle)
+///     .objective("loss")
+///     .max_trials(8)
+///     .quiet(true)
+///     .directory(&dir)
+///     .build()?;
+/// tuner.search_fn(|hp: &HyperParameters, _| {
+///     let x: f64 = hp.get_as("x")?;
+///     Ok::<_, TrialError>((x - 0.5).powi(2))
+/// })?;
+/// // After 3 random points the GP proposes the rest; 8 distinct trials in all.
+/// assert_eq!(tuner.trials()?.len(), 8);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct BayesianOptimization {
     num_initial_points: Option<usize>,

@@ -106,13 +106,16 @@ pub(super) fn history<DB: DrawingBackend>(
     Ok(())
 }
 
+/// One trial's learning curve: its number, whether it was pruned, its (epoch, value) points.
+type Curve = (u64, bool, Vec<(f64, f64)>);
+
 /// Each trial's objective by epoch, coloured by trial number; each curve ends in a dot, or a
 /// red cross when a pruner stopped the trial.
 pub(super) fn curves<DB: DrawingBackend>(
     study: &StudyView<'_>,
     root: &DrawingArea<DB, Shift>,
 ) -> Result<(), Failure> {
-    let curves: Vec<(u64, bool, Vec<(f64, f64)>)> = study
+    let curves: Vec<Curve> = study
         .trials
         .iter()
         .filter_map(|t| {
