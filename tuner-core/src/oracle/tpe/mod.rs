@@ -31,33 +31,6 @@ use std::sync::Mutex;
 const BATCHES: usize = 4;
 
 /// Optuna-style TPE (see the module documentation).
-///
-/// ```
-/// use tuner_core::oracle::Tpe;
-/// use tuner_core::space::{HyperParameters, Param, SearchSpace};
-/// use tuner_core::tuner::TrialError;
-/// use tuner_core::Tuner;
-///
-/// let space = SearchSpace::builder()
-///     .param(Param::float("x", -2.0, 2.0))
-///     .param(Param::choice("kind", ["a", "b"]))
-///     .build()?;
-/// let dir = std::env::temp_dir().join(format!("tuner-doc-tpe-{}", std::process::id()));
-/// let mut tuner = Tuner::for_space(space, Tpe::new().n_startup_trials(5))
-///     .objective("loss")
-///     .max_trials(15)
-///     .quiet(true)
-///     .directory(&dir)
-///     .build()?;
-/// tuner.search_fn(|hp: &HyperParameters, _| {
-///     let x: f64 = hp.get_as("x")?;
-///     let penalty = if hp.get_as::<String>("kind")? == "a" { 0.0 } else { 1.0 };
-///     Ok::<_, TrialError>(x * x + penalty)
-/// })?;
-/// assert_eq!(tuner.trials()?.len(), 15);
-/// # std::fs::remove_dir_all(&dir).ok();
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
 #[derive(Debug)]
 pub struct Tpe {
     n_startup_trials: usize,
