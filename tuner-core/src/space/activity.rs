@@ -24,13 +24,7 @@ impl SearchSpace {
 
     /// The default of every live parameter (parents decide which children are live).
     pub fn defaults(&self) -> HyperParameters {
-        let mut values = HyperParameters::new();
-        for p in self.params() {
-            if self.is_active(p, &values) {
-                values.insert(p.name.clone(), p.default.clone());
-            }
-        }
-        values
+        self.assign(|p| p.default.clone())
     }
 
     /// Checks that `values` holds a valid value for every live parameter, and nothing for an

@@ -1,8 +1,9 @@
 //! A dynamic set of hyperparameter values: the live parameters of one trial, by name.
 
 use super::{SpaceError, Value, ValueType};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The values of one trial's live parameters (inactive parameters are absent).
 ///
@@ -18,10 +19,11 @@ use std::collections::BTreeMap;
 /// assert_eq!(serde_json::to_string(&hp)?, r#"{"activation":"relu","units":64}"#);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct HyperParameters {
-    values: BTreeMap<String, Value>,
+    /// Sorted by name; names are shared with the space they were drawn from, so a draw
+    /// allocates no strings (a map would cost most of a typed sample's time).
+    values: Vec<(Arc<str>, Value)>,
 }
 
 impl HyperParameters {
@@ -30,24 +32,41 @@ impl HyperParameters {
         Self::default()
     }
 
+    /// Values already sorted by name with no name twice (the space's draws).
+    pub(crate) fn from_sorted(values: Vec<(Arc<str>, Value)>) -> Self {
+        debug_assert!(values.windows(2).all(|w| w[0].0 < w[1].0));
+        Self { values }
+    }
+
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.values.binary_search_by(|(k, _)| (**k).cmp(name))
+    }
+
     /// The value of `name`, if it is set (live).
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.values.get(name)
+        self.find(name).ok().map(|i| &self.values[i].1)
     }
 
     /// Sets `name` to `value`, returning the previous value.
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
-        self.values.insert(name.into(), value.into())
+        let name: String = name.into();
+        match self.find(&name) {
+            Ok(i) => Some(std::mem::replace(&mut self.values[i].1, value.into())),
+            Err(i) => {
+                self.values.insert(i, (Arc::from(name), value.into()));
+                None
+            }
+        }
     }
 
     /// Removes `name`, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
-        self.values.remove(name)
+        self.find(name).ok().map(|i| self.values.remove(i).1)
     }
 
     /// Whether `name` has a value (is live).
     pub fn contains(&self, name: &str) -> bool {
-        self.values.contains_key(name)
+        self.find(name).is_ok()
     }
 
     /// Number of values set.
@@ -62,7 +81,7 @@ impl HyperParameters {
 
     /// The values in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.values.iter().map(|(k, v)| (k.as_str(), v))
+        self.values.iter().map(|(k, v)| (&**k, v))
     }
 
     /// A canonical string of the values, equal exactly when the sets are equal: for
@@ -70,7 +89,7 @@ impl HyperParameters {
     /// round-trip digits, so `1` (int) and `1.0` (float) differ.
     pub fn key(&self) -> String {
         let mut key = String::new();
-        for (name, value) in &self.values {
+        for (name, value) in self.iter() {
             if !key.is_empty() {
                 key.push(';');
             }
@@ -96,8 +115,10 @@ impl HyperParameters {
 
 impl FromIterator<(String, Value)> for HyperParameters {
     fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+        // A map first, so a repeated name keeps its last value as inserts would.
+        let map: BTreeMap<String, Value> = iter.into_iter().collect();
         Self {
-            values: iter.into_iter().collect(),
+            values: map.into_iter().map(|(k, v)| (Arc::from(k), v)).collect(),
         }
     }
 }
@@ -160,5 +181,19 @@ impl FromValue for String {
     }
     fn to_value(&self) -> Value {
         Value::Str(self.clone())
+    }
+}
+
+/// JSON (and every serde format) sees a plain map from name to value.
+impl Serialize for HyperParameters {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for HyperParameters {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, Value>::deserialize(deserializer)?;
+        Ok(map.into_iter().collect())
     }
 }

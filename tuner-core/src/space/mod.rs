@@ -23,6 +23,7 @@ pub use space_builder::SpaceBuilder;
 pub use value::{Value, ValueType};
 
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// A validated set of parameters; parents always come before their children.
 ///
@@ -48,6 +49,10 @@ use serde::{Deserialize, Serialize};
 #[serde(try_from = "SpaceDef", into = "SpaceDef")]
 pub struct SearchSpace {
     params: Vec<Param>,
+    /// Each parameter's conditions' parent positions (derived from `params`, for fast draws).
+    parents: Vec<Vec<usize>>,
+    /// Parameter positions in name order, with each name shared (derived, for fast draws).
+    by_name: Vec<(usize, Arc<str>)>,
 }
 
 /// The serialised form of a space, validated on the way in.
@@ -76,10 +81,51 @@ impl SearchSpace {
     pub fn from_params(params: Vec<Param>) -> Result<Self, SpaceError> {
         let problems = validate::space_problems(&params);
         if problems.is_empty() {
-            Ok(SearchSpace { params })
+            // Validation guarantees every parent exists and comes before its children.
+            let position = |name: &str| params.iter().position(|p| p.name == name);
+            let parents = params
+                .iter()
+                .map(|p| {
+                    p.conditions
+                        .iter()
+                        .filter_map(|c| position(&c.parent))
+                        .collect()
+                })
+                .collect();
+            let mut by_name: Vec<(usize, Arc<str>)> = params
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (i, Arc::from(p.name.as_str())))
+                .collect();
+            by_name.sort_by(|a, b| a.1.cmp(&b.1));
+            Ok(SearchSpace {
+                params,
+                parents,
+                by_name,
+            })
         } else {
             Err(SpaceError::Invalid(problems))
         }
+    }
+
+    /// Draws each live parameter's value with `value`, parents first; a parent that was drawn
+    /// is live, so a condition is one look-up by position.
+    pub(crate) fn assign(&self, mut value: impl FnMut(&Param) -> Value) -> HyperParameters {
+        let mut drawn: Vec<Option<Value>> = Vec::with_capacity(self.params.len());
+        for (param, parents) in self.params.iter().zip(&self.parents) {
+            let live = param.conditions.iter().zip(parents).all(|(c, &at)| {
+                drawn[at]
+                    .as_ref()
+                    .is_some_and(|v| c.values.iter().any(|cv| cv.same_as(v)))
+            });
+            drawn.push(live.then(|| value(param)));
+        }
+        HyperParameters::from_sorted(
+            self.by_name
+                .iter()
+                .filter_map(|(i, name)| drawn[*i].take().map(|v| (name.clone(), v)))
+                .collect(),
+        )
     }
 
     /// The parameters in declaration order.

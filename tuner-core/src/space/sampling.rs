@@ -15,12 +15,6 @@ impl SearchSpace {
     /// A random draw of every live parameter, in declaration order so that parents are
     /// decided before their children (inactive parameters are absent and draw nothing).
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> HyperParameters {
-        let mut values = HyperParameters::new();
-        for p in self.params() {
-            if self.is_active(p, &values) {
-                values.insert(p.name.clone(), p.sample(rng));
-            }
-        }
-        values
+        self.assign(|p| p.sample(rng))
     }
 }
