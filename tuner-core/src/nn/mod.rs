@@ -23,4 +23,4 @@ pub use fit::Fit;
 pub use metrics::{EpochMetrics, History, Metrics};
 pub use network::Network;
 pub use optimizer::{Adam, Optimizer, RmsProp, Sgd};
-pub use spec::{Activation, LayerSpec, Loss, NetSpec, Units};
+pub use spec::{Activation, FlipMode, LayerSpec, Loss, NetSpec, Padding, Units};

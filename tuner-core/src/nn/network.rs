@@ -12,7 +12,7 @@ use dfdx::losses::{cross_entropy_with_logits_loss, huber_loss, mae_loss, mse_los
 use dfdx::nn::tensor_collection::{
     RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
 };
-use dfdx::nn::{Module, NumParams, ZeroGrads};
+use dfdx::nn::{Module, ModuleMut, NumParams, ZeroGrads};
 use dfdx::optim::{AdamConfig, Momentum, RMSpropConfig, SgdConfig, WeightDecay};
 use dfdx::prelude::{
     AsArray, Backward, Cpu, CpuError, Gradients, Shape, Tape, Tensor, TensorFromVec, Trace,
@@ -396,9 +396,10 @@ impl Network {
             .device
             .try_tensor_from_vec(x, (n, Width(w_in)))
             .map_err(NnError::device)?;
+        // The mutable forward: batch-norm layers move their running statistics.
         let y = self
             .model
-            .try_forward(x.traced(grads))
+            .try_forward_mut(x.traced(grads))
             .map_err(NnError::device)?;
         let score = targets.score(&y.as_vec(), w_out);
         let t = self

@@ -8,19 +8,36 @@
 //! zero-sized probe field, whose accessor reads the list's layout from the module itself,
 //! and then visits the tensor-holding layers by index ("0", "3", ...) as dfdx's `Repeated` does.
 //!
-//! Always build through [`Dense::try_new`], [`LayerNorm::try_new`] or
-//! `NetSpec::build`: dfdx's own `BuildModule::build` cannot know run-time widths and would
-//! make 0x0 tensors (and panics on a `Net`).
+//! Always build through [`Dense::try_new`], [`LayerNorm::try_new`], [`Conv2d::try_new`],
+//! [`BatchNorm2d::try_new`] or `NetSpec::build`: dfdx's own `BuildModule::build` cannot know
+//! run-time sizes and would make 0x0 tensors (and panics on a `Net`).
+//!
+//! The image layers ([`Conv2d`], the pools, [`BatchNorm2d`], the augmentations) bring their
+//! own CPU kernels with backward passes registered on dfdx's tape (dfdx 0.13's convolution
+//! needs nightly), so a `Net` runs on dfdx's `Cpu` device with `f32` or `f64`. Samples travel
+//! flat; image layers read them as `[channels, height, width]`, row-major.
 
+mod augment;
+mod batchnorm;
+mod conv;
 mod dense;
 mod elementwise;
 mod net;
 mod norm;
+mod pool;
+mod residual;
+mod spatial;
 
+pub use augment::{RandomContrast, RandomFlip, RandomTranslation};
+pub use batchnorm::{BatchNorm2d, BatchNormConfig};
+pub use conv::Conv2d;
 pub use dense::Dense;
 pub use elementwise::Dropout;
 pub use net::{Layer, Net};
 pub use norm::LayerNorm;
+pub use pool::{AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d};
+pub use residual::Residual;
+pub use spatial::{same_padding, KernelFloat, Window};
 
 use dfdx::shapes::{ConstDim, Dim};
 

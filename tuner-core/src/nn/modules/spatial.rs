@@ -1,0 +1,317 @@
+//! What the image layers share: the float types their CPU kernels run on, where a sliding
+//! window sits on a `[channels, height, width]` sample, dense matrix products, and the
+//! plumbing of a custom op (forward on raw values, backward registered on dfdx's tape).
+//!
+//! dfdx 0.13 builds its own convolution only on nightly, so these layers bring their own
+//! kernels. They run on dfdx's `Cpu` device through its public API: values are copied out
+//! with `copy_into`, results come back through `tensor_from_vec`, and gradients are added
+//! to the buffers `Gradients::get_or_alloc_mut` hands out, keyed by tensor id like dfdx's own.
+
+use crate::nn::spec::Padding;
+use dfdx::prelude::{
+    Cpu, CpuError, Dim, Dtype, HasShape, PutTape, Shape, SplitTape, Tape, Tensor, TensorFromVec,
+};
+use dfdx::tensor_ops::ReshapeTo;
+use num_traits::Float;
+use rand_distr::uniform::SampleUniform;
+
+use super::Width;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// The element types the image kernels support (the ones gemm multiplies): `f32` and `f64`.
+pub trait KernelFloat: Dtype + Float + SampleUniform + Send + Sync + sealed::Sealed {}
+impl KernelFloat for f32 {}
+impl KernelFloat for f64 {}
+
+/// Where a square window (a convolution kernel or a pool) slides over a `[C, H, W]` sample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Window {
+    /// Input channels.
+    pub channels: usize,
+    /// Input height.
+    pub height: usize,
+    /// Input width.
+    pub width: usize,
+    /// Window side.
+    pub kernel: usize,
+    /// Step between window positions, in both directions.
+    pub stride: usize,
+    /// Zero rows added above the input (more may be implied below).
+    pub pad_top: usize,
+    /// Zero columns added left of the input (more may be implied right).
+    pub pad_left: usize,
+    /// Output height.
+    pub out_height: usize,
+    /// Output width.
+    pub out_width: usize,
+}
+
+/// Keras' padding for `same`: the output is `ceil(size / stride)` long and the padding is
+/// split with the odd one at the end. Returns `(before, after)`.
+pub fn same_padding(size: usize, kernel: usize, stride: usize) -> (usize, usize) {
+    let out = size.div_ceil(stride.max(1));
+    let total = ((out.saturating_sub(1)) * stride + kernel).saturating_sub(size);
+    (total / 2, total - total / 2)
+}
+
+impl Window {
+    /// A window over `input` (`[C, H, W]`) with explicit zero padding `[top, bottom, left,
+    /// right]`; the error says what does not fit.
+    pub fn new(
+        input: [usize; 3],
+        kernel: usize,
+        stride: usize,
+        padding: [usize; 4],
+    ) -> Result<Window, String> {
+        let [channels, height, width] = input;
+        if channels == 0 || height == 0 || width == 0 {
+            return Err(format!("the input shape {input:?} has a zero dimension"));
+        }
+        if kernel == 0 {
+            return Err("the window size is 0; use at least 1".into());
+        }
+        if stride == 0 {
+            return Err("the stride is 0; use at least 1".into());
+        }
+        let [top, bottom, left, right] = padding;
+        if top >= kernel || bottom >= kernel || left >= kernel || right >= kernel {
+            return Err(format!(
+                "padding {padding:?} is as wide as the window ({kernel}), so some outputs would see only padding"
+            ));
+        }
+        let (ph, pw) = (height + top + bottom, width + left + right);
+        if kernel > ph || kernel > pw {
+            return Err(format!(
+                "the {kernel}x{kernel} window does not fit the {ph}x{pw} (padded) input; use a smaller window or padding same"
+            ));
+        }
+        Ok(Window {
+            channels,
+            height,
+            width,
+            kernel,
+            stride,
+            pad_top: top,
+            pad_left: left,
+            out_height: (ph - kernel) / stride + 1,
+            out_width: (pw - kernel) / stride + 1,
+        })
+    }
+
+    /// A window over `input` with Keras' `valid` (none) or `same` padding.
+    pub fn padded(
+        input: [usize; 3],
+        kernel: usize,
+        stride: usize,
+        padding: Padding,
+    ) -> Result<Window, String> {
+        let pads = match padding {
+            Padding::Valid => [0; 4],
+            Padding::Same => {
+                let (t, b) = same_padding(input[1], kernel, stride);
+                let (l, r) = same_padding(input[2], kernel, stride);
+                [t, b, l, r]
+            }
+        };
+        Window::new(input, kernel, stride, pads)
+    }
+
+    /// Values per input sample.
+    pub fn input_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    /// Output positions per channel.
+    pub fn positions(&self) -> usize {
+        self.out_height * self.out_width
+    }
+
+    /// The input rows (or columns, with the matching arguments) the window at output `o`
+    /// covers with offset `k`: `o * stride + k - pad`, if inside `0..size`.
+    #[inline(always)]
+    pub(crate) fn source(
+        o: usize,
+        k: usize,
+        stride: usize,
+        pad: usize,
+        size: usize,
+    ) -> Option<usize> {
+        (o * stride + k).checked_sub(pad).filter(|&i| i < size)
+    }
+
+    /// The output columns `ow` whose window column `kj` lands inside the input: a range, so
+    /// inner loops run without bounds tests.
+    #[inline(always)]
+    pub(crate) fn valid_columns(&self, kj: usize) -> std::ops::Range<usize> {
+        let s = self.stride;
+        // ow * s + kj >= pad_left  and  ow * s + kj < width + pad_left
+        let lo = self.pad_left.saturating_sub(kj).div_ceil(s);
+        let hi = (self.width + self.pad_left)
+            .saturating_sub(kj)
+            .div_ceil(s)
+            .min(self.out_width);
+        lo.min(hi)..hi
+    }
+}
+
+/// `dst (m x n) = [dst +] lhs (m x k) * rhs (k x n)`, each given as a pointer-free slice with
+/// its row and column strides (elements). Runs on gemm, as dfdx's own matmul does.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn matmul<E: KernelFloat>(
+    (m, k, n): (usize, usize, usize),
+    lhs: &[E],
+    [lhs_rs, lhs_cs]: [usize; 2],
+    rhs: &[E],
+    [rhs_rs, rhs_cs]: [usize; 2],
+    dst: &mut [E],
+    [dst_rs, dst_cs]: [usize; 2],
+    accumulate: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    let last = |rs: usize, cs: usize, rows: usize, cols: usize| {
+        (rows.saturating_sub(1)) * rs + (cols.saturating_sub(1)) * cs
+    };
+    // The bounds gemm relies on; checked once per product, never per element.
+    assert!(
+        k == 0 || last(lhs_rs, lhs_cs, m, k) < lhs.len(),
+        "lhs too short"
+    );
+    assert!(
+        k == 0 || last(rhs_rs, rhs_cs, k, n) < rhs.len(),
+        "rhs too short"
+    );
+    assert!(last(dst_rs, dst_cs, m, n) < dst.len(), "dst too short");
+    if k == 0 {
+        if !accumulate {
+            for i in 0..m {
+                for j in 0..n {
+                    dst[i * dst_rs + j * dst_cs] = E::zero();
+                }
+            }
+        }
+        return;
+    }
+    // SAFETY: the asserts above keep every element gemm touches inside the three slices;
+    // `dst` is borrowed mutably, so it overlaps neither input.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            dst_cs as isize,
+            dst_rs as isize,
+            accumulate,
+            lhs.as_ptr(),
+            lhs_cs as isize,
+            lhs_rs as isize,
+            rhs.as_ptr(),
+            rhs_cs as isize,
+            rhs_rs as isize,
+            if accumulate { E::one() } else { E::zero() },
+            E::one(),
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(0),
+        )
+    }
+}
+
+/// A tensor's values in row-major order.
+pub(crate) fn values<S: Shape, E: KernelFloat, T>(t: &Tensor<S, E, Cpu, T>) -> Vec<E> {
+    let mut v = vec![E::zero(); t.shape().num_elements()];
+    t.copy_into(&mut v);
+    v
+}
+
+/// A taped op on a batch of flat samples without parameters: `forward` fills the output
+/// (`out_width` values per sample) from the input and returns what the backward pass needs;
+/// `backward` adds to the input's gradient given the output's. Nothing is recorded (and
+/// nothing kept) when gradients are not being traced.
+pub(crate) fn sample_op<B, E, T, S>(
+    x: Tensor<(B, Width), E, Cpu, T>,
+    out_width: usize,
+    forward: impl FnOnce(&[E], &mut [E]) -> S,
+    backward: impl FnOnce(S, &[E], &mut [E]) + 'static,
+) -> Result<Tensor<(B, Width), E, Cpu, T>, CpuError>
+where
+    B: Dim,
+    E: KernelFloat,
+    T: Tape<E, Cpu>,
+    S: 'static,
+{
+    // Our kernels read the physical layout: make sure it is the logical one (a no-op,
+    // recorded on the tape only if a copy was needed).
+    let x = x.try_contiguous()?;
+    let (x, mut tape) = x.split_tape();
+    let batch = x.shape().0;
+    let xs = values(&x);
+    let mut out = vec![E::zero(); batch.size() * out_width];
+    let saved = forward(&xs, &mut out);
+    drop(xs);
+    let out = x
+        .device()
+        .try_tensor_from_vec(out, (batch, Width(out_width)))?;
+    if T::OWNS_TAPE {
+        let (x_id, out_id) = (x.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            let g_out = grads.get_or_alloc_mut(&out_id)?.to_vec();
+            let g_in = grads.get_or_alloc_mut(&x_id)?;
+            backward(saved, &g_out, g_in);
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_padding_follows_keras() {
+        // 28 wide, 3x3, stride 1: 1 each side; stride 2 on 28: out 14, total 1, all after.
+        assert_eq!(same_padding(28, 3, 1), (1, 1));
+        assert_eq!(same_padding(28, 3, 2), (0, 1));
+        assert_eq!(same_padding(5, 4, 1), (1, 2));
+        assert_eq!(same_padding(4, 1, 2), (0, 0));
+    }
+
+    #[test]
+    fn windows_size_their_outputs() {
+        let w = Window::padded([1, 28, 28], 3, 1, Padding::Valid).unwrap();
+        assert_eq!((w.out_height, w.out_width), (26, 26));
+        let w = Window::padded([1, 28, 28], 3, 2, Padding::Same).unwrap();
+        assert_eq!((w.out_height, w.out_width), (14, 14));
+        let w = Window::padded([2, 13, 13], 2, 2, Padding::Valid).unwrap();
+        assert_eq!((w.out_height, w.out_width), (6, 6));
+        assert!(Window::padded([1, 2, 2], 3, 1, Padding::Valid).is_err());
+        assert!(Window::new([1, 4, 4], 2, 1, [2, 0, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn valid_columns_match_the_bounds_test() {
+        for (width, kernel, stride, pad) in [(5, 3, 1, 1), (7, 3, 2, 1), (6, 4, 3, 2), (4, 1, 2, 0)]
+        {
+            let w = Window::new([1, 5, width], kernel, stride, [0, 0, pad, pad]).unwrap();
+            for kj in 0..kernel {
+                let expected: Vec<usize> = (0..w.out_width)
+                    .filter(|&o| Window::source(o, kj, stride, pad, width).is_some())
+                    .collect();
+                let got: Vec<usize> = w.valid_columns(kj).collect();
+                assert_eq!(
+                    got, expected,
+                    "width {width} kernel {kernel} stride {stride} kj {kj}"
+                );
+            }
+        }
+    }
+}
