@@ -3,7 +3,7 @@
 //! uses.
 //!
 //! The question it answers: which parameters must be set right to reach the top
-//! `baseline_quantile` (10%) of scores seen? For each parameter, the completed trials' values
+//! `baseline_quantile` (10%, and at least 5 trials) of scores seen? For each parameter, the completed trials' values
 //! are binned (on the parameter's own scale: log ranges in log space, one bin per choice) and
 //! two smoothed densities are fitted: one of the top trials' values and one of all trials'
 //! values. A parameter whose top values look like all its values does not matter; one whose
@@ -13,15 +13,18 @@
 //! Scott's rule, at least 0.3 bins), or a smoothed one-hot per observed choice, plus a broad
 //! prior kernel of weight 1 that keeps a handful of trials from looking decisive.
 //!
-//! Conditional parameters are judged on the trials where they are live. Fixed parameters and
-//! parameters with a single value get 0. With two or fewer completed trials every parameter
-//! gets the same share.
+//! A conditional parameter's values get one more bin, "inactive", for the trials in which its
+//! condition did not hold: it matters if the top trials are live (or inactive) more often
+//! than the others, or live at other values. Fixed parameters and parameters with a single
+//! value get 0. With no more completed trials than the top needs (5), every parameter gets the
+//! same share.
 
 use super::StudyView;
 use crate::space::{Param, ParamKind, Value};
 use crate::trial::TrialState;
 
-/// PED-ANOVA settings (Optuna's defaults).
+/// PED-ANOVA settings: Optuna's, but with at least 5 top trials (Optuna takes 2 and advises
+/// 5: with fewer, one lucky trial's narrow kernel reads as a strong preference).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PedAnova {
     baseline_quantile: f64,
@@ -36,7 +39,7 @@ impl Default for PedAnova {
             baseline_quantile: 0.1,
             n_steps: 50,
             prior_weight: 1.0,
-            min_top_trials: 2,
+            min_top_trials: 5,
         }
     }
 }
@@ -50,9 +53,15 @@ enum Bins {
 }
 
 impl PedAnova {
-    /// Optuna's defaults: top 10%, 50 bins for continuous ranges, prior weight 1.
+    /// Top 10% (at least 5 trials), 50 bins for continuous ranges, prior weight 1.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The fewest trials counted as top, whatever the quantile (default 5, at least 1).
+    pub fn min_top_trials(mut self, n: usize) -> Self {
+        self.min_top_trials = n.max(1);
+        self
     }
 
     /// The share of best trials whose parameters are examined (0 < q <= 1; default 0.1).
@@ -103,10 +112,18 @@ impl PedAnova {
             let k = match bins {
                 Bins::Ordinal(k) | Bins::Categorical(k) => *k,
             };
-            let mut all = vec![0.0; k];
-            let mut best = vec![0.0; k];
+            // A conditional parameter has one more bin: "inactive".
+            let conditional = !param.conditions.is_empty();
+            let slots = k + usize::from(conditional);
+            let mut all = vec![0.0; slots];
+            let mut best = vec![0.0; slots];
             for ((values, _), is_top) in done.iter().zip(&top) {
-                let Some(bin) = values.get(&param.name).and_then(|v| bin_of(param, v, bins)) else {
+                let bin = match values.get(&param.name) {
+                    Some(v) => bin_of(param, v, bins),
+                    None if conditional => Some(k),
+                    None => None,
+                };
+                let Some(bin) = bin else {
                     continue;
                 };
                 all[bin] += 1.0;
@@ -114,11 +131,11 @@ impl PedAnova {
                     best[bin] += 1.0;
                 }
             }
-            let importance = if all.iter().sum::<f64>() == 0.0 {
+            let importance = if all[..k].iter().sum::<f64>() == 0.0 {
                 0.0
             } else {
-                let p_all = self.density(&all, bins);
-                let p_top = self.density(&best, bins);
+                let p_all = self.density(&all, bins, conditional);
+                let p_top = self.density(&best, bins, conditional);
                 pearson_divergence(&p_top, &p_all)
             };
             out.push((param.name.clone(), importance));
@@ -167,27 +184,42 @@ impl PedAnova {
         }
     }
 
-    /// A Parzen density over the bins from per-bin counts.
-    fn density(&self, counts: &[f64], bins: &Bins) -> Vec<f64> {
-        let k = counts.len();
+    /// A Parzen density over the bins from per-bin counts; with `inactive`, the last count
+    /// is of trials in which the parameter was inactive, a bin of its own.
+    fn density(&self, counts: &[f64], bins: &Bins, inactive: bool) -> Vec<f64> {
         let n: f64 = counts.iter().sum();
-        let mut p = vec![0.0; k];
         let total = n + self.prior_weight;
         match bins {
             Bins::Ordinal(_) => {
-                let sigma = scott_sigma(counts);
-                for (mu, &c) in counts.iter().enumerate().filter(|(_, c)| **c > 0.0) {
+                let (live, off) = if inactive {
+                    (&counts[..counts.len() - 1], counts[counts.len() - 1])
+                } else {
+                    (counts, 0.0)
+                };
+                let k = live.len();
+                let mut p = vec![0.0; k];
+                let sigma = scott_sigma(live);
+                for (mu, &c) in live.iter().enumerate().filter(|(_, c)| **c > 0.0) {
                     add_kernel(&mut p, mu as f64, sigma, c / total);
                 }
-                // The prior: one broad kernel over the whole range.
+                // The prior: one broad kernel over the range, and its share of "inactive".
+                let slots = (k + usize::from(inactive)) as f64;
+                let prior = self.prior_weight / total;
                 add_kernel(
                     &mut p,
                     0.5 * (k - 1) as f64,
                     k as f64,
-                    self.prior_weight / total,
+                    prior * k as f64 / slots,
                 );
+                if inactive {
+                    p.push(off / total + prior / slots);
+                }
+                p
             }
+            // "Inactive" is one more choice.
             Bins::Categorical(_) => {
+                let k = counts.len();
+                let mut p = vec![0.0; k];
                 let observed = counts.iter().filter(|c| **c > 0.0).count();
                 let smooth = self.prior_weight / (observed + 1) as f64;
                 let norm = 1.0 + smooth * k as f64;
@@ -200,9 +232,9 @@ impl PedAnova {
                 for slot in &mut p {
                     *slot += self.prior_weight / total / k as f64;
                 }
+                p
             }
         }
-        p
     }
 }
 
@@ -385,6 +417,21 @@ mod tests {
     }
 
     #[test]
+    fn an_irrelevant_conditional_parameter_stays_unimportant() {
+        let space = SearchSpace::builder()
+            .param(Param::float("x", 0.0, 1.0))
+            .param(Param::choice("c", ["a", "b"]))
+            .scope("c", ["b"], |s| s.param(Param::float("y", 0.0, 1.0)))
+            .build()
+            .unwrap();
+        let objectives: Objectives = Objective::minimize("loss").into();
+        let trials = study_of(&space, &objectives, 200, |v| v.get_as::<f64>("x").unwrap());
+        let imp = param_importances(&StudyView::new("t", &space, &objectives, &trials));
+        assert_eq!(imp[0].0, "x", "{imp:?}");
+        assert!(imp[0].1 > 0.6, "{imp:?}");
+    }
+
+    #[test]
     fn too_few_trials_share_equally() {
         let space = SearchSpace::builder()
             .param(Param::float("x", 0.0, 1.0))
@@ -401,10 +448,15 @@ mod tests {
     fn densities_sum_to_one() {
         let pa = PedAnova::new();
         for bins in [Bins::Ordinal(7), Bins::Categorical(7)] {
-            let p = pa.density(&[0.0, 3.0, 1.0, 0.0, 0.0, 2.0, 0.0], &bins);
+            let p = pa.density(&[0.0, 3.0, 1.0, 0.0, 0.0, 2.0, 0.0], &bins, false);
             assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{p:?}");
             // The observed bins carry more mass than the unobserved ones.
             assert!(p[1] > p[3] && p[5] > p[6], "{p:?}");
+            // With an "inactive" bin (last), mostly inactive trials put most mass there.
+            let p = pa.density(&[0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 9.0], &bins, true);
+            assert_eq!(p.len(), 8);
+            assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{p:?}");
+            assert!(p[..7].iter().all(|q| p[7] > 2.0 * q), "{p:?}");
         }
     }
 
@@ -416,11 +468,13 @@ mod tests {
     }
 
     #[test]
-    fn cutoff_keeps_the_quantile_but_at_least_two_trials() {
+    fn cutoff_keeps_the_quantile_but_at_least_five_trials() {
         let pa = PedAnova::new();
         let losses: Vec<f64> = (0..30).map(f64::from).collect();
-        assert_eq!(pa.cutoff(losses.clone()), 2.0); // top 10% of 30 = 3 trials
-        assert_eq!(pa.cutoff(losses[..5].to_vec()), 1.0); // 10% of 5 < 2 trials
+        assert_eq!(pa.cutoff(losses.clone()), 4.0); // 10% of 30 = 3 trials < 5
+        assert_eq!(pa.clone().min_top_trials(2).cutoff(losses.clone()), 2.0);
+        let many: Vec<f64> = (0..100).map(f64::from).collect();
+        assert_eq!(pa.cutoff(many), 9.0); // 10% of 100 = 10 trials
     }
 
     #[test]

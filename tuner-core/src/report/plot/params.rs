@@ -2,10 +2,11 @@
 
 use super::{completed, objective_label, padded, short, value_label, viridis, Failure};
 use crate::report::StudyView;
-use crate::space::{Param, ParamKind, Value};
+use crate::space::{Param, ParamKind, Sampling, Value};
 use crate::trial::Trial;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// The parameters worth an axis: all but fixed ones.
 pub(super) fn plotted<'a>(study: &StudyView<'a>) -> Vec<&'a Param> {
@@ -34,26 +35,88 @@ fn goodness(study: &StudyView<'_>, trials: &[&Trial]) -> Vec<f64> {
     out
 }
 
-/// The values labelled on a parameter's axis: every choice, or five values spread over the
-/// parameter's own scale (log ranges in log steps).
-fn ticks(param: &Param) -> Vec<Value> {
-    if let Some(values) = param.values().filter(|v| v.len() <= 8) {
-        return values;
+/// A numeric parameter's range and sampling: its axis runs from min to max on that scale.
+fn numeric(param: &Param) -> Option<(f64, f64, Sampling)> {
+    match &param.kind {
+        ParamKind::Int {
+            min, max, sampling, ..
+        } => Some((*min as f64, *max as f64, *sampling)),
+        ParamKind::Float {
+            min, max, sampling, ..
+        } => Some((*min, *max, *sampling)),
+        _ => None,
     }
-    let mut out: Vec<Value> = Vec::new();
-    for u in [0.0, 0.25, 0.5, 0.75, 1.0] {
-        let v = param.prob_to_value(u);
-        if !out.iter().any(|o| o.same_as(&v)) {
-            out.push(v);
-        }
+}
+
+/// Where `v` sits on the axis of a range, in [0, 1] (0.5 for a single-value range).
+fn scale_pos((min, max, sampling): (f64, f64, Sampling), v: f64) -> f64 {
+    if max <= min {
+        return 0.5;
     }
-    out
+    match sampling {
+        Sampling::Linear => (v - min) / (max - min),
+        Sampling::Log => (v / min).ln() / (max / min).ln(),
+        Sampling::ReverseLog => 1.0 - ((max + min - v) / min).ln() / (max / min).ln(),
+    }
+}
+
+/// The value at `u` on the axis of a range (the inverse of [`scale_pos`]).
+fn scale_value((min, max, sampling): (f64, f64, Sampling), u: f64) -> f64 {
+    match sampling {
+        Sampling::Linear => min + u * (max - min),
+        Sampling::Log => min * (max / min).powf(u),
+        Sampling::ReverseLog => max + min - min * (max / min).powf(1.0 - u),
+    }
+}
+
+/// The few values of a parameter shown one per slot (choices, booleans, small grids).
+fn discrete(param: &Param) -> Option<Vec<Value>> {
+    match &param.kind {
+        ParamKind::Choice { values, .. } => Some(values.clone()),
+        ParamKind::Boolean => Some(vec![Value::Bool(false), Value::Bool(true)]),
+        _ => param.values().filter(|v| v.len() <= 8),
+    }
+}
+
+/// Where a value sits on a parameter's axis in [0, 1]: its slot's centre for few values,
+/// else its place on the parameter's own scale (log ranges in log space).
+fn axis_pos(param: &Param, v: &Value) -> Option<f64> {
+    if let Some(list) = discrete(param) {
+        let i = list.iter().position(|c| c.same_as(v))?;
+        return Some((i as f64 + 0.5) / list.len() as f64);
+    }
+    let range = numeric(param)?;
+    Some(scale_pos(range, v.as_float()?)).filter(|u| u.is_finite())
+}
+
+/// The values labelled on a parameter's axis, with their positions: every value when there
+/// are few, else five values evenly spread over the parameter's scale.
+fn ticks(param: &Param) -> Vec<(f64, String)> {
+    if let Some(list) = discrete(param) {
+        let n = list.len() as f64;
+        return list
+            .iter()
+            .enumerate()
+            .map(|(i, v)| ((i as f64 + 0.5) / n, value_label(v)))
+            .collect();
+    }
+    let Some(range) = numeric(param) else {
+        return Vec::new();
+    };
+    let int = matches!(param.kind, ParamKind::Int { .. });
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+        .into_iter()
+        .map(|u| {
+            let v = scale_value(range, u);
+            let v = if int { v.round() } else { v };
+            (scale_pos(range, v), short(v))
+        })
+        .collect()
 }
 
 /// A trial's position on a parameter's axis in [0, 1], if the parameter is live in it.
 fn position(param: &Param, trial: &Trial) -> Option<f64> {
-    let v = trial.values().get(&param.name)?;
-    Some(param.value_to_prob(v)).filter(|u| u.is_finite())
+    axis_pos(param, trial.values().get(&param.name)?)
 }
 
 /// One vertical axis per parameter and one for the score; one line per completed trial,
@@ -83,7 +146,7 @@ pub(super) fn parallel<DB: DrawingBackend>(
         )
         .margin(20)
         .margin_top(30)
-        .build_cartesian_2d(-0.35..(n_axes - 1) as f64 + 0.6, -0.1..1.1)?;
+        .build_cartesian_2d(-0.5..(n_axes - 1) as f64 + 0.75, -0.1..1.1)?;
 
     // The best lines are drawn last, on top.
     let mut order: Vec<usize> = (0..trials.len()).collect();
@@ -104,7 +167,11 @@ pub(super) fn parallel<DB: DrawingBackend>(
     }
 
     let axis = BLACK.mix(0.7).filled();
-    let name_style = ("sans-serif", 15).into_font().color(&BLACK);
+    // Axis names are centred over their axes.
+    let name_style = ("sans-serif", 15)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Center, VPos::Bottom));
     let tick_style = ("sans-serif", 12).into_font().color(&BLACK.mix(0.8));
     for (i, p) in params.iter().enumerate() {
         let x = i as f64;
@@ -114,18 +181,15 @@ pub(super) fn parallel<DB: DrawingBackend>(
         )))?;
         chart.draw_series(std::iter::once(Text::new(
             p.name.clone(),
-            (x - 0.1, 1.08),
+            (x, 1.06),
             name_style.clone(),
         )))?;
-        for v in ticks(p) {
-            let u = p.value_to_prob(&v);
-            if u.is_finite() {
-                chart.draw_series(std::iter::once(Text::new(
-                    value_label(&v),
-                    (x + 0.03, u + 0.012),
-                    tick_style.clone(),
-                )))?;
-            }
+        for (u, label) in ticks(p) {
+            chart.draw_series(std::iter::once(Text::new(
+                label,
+                (x + 0.03, u + 0.012),
+                tick_style.clone(),
+            )))?;
         }
     }
     let x = (n_axes - 1) as f64;
@@ -135,7 +199,7 @@ pub(super) fn parallel<DB: DrawingBackend>(
     )))?;
     chart.draw_series(std::iter::once(Text::new(
         objective_label(study),
-        (x - 0.1, 1.08),
+        (x, 1.06),
         name_style,
     )))?;
     let (s_lo, s_hi) = scores
@@ -179,15 +243,13 @@ pub(super) fn slice<DB: DrawingBackend>(
     )?;
     let panels = body.split_evenly((rows, cols));
     for (param, panel) in params.iter().zip(&panels) {
-        let choices = match &param.kind {
-            ParamKind::Choice { values, .. } => Some(values.clone()),
-            ParamKind::Boolean => Some(vec![Value::Bool(false), Value::Bool(true)]),
-            _ => None,
-        };
-        // Choices sit at their index; numbers at their place on the parameter's scale.
-        let x_of = |v: &Value| match &choices {
-            Some(list) => list.iter().position(|c| c.same_as(v)).map(|i| i as f64),
-            None => Some(param.value_to_prob(v)).filter(|u| u.is_finite()),
+        // Few values sit at their index; numbers at their place on the parameter's scale.
+        let choices = discrete(param);
+        let range = numeric(param);
+        let x_of = |v: &Value| match (&choices, range) {
+            (Some(list), _) => list.iter().position(|c| c.same_as(v)).map(|i| i as f64),
+            (None, Some(range)) => v.as_float().map(|f| scale_pos(range, f)),
+            (None, None) => None,
         };
         let x_range = match &choices {
             Some(list) => -0.5..list.len() as f64 - 0.5,
@@ -208,7 +270,7 @@ pub(super) fn slice<DB: DrawingBackend>(
                     String::new()
                 }
             }
-            None => value_label(&param.prob_to_value(*x)),
+            None => range.map_or(String::new(), |r| short(scale_value(r, *x))),
         };
         chart
             .configure_mesh()
