@@ -50,6 +50,7 @@ fn exhausts_six_points(oracle: impl Oracle + 'static, name: &str) {
         .map(|t| t.values().key())
         .collect();
     assert_eq!(keys.len(), 6, "{name}");
+    let _ = std::fs::remove_dir_all(tmp(name));
 }
 
 #[test]
@@ -276,6 +277,7 @@ fn conditional_spaces_get_only_live_parameters_and_no_duplicates() {
         let best = tuner.best_values(1).unwrap().remove(0);
         assert_eq!(best.get_as::<String>("model").unwrap(), "tree", "{name}");
         assert_eq!(best.get_as::<i64>("depth").unwrap(), 4, "{name}");
+        let _ = std::fs::remove_dir_all(tmp(&format!("cond-{name}")));
     }
 }
 

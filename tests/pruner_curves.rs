@@ -52,10 +52,11 @@ fn median_pruner_in_the_loop_stops_curves_worse_than_the_median() {
         .param(Param::choice("q", order))
         .build()
         .unwrap();
+    let dir = std::env::temp_dir().join(format!("tuner-pruner-{}", std::process::id()));
     let mut tuner = Tuner::for_space(space, GridSearch::new())
         .objective("val_loss")
         .pruner(MedianPruner::new().n_startup_trials(3))
-        .directory(std::env::temp_dir().join(format!("tuner-pruner-{}", std::process::id())))
+        .directory(&dir)
         .quiet(true)
         .build()
         .unwrap();
@@ -80,6 +81,7 @@ fn median_pruner_in_the_loop_stops_curves_worse_than_the_median() {
         assert_eq!(t.history.len(), 1, "stopped after its first epoch");
         assert!(t.message.as_deref().unwrap().contains("median pruner"));
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
