@@ -18,7 +18,7 @@ pub use run::{Control, Outcome, TrialContext, TrialError};
 
 use crate::hypermodel::HyperModel;
 use crate::objective::{Objective, Objectives};
-use crate::oracle::{GridSearch, Hyperband, Oracle, RandomSearch};
+use crate::oracle::{BayesianOptimization, GridSearch, Hyperband, Oracle, RandomSearch, Tpe};
 use crate::pruner::Pruner;
 use crate::space::{HyperParameters, SearchSpace, SpaceError};
 use crate::storage::{SqliteStorage, Storage, StorageError, StudyConfig};
@@ -169,6 +169,16 @@ impl Tuner<Dynamic> {
     /// Hyperband (factor 3) over a `#[hypermodel]` type; see [`Hyperband`] for more settings.
     pub fn hyperband<M: HyperModel>(max_epochs: u32) -> TunerBuilder<Typed<M>> {
         Self::builder::<M>(Hyperband::new(max_epochs))
+    }
+
+    /// Bayesian optimisation (GP, log-EI) over a `#[hypermodel]` type.
+    pub fn bayesian<M: HyperModel>() -> TunerBuilder<Typed<M>> {
+        Self::builder::<M>(BayesianOptimization::new())
+    }
+
+    /// TPE (Optuna's defaults) over a `#[hypermodel]` type.
+    pub fn tpe<M: HyperModel>() -> TunerBuilder<Typed<M>> {
+        Self::builder::<M>(Tpe::new())
     }
 
     /// A tuner for a space defined at run time, with the given oracle.
