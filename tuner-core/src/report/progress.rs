@@ -154,8 +154,7 @@ mod live {
                 Some(total) => ProgressBar::new(total).with_style(style(TRIALS_BAR)),
                 None => ProgressBar::no_length().with_style(style(TRIALS_COUNT)),
             };
-            let trials = multi.add(trials);
-            trials.set_position(done);
+            let trials = multi.add(trials.with_position(done));
             // Trials found in a resumed study took no time in this run: the ETA starts now.
             trials.reset_eta();
             trials.set_message("best -");
@@ -169,14 +168,16 @@ mod live {
 
         pub(super) fn trial_begin(&self, trial: &Trial, epochs: Option<u32>) {
             let from = u64::from(trial.plan.initial_epoch);
+            // Configured through the builder and added before anything else: a bar not yet
+            // in the display would draw on its own (on stderr) and leave a stray line.
             let bar = match epochs {
                 Some(end) => ProgressBar::new(u64::from(end)).with_style(style(EPOCHS_BAR)),
                 None => ProgressBar::no_length().with_style(style(EPOCHS_COUNT)),
-            };
-            bar.set_prefix(trial.id());
-            bar.set_position(from);
-            bar.reset_eta();
+            }
+            .with_prefix(trial.id())
+            .with_position(from);
             let bar = self.multi.add(bar);
+            bar.reset_eta();
             bar.enable_steady_tick(Duration::from_millis(200));
             let old = self.epochs.replace(bar);
             old.finish_and_clear();
@@ -202,7 +203,7 @@ mod live {
 
         pub(super) fn trial_end(&self, line: &str, best: Option<(f64, String)>) {
             self.epochs.borrow().finish_and_clear();
-            let _ = self.multi.println(line);
+            self.print(line);
             self.trials.inc(1);
             if let Some((score, id)) = best {
                 self.trials
@@ -211,7 +212,13 @@ mod live {
         }
 
         pub(super) fn note(&self, line: &str) {
-            let _ = self.multi.println(line);
+            self.print(line);
+        }
+
+        /// Prints a line above the bars. Through `suspend`, not `println`: the terminal wraps
+        /// a line wider than itself, and the bars are redrawn below whatever it took.
+        fn print(&self, line: &str) {
+            self.multi.suspend(|| println!("{line}"));
         }
     }
 
