@@ -42,7 +42,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     tuner.results_summary(1)?;
     let best = tuner.best_trials(1)?.remove(0);
-    println!("\nx*x + 2x + 1: best {:.6} (optimum 0 at x = -1)\n", best.score.unwrap_or(f64::NAN));
+    println!(
+        "\nx*x + 2x + 1: best {:.6} (optimum 0 at x = -1)\n",
+        best.score.unwrap_or(f64::NAN)
+    );
 
     // Branin over its usual box, 60 random trials vs an 11 x 11 grid.
     let space = SearchSpace::builder()
@@ -56,7 +59,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let objective = |hp: &HyperParameters, _: &mut tuner::tuner::TrialContext<'_>| {
         Ok::<_, TrialError>(branin(hp.get_as("x1")?, hp.get_as("x2")?))
     };
-    println!("{:<8} {:>7} {:>12} {:>12}", "oracle", "trials", "best", "regret");
+    println!(
+        "{:<8} {:>7} {:>12} {:>12}",
+        "oracle", "trials", "best", "regret"
+    );
     let mut random = Tuner::for_space(continuous, RandomSearch::new())
         .objective("loss")
         .max_trials(60)
@@ -68,7 +74,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let report = random.search_fn(objective)?;
     let best = random.best_trials(1)?[0].score.unwrap_or(f64::NAN);
-    println!("{:<8} {:>7} {:>12.6} {:>12.6}", "random", report.trials, best, best - BRANIN_MIN);
+    println!(
+        "{:<8} {:>7} {:>12.6} {:>12.6}",
+        "random",
+        report.trials,
+        best,
+        best - BRANIN_MIN
+    );
     let mut grid = Tuner::for_space(space, GridSearch::new())
         .objective("loss")
         .directory(&dir)
@@ -78,6 +90,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let report = grid.search_fn(objective)?;
     let best = grid.best_trials(1)?[0].score.unwrap_or(f64::NAN);
-    println!("{:<8} {:>7} {:>12.6} {:>12.6}", "grid", report.trials, best, best - BRANIN_MIN);
+    println!(
+        "{:<8} {:>7} {:>12.6} {:>12.6}",
+        "grid",
+        report.trials,
+        best,
+        best - BRANIN_MIN
+    );
     Ok(())
 }

@@ -76,7 +76,10 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     if !matches!(args.oracle.as_str(), "hyperband" | "random" | "both") {
-        return Err(format!("--oracle {}: use hyperband, random or both", args.oracle));
+        return Err(format!(
+            "--oracle {}: use hyperband, random or both",
+            args.oracle
+        ));
     }
     Ok(args)
 }
@@ -89,7 +92,12 @@ fn test_accuracy(
     epochs: usize,
 ) -> Result<f64, Box<dyn std::error::Error>> {
     let mut net = Network::new(spec, 7)?;
-    net.fit(train, None, &Fit::default().batch_size(128).epochs(epochs), &mut [])?;
+    net.fit(
+        train,
+        None,
+        &Fit::default().batch_size(128).epochs(epochs),
+        &mut [],
+    )?;
     Ok(net.evaluate(test, 512)?["accuracy"])
 }
 
@@ -119,7 +127,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .build()?;
         println!("{}", tuner.search_space_summary());
         let report = tuner.search(&fit_part, &val, fit.clone())?;
-        println!("\nHyperband: {} trials in {:.0}s ({})\n", report.trials, report.seconds, report.stop_reason);
+        println!(
+            "\nHyperband: {} trials in {:.0}s ({})\n",
+            report.trials, report.seconds, report.stop_reason
+        );
         tuner.results_summary(3)?;
         let best = tuner.best_trials(1)?.remove(0);
         finalists.push((
@@ -140,7 +151,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .build()?;
         let epochs = (args.epochs / 3).max(1);
         let report = tuner.search(&fit_part, &val, fit.clone().epochs(epochs))?;
-        println!("\nRandom search: {} trials of {epochs} epochs in {:.0}s\n", report.trials, report.seconds);
+        println!(
+            "\nRandom search: {} trials of {epochs} epochs in {:.0}s\n",
+            report.trials, report.seconds
+        );
         tuner.results_summary(3)?;
         let best = tuner.best_trials(1)?.remove(0);
         finalists.push((
@@ -155,11 +169,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (oracle, val_acc, params, best_epochs) = finalists.remove(0);
     let epochs = (best_epochs as usize).max(3);
     println!("\nBest params ({oracle}, val_accuracy {val_acc:.4}): {params:?}");
-    println!("Retraining on all {} training samples for {epochs} epochs...", fm.train.len());
+    println!(
+        "Retraining on all {} training samples for {epochs} epochs...",
+        fm.train.len()
+    );
     let tuned = test_accuracy(&Mlp::build(&params), &fm.train, &fm.test, epochs)?;
     let base = test_accuracy(&baseline(), &fm.train, &fm.test, epochs)?;
     println!("\n{:<34} {:>13}", "model", "test accuracy");
-    println!("{:<34} {:>13.4}", "baseline 784-128-10 relu, adam 1e-3", base);
+    println!(
+        "{:<34} {:>13.4}",
+        "baseline 784-128-10 relu, adam 1e-3", base
+    );
     println!("{:<34} {:>13.4}", format!("tuned ({oracle})"), tuned);
     println!("\nTotal time: {:.0}s", started.elapsed().as_secs_f64());
     Ok(())

@@ -68,13 +68,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match a.as_str() {
             "--max-trials" => max_trials = value()?.parse()?,
             "--epochs" => epochs = value()?.parse()?,
-            other => return Err(format!("unknown argument {other}; use --max-trials N, --epochs N").into()),
+            other => {
+                return Err(
+                    format!("unknown argument {other}; use --max-trials N, --epochs N").into(),
+                )
+            }
         }
     }
     let values = series(4 * 365 + 1, 42);
     let train = windows(&values[..SPLIT])?;
     let valid = windows(&values[SPLIT - WINDOW..])?;
-    println!("{} training windows, {} validation windows\n", train.len(), valid.len());
+    println!(
+        "{} training windows, {} validation windows\n",
+        train.len(),
+        valid.len()
+    );
 
     let mut tuner = Tuner::builder::<Windowed>(RandomSearch::new())
         .objective("loss")
@@ -98,7 +106,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|t| (values[t] - values[t - 1]).abs())
         .sum::<f64>()
         / (values.len() - SPLIT) as f64;
-    println!("\nbest params: units {}, momentum {}", best.units, best.momentum);
+    println!(
+        "\nbest params: units {}, momentum {}",
+        best.units, best.momentum
+    );
     println!("validation MAE of the best model: {mae:.3} (naive last-value forecast: {naive:.3})");
     Ok(())
 }

@@ -109,7 +109,10 @@ fn hyperband_promotions_continue_the_parents_checkpoint() {
         assert!(tuner.trial_dir(parent.number).join(CHECKPOINT).exists());
         // Trained only the epochs after the parent's budget, numbered from there.
         let epochs: Vec<u32> = t.history.iter().map(|(e, _)| *e).collect();
-        assert_eq!(epochs, (t.plan.initial_epoch..t.plan.epochs.unwrap()).collect::<Vec<_>>());
+        assert_eq!(
+            epochs,
+            (t.plan.initial_epoch..t.plan.epochs.unwrap()).collect::<Vec<_>>()
+        );
         // Continuing trained weights: its first epoch beats the parent's first epoch.
         assert!(t.history[0].1["loss"] < parent.history[0].1["loss"]);
     }
@@ -130,8 +133,13 @@ fn trial_callbacks_see_every_trial_begin_and_end() {
     let begin = log.clone();
     tuner.on_trial_begin(move |t| begin.borrow_mut().push(format!("begin {}", t.number)));
     let end = log.clone();
-    tuner.on_trial_end(move |t| end.borrow_mut().push(format!("end {} {}", t.number, t.state)));
-    tuner.search(&train, &val, Fit::default().epochs(1)).unwrap();
+    tuner.on_trial_end(move |t| {
+        end.borrow_mut()
+            .push(format!("end {} {}", t.number, t.state))
+    });
+    tuner
+        .search(&train, &val, Fit::default().epochs(1))
+        .unwrap();
     assert_eq!(
         *log.borrow(),
         ["begin 0", "end 0 COMPLETED", "begin 1", "end 1 COMPLETED"]
@@ -154,10 +162,14 @@ fn cross_validation_scores_the_mean_over_folds() {
         .build()
         .unwrap();
     tuner
-        .search_cv(&train, KFold::new(3).shuffled(1), |hp: &HyperParameters, fit, val| {
-            let shrink = hp.get_as::<f64>("shrink")? as f32;
-            Ok::<_, TrialError>(centroid_accuracy(fit, val, shrink))
-        })
+        .search_cv(
+            &train,
+            KFold::new(3).shuffled(1),
+            |hp: &HyperParameters, fit, val| {
+                let shrink = hp.get_as::<f64>("shrink")? as f32;
+                Ok::<_, TrialError>(centroid_accuracy(fit, val, shrink))
+            },
+        )
         .unwrap();
     let trials = tuner.trials().unwrap();
     assert_eq!(trials.len(), 4);
@@ -165,7 +177,10 @@ fn cross_validation_scores_the_mean_over_folds() {
         let m = &t.history[0].1;
         let mean = (m["fold_0/accuracy"] + m["fold_1/accuracy"] + m["fold_2/accuracy"]) / 3.0;
         assert!((m["accuracy"] - mean).abs() < 1e-12);
-        assert!(m["accuracy"] > 0.5, "nearest centroid is far better than chance");
+        assert!(
+            m["accuracy"] > 0.5,
+            "nearest centroid is far better than chance"
+        );
     }
 }
 
@@ -193,7 +208,8 @@ fn centroid_accuracy(train: &Dataset, val: &Dataset, shrink: f32) -> f64 {
     let correct = (0..val.len())
         .filter(|&i| {
             let row = val.row(i);
-            let dist = |c: &Vec<f32>| -> f32 { c.iter().zip(row).map(|(a, b)| (a - b).powi(2)).sum() };
+            let dist =
+                |c: &Vec<f32>| -> f32 { c.iter().zip(row).map(|(a, b)| (a - b).powi(2)).sum() };
             let best = (0..10)
                 .min_by(|&a, &b| dist(&centroids[a]).total_cmp(&dist(&centroids[b])))
                 .unwrap();
