@@ -14,6 +14,9 @@ use tuner::nn::{FlipMode, NetSpec, Padding};
 
 type Traced = Tensor<(usize, Width), f64, Cpu, OwnedTape<f64, Cpu>>;
 
+/// A loss value, its gradients and the input tensor they are keyed by.
+type Evaluated = (f64, Gradients<f64, Cpu>, Tensor<(usize, Width), f64, Cpu>);
+
 /// Deterministic values in about [-1, 1], distinct enough that pools have no ties.
 fn noise(n: usize, salt: usize) -> Vec<f64> {
     (0..n)
@@ -26,11 +29,7 @@ fn noise(n: usize, salt: usize) -> Vec<f64> {
 
 /// `sum(m(x) * r)` traced on a device seeded 7 (random layers draw alike on every call),
 /// with its gradients and the input tensor they are keyed by.
-fn loss<M>(
-    m: &M,
-    xs: &[f64],
-    n: usize,
-) -> (f64, Gradients<f64, Cpu>, Tensor<(usize, Width), f64, Cpu>)
+fn loss<M>(m: &M, xs: &[f64], n: usize) -> Evaluated
 where
     M: Module<Traced, Output = Traced, Error = CpuError>,
 {

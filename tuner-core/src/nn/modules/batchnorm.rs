@@ -1,7 +1,7 @@
 //! Batch normalisation per channel of `[C, H, W]` samples, with Keras' moving statistics.
 
 use super::net::Probe;
-use super::spatial::{values, KernelFloat};
+use super::spatial::{scratch_values, values, KernelFloat, Scratch};
 use super::Width;
 use dfdx::nn::{Module, ModuleMut, ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::prelude::{
@@ -202,7 +202,7 @@ impl<E: KernelFloat> BatchNorm2d<E, Cpu> {
         );
         let count = E::from_usize(shape.0.size() * plane).expect("a count");
         let eps = E::from_f64(self.config.epsilon).expect("finite epsilon");
-        let mut xhat = values(&x);
+        let mut xhat = scratch_values(&x);
         let mean: Vec<E> = channel_sums(&xhat, c, plane, |_, v| v)
             .into_iter()
             .map(|s| s / count)
@@ -234,7 +234,7 @@ impl<E: KernelFloat> BatchNorm2d<E, Cpu> {
                 out.ghost(),
             );
             tape.add_backward_op(move |grads| {
-                let g = grads.get_or_alloc_mut(&out_id)?.to_vec();
+                let g = Scratch::copied(grads.get_or_alloc_mut(&out_id)?);
                 let sum_g = channel_sums(&g, c, plane, |_, v| v);
                 let mut sum_gx = vec![E::zero(); c];
                 for (i, (gc, xc)) in g

@@ -2,7 +2,7 @@
 //! transposed products (plus col2im) as its backward pass.
 
 use super::net::Probe;
-use super::spatial::{matmul, values, KernelFloat, Window};
+use super::spatial::{matmul, scratch_values, values, KernelFloat, Scratch, Window};
 use super::Width;
 use dfdx::nn::{Module, ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::prelude::{
@@ -131,12 +131,14 @@ where
 }
 
 /// Unfolds a batch of `[C, H, W]` samples into a `(C*K*K) x (B*P)` matrix (P output
-/// positions): column `b*P + p` holds the input values under the window at position `p`.
-fn im2col<E: KernelFloat>(w: &Window, batch: usize, x: &[E]) -> Vec<E> {
+/// positions): column `b*P + p` holds the input values under the window at position `p`,
+/// zero where the window hangs over the padding.
+fn im2col<E: KernelFloat>(w: &Window, batch: usize, x: &[E]) -> Scratch<E> {
     let (k, s) = (w.kernel, w.stride);
     let (p, ow) = (w.positions(), w.out_width);
     let cols_n = batch * p;
-    let mut cols = vec![E::zero(); w.channels * k * k * cols_n];
+    let mut cols = Scratch::overwritten(w.channels * k * k * cols_n);
+    let plane_len = w.height * w.width;
     for c in 0..w.channels {
         for ki in 0..k {
             for kj in 0..k {
@@ -144,20 +146,25 @@ fn im2col<E: KernelFloat>(w: &Window, batch: usize, x: &[E]) -> Vec<E> {
                 let dst_row = &mut cols[row * cols_n..(row + 1) * cols_n];
                 let valid = w.valid_columns(kj);
                 for b in 0..batch {
-                    let plane =
-                        &x[(b * w.channels + c) * w.height * w.width..][..w.height * w.width];
+                    let plane = &x[(b * w.channels + c) * plane_len..][..plane_len];
                     for oh in 0..w.out_height {
+                        let dst = &mut dst_row[b * p + oh * ow..][..ow];
                         let Some(ih) = Window::source(oh, ki, s, w.pad_top, w.height) else {
+                            dst.fill(E::zero());
                             continue;
                         };
                         let src = &plane[ih * w.width..(ih + 1) * w.width];
-                        let dst = &mut dst_row[b * p + oh * ow..][..ow];
+                        dst[..valid.start].fill(E::zero());
+                        dst[valid.end..].fill(E::zero());
                         let first = valid.start * s + kj - w.pad_left;
                         if s == 1 {
                             dst[valid.clone()].copy_from_slice(&src[first..first + valid.len()]);
                         } else {
-                            for (i, o) in valid.clone().enumerate() {
-                                dst[o] = src[first + i * s];
+                            for (d, &v) in dst[valid.clone()]
+                                .iter_mut()
+                                .zip(src[first..].iter().step_by(s))
+                            {
+                                *d = v;
                             }
                         }
                     }
@@ -173,6 +180,7 @@ fn col2im_add<E: KernelFloat>(w: &Window, batch: usize, cols: &[E], dx: &mut [E]
     let (k, s) = (w.kernel, w.stride);
     let (p, ow) = (w.positions(), w.out_width);
     let cols_n = batch * p;
+    let plane_len = w.height * w.width;
     for c in 0..w.channels {
         for ki in 0..k {
             for kj in 0..k {
@@ -180,17 +188,16 @@ fn col2im_add<E: KernelFloat>(w: &Window, batch: usize, cols: &[E], dx: &mut [E]
                 let src_row = &cols[row * cols_n..(row + 1) * cols_n];
                 let valid = w.valid_columns(kj);
                 for b in 0..batch {
-                    let plane =
-                        &mut dx[(b * w.channels + c) * w.height * w.width..][..w.height * w.width];
+                    let plane = &mut dx[(b * w.channels + c) * plane_len..][..plane_len];
                     for oh in 0..w.out_height {
                         let Some(ih) = Window::source(oh, ki, s, w.pad_top, w.height) else {
                             continue;
                         };
                         let dst = &mut plane[ih * w.width..(ih + 1) * w.width];
-                        let src = &src_row[b * p + oh * ow..][..ow];
+                        let src = &src_row[b * p + oh * ow..][..ow][valid.clone()];
                         let first = valid.start * s + kj - w.pad_left;
-                        for (i, o) in valid.clone().enumerate() {
-                            dst[first + i * s] += src[o];
+                        for (d, &v) in dst[first..].iter_mut().step_by(s).zip(src) {
+                            *d += v;
                         }
                     }
                 }
@@ -219,11 +226,11 @@ impl<E: KernelFloat> Conv2d<E, Cpu> {
             [w.channels, w.height, w.width],
             w.input_len()
         );
-        let cols = im2col(&w, n, &values(&x));
+        let cols = im2col(&w, n, &scratch_values(&x));
         let weight = values(&self.weight);
         let bias = values(&self.bias);
         // (filters x B*P) = weight (filters x rows) * cols (rows x B*P)
-        let mut out_t = vec![E::zero(); filters * n * p];
+        let mut out_t = Scratch::overwritten(filters * n * p);
         matmul(
             (filters, rows, n * p),
             &weight,
@@ -258,7 +265,7 @@ impl<E: KernelFloat> Conv2d<E, Cpu> {
             );
             tape.add_backward_op(move |grads| {
                 // g as (filters x B*P), the layout of the forward product.
-                let mut g_t = vec![E::zero(); filters * n * p];
+                let mut g_t = Scratch::overwritten(filters * n * p);
                 {
                     let g = grads.get_or_alloc_mut(&out_id)?;
                     for b in 0..n {

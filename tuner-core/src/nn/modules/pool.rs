@@ -1,6 +1,6 @@
 //! Pooling over `[C, H, W]` samples: windowed max and average, and their global forms.
 
-use super::spatial::{sample_op, KernelFloat, Window};
+use super::spatial::{sample_op, KernelFloat, Scratch, Window};
 use super::Width;
 use dfdx::nn::Module;
 use dfdx::prelude::{Cpu, CpuError, Dim, HasShape, Tape, Tensor};
@@ -99,25 +99,28 @@ impl<B: Dim, E: KernelFloat, T: Tape<E, Cpu>> Module<Tensor<(B, Width), E, Cpu, 
             x,
             self.output_len(),
             |x, out| {
-                let mut arg = vec![0usize; out.len()];
+                assert!(x.len() <= u32::MAX as usize, "max_pool2d: batch too large");
+                let mut arg = Scratch::<u32>::overwritten(out.len());
                 for_each_window(&w, batch, |o, base, rows, cols| {
+                    // Branch-free running maximum: which input wins is data, not control.
                     let mut best = base + rows.start * w.width + cols.start;
+                    let mut top = E::neg_infinity();
                     for ih in rows {
-                        let row = base + ih * w.width;
-                        for i in row + cols.start..row + cols.end {
-                            if x[i] > x[best] {
-                                best = i;
-                            }
+                        let start = base + ih * w.width + cols.start;
+                        for (j, &v) in x[start..start + cols.len()].iter().enumerate() {
+                            let better = v > top;
+                            top = if better { v } else { top };
+                            best = if better { start + j } else { best };
                         }
                     }
                     out[o] = x[best];
-                    arg[o] = best;
+                    arg[o] = best as u32;
                 });
                 arg
             },
             |arg, g_out, g_in| {
                 for (&i, &g) in arg.iter().zip(g_out) {
-                    g_in[i] += g;
+                    g_in[i as usize] += g;
                 }
             },
         )
@@ -226,7 +229,11 @@ impl<B: Dim, E: KernelFloat, T: Tape<E, Cpu>> Module<Tensor<(B, Width), E, Cpu, 
             x,
             c,
             |x, out| {
-                let mut arg = vec![0usize; out.len()];
+                assert!(
+                    x.len() <= u32::MAX as usize,
+                    "global_max_pool2d: batch too large"
+                );
+                let mut arg = Scratch::<u32>::overwritten(out.len());
                 for (o, plane) in x.chunks_exact(hw).enumerate() {
                     let mut best = 0;
                     for (i, &v) in plane.iter().enumerate() {
@@ -235,13 +242,13 @@ impl<B: Dim, E: KernelFloat, T: Tape<E, Cpu>> Module<Tensor<(B, Width), E, Cpu, 
                         }
                     }
                     out[o] = plane[best];
-                    arg[o] = o * hw + best;
+                    arg[o] = (o * hw + best) as u32;
                 }
                 arg
             },
             |arg, g_out, g_in| {
                 for (&i, &g) in arg.iter().zip(g_out) {
-                    g_in[i] += g;
+                    g_in[i as usize] += g;
                 }
             },
         )

@@ -14,6 +14,8 @@ use dfdx::prelude::{
 use dfdx::tensor_ops::ReshapeTo;
 use num_traits::Float;
 use rand_distr::uniform::SampleUniform;
+use std::cell::RefCell;
+use std::thread::LocalKey;
 
 use super::Width;
 
@@ -24,9 +26,118 @@ mod sealed {
 }
 
 /// The element types the image kernels support (the ones gemm multiplies): `f32` and `f64`.
-pub trait KernelFloat: Dtype + Float + SampleUniform + Send + Sync + sealed::Sealed {}
+pub trait KernelFloat:
+    Dtype + Float + SampleUniform + Send + Sync + Pooled + sealed::Sealed
+{
+}
 impl KernelFloat for f32 {}
 impl KernelFloat for f64 {}
+
+/// Element types with a per-thread pool of scratch buffers.
+pub trait Pooled: Copy + Default + 'static {
+    #[doc(hidden)]
+    fn pool() -> &'static LocalKey<RefCell<Vec<Vec<Self>>>>;
+}
+
+macro_rules! pooled {
+    ($($t:ty),*) => {$(
+        impl Pooled for $t {
+            fn pool() -> &'static LocalKey<RefCell<Vec<Vec<$t>>>> {
+                thread_local! {
+                    static POOL: RefCell<Vec<Vec<$t>>> = const { RefCell::new(Vec::new()) };
+                }
+                &POOL
+            }
+        }
+    )*};
+}
+pooled!(f32, f64, u32);
+
+/// Buffers a thread keeps for reuse, and the bytes they may hold in all.
+const POOL_BUFFERS: usize = 24;
+const POOL_BYTES: usize = 256 << 20;
+
+/// A buffer from the calling thread's pool, returned to it when dropped. Every training
+/// step needs the same large temporaries (unfolded images, transposed gradients); fresh
+/// allocations of that size come from the kernel each time and cost a page fault per page.
+pub(crate) struct Scratch<T: Pooled>(Vec<T>);
+
+impl<T: Pooled> Scratch<T> {
+    /// `len` values left from an earlier use (or defaults): for buffers the caller
+    /// overwrites entirely, so that no time goes into clearing them.
+    pub(crate) fn overwritten(len: usize) -> Self {
+        let mut v = Self::take_stale(len);
+        v.resize(len, T::default());
+        Scratch(v)
+    }
+
+    /// A copy of `src`.
+    pub(crate) fn copied(src: &[T]) -> Self {
+        let mut v = Self::take(src.len());
+        v.extend_from_slice(src);
+        Scratch(v)
+    }
+
+    /// An empty vector with room for `len`, the smallest pooled one that fits if any.
+    fn take(len: usize) -> Vec<T> {
+        let mut v = Self::take_stale(len);
+        v.clear();
+        v
+    }
+
+    /// A pooled vector with room for `len` and at most `len` old values, or a new one.
+    fn take_stale(len: usize) -> Vec<T> {
+        T::pool()
+            .with(|p| {
+                let mut pool = p.borrow_mut();
+                let best = pool
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| v.capacity() >= len)
+                    .min_by_key(|(_, v)| v.capacity())
+                    .map(|(i, _)| i);
+                best.map(|i| pool.swap_remove(i))
+            })
+            .map(|mut v| {
+                v.truncate(len);
+                v
+            })
+            .unwrap_or_else(|| Vec::with_capacity(len))
+    }
+}
+
+impl<T: Pooled> Drop for Scratch<T> {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.0);
+        let _ = T::pool().try_with(|p| {
+            let mut pool = p.borrow_mut();
+            let bytes = |pool: &Vec<Vec<T>>| {
+                pool.iter().map(|v| v.capacity()).sum::<usize>() * std::mem::size_of::<T>()
+            };
+            pool.push(v);
+            // Over budget: let the smallest buffers go first.
+            while pool.len() > POOL_BUFFERS || bytes(&pool) > POOL_BYTES {
+                let smallest = (0..pool.len())
+                    .min_by_key(|&i| pool[i].capacity())
+                    .expect("non-empty");
+                pool.swap_remove(smallest);
+            }
+        });
+    }
+}
+
+impl<T: Pooled> std::ops::Deref for Scratch<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T: Pooled> std::ops::DerefMut for Scratch<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.0
+    }
+}
 
 /// Where a square window (a convolution kernel or a pool) slides over a `[C, H, W]` sample.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -225,9 +336,16 @@ pub(crate) fn matmul<E: KernelFloat>(
     }
 }
 
-/// A tensor's values in row-major order.
+/// A tensor's values in row-major order (small tensors: weights, statistics).
 pub(crate) fn values<S: Shape, E: KernelFloat, T>(t: &Tensor<S, E, Cpu, T>) -> Vec<E> {
     let mut v = vec![E::zero(); t.shape().num_elements()];
+    t.copy_into(&mut v);
+    v
+}
+
+/// A tensor's values in row-major order, in a pooled buffer (activations).
+pub(crate) fn scratch_values<S: Shape, E: KernelFloat, T>(t: &Tensor<S, E, Cpu, T>) -> Scratch<E> {
+    let mut v = Scratch::overwritten(t.shape().num_elements());
     t.copy_into(&mut v);
     v
 }
@@ -253,7 +371,7 @@ where
     let x = x.try_contiguous()?;
     let (x, mut tape) = x.split_tape();
     let batch = x.shape().0;
-    let xs = values(&x);
+    let xs = scratch_values(&x);
     let mut out = vec![E::zero(); batch.size() * out_width];
     let saved = forward(&xs, &mut out);
     drop(xs);
@@ -263,7 +381,7 @@ where
     if T::OWNS_TAPE {
         let (x_id, out_id) = (x.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {
-            let g_out = grads.get_or_alloc_mut(&out_id)?.to_vec();
+            let g_out = Scratch::copied(grads.get_or_alloc_mut(&out_id)?);
             let g_in = grads.get_or_alloc_mut(&x_id)?;
             backward(saved, &g_out, g_in);
             Ok(())
