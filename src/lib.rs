@@ -16,6 +16,9 @@ pub mod prelude {
         Adam, Callback, Control, EarlyStopping, Fit, History, Loss, Metrics, NetSpec, Network,
         Optimizer, RmsProp, Sgd,
     };
+    // Image layers' settings and the ready-made hypermodels.
+    pub use tuner_core::models::{Augmented, HyperCnn, HyperImageAugment, HyperMlp};
+    pub use tuner_core::nn::{FlipMode, Padding};
     pub use tuner_macros::{hp_bool, hp_choice, hp_fixed, hp_float, hp_int, hypermodel};
 }
 

@@ -2,6 +2,7 @@
 
 pub mod data;
 pub mod hypermodel;
+pub mod models;
 pub mod objective;
 pub mod oracle;
 pub mod pruner;
