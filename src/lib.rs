@@ -8,9 +8,9 @@ pub use tuner_macros::*;
 
 /// Everything a model-builder file needs.
 pub mod prelude {
+    pub use tuner_core::data::Dataset;
     pub use tuner_core::hypermodel::HyperModel;
     pub use tuner_core::space::{HyperParameters, Param, SearchSpace, Value};
-    pub use tuner_core::data::Dataset;
     // `Activation` stays out: a builder file often glob-imports its own activation enum.
     pub use tuner_core::nn::{
         Adam, Callback, Control, EarlyStopping, Fit, History, Loss, Metrics, NetSpec, Network,
@@ -28,7 +28,7 @@ pub mod __private {
     pub use serde;
     pub use tuner_core::hypermodel::HyperModel;
     pub use tuner_core::space::{
-        Condition, FromValue, HyperParameters, Param, ParamKind, Sampling, SearchSpace,
-        SpaceError, Value, ValueType,
+        Condition, FromValue, HyperParameters, Param, ParamKind, Sampling, SearchSpace, SpaceError,
+        Value, ValueType,
     };
 }

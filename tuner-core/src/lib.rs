@@ -3,11 +3,11 @@
 pub mod data;
 pub mod hypermodel;
 pub mod models;
+pub mod nn;
 pub mod objective;
 pub mod oracle;
 pub mod pruner;
 pub mod report;
-pub mod nn;
 pub mod space;
 pub mod storage;
 pub mod trial;
