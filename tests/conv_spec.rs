@@ -3,7 +3,9 @@
 //! augmentation.
 
 use tuner::data::Dataset;
-use tuner::nn::dfdx::nn::Module;
+use tuner::nn::dfdx::nn::{
+    LoadFromSafetensors, Module, NumParams, ResetParams, SaveToSafetensors, ToDevice, ToDtype,
+};
 use tuner::nn::dfdx::prelude::{Cpu, OwnedTape, Tensor, TensorFromVec, Trace};
 use tuner::nn::modules::{Layer, Net, Width};
 use tuner::nn::{Fit, FlipMode, LayerSpec, NetSpec, Network, Padding, SpecError};
@@ -328,4 +330,42 @@ fn augmentation_acts_only_while_training_and_repeats_per_seed() {
         a.predict(data.features()).unwrap(),
         b.predict(data.features()).unwrap()
     );
+}
+
+#[test]
+fn dfdx_traits_work_on_image_networks() {
+    let spec = NetSpec::input_shape([2, 6, 6])
+        .conv2d_with(3, 3, 1, Padding::Same)
+        .batch_norm2d()
+        .residual(|b| b.conv2d_with(4, 3, 2, Padding::Same).relu())
+        .global_max_pool2d()
+        .dense(2);
+    let dev = Cpu::seed_from_u64(5);
+    let xs: Vec<f32> = (0..144).map(|i| (i % 11) as f32 / 11.0).collect();
+    // Inference output: a function of every tensor, batch norm's moving statistics included.
+    let out = |net: &Net<f32, Cpu>| {
+        net.forward(dev.tensor_from_vec(xs.clone(), (2, Width(72))))
+            .as_vec()
+    };
+    let a: Net<f32, Cpu> = spec.build(&dev).unwrap();
+    let mut b: Net<f32, Cpu> = spec.build(&Cpu::seed_from_u64(6)).unwrap();
+    assert_eq!(a.num_trainable_params(), spec.num_params());
+    assert_ne!(out(&a), out(&b));
+    let path =
+        std::env::temp_dir().join(format!("tuner-conv-st-{}.safetensors", std::process::id()));
+    a.save_safetensors(&path).unwrap();
+    b.load_safetensors(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(out(&a), out(&b));
+    let moved: Net<f32, Cpu> = a.to_device(&Cpu::seed_from_u64(1));
+    assert_eq!(out(&a), out(&moved));
+    let wide: Net<f64, Cpu> = a.clone().to_dtype::<f64>();
+    let x64 = dev.tensor_from_vec(xs.iter().map(|&v| f64::from(v)).collect(), (2, Width(72)));
+    for (p, q) in wide.forward(x64).as_vec().iter().zip(out(&a)) {
+        assert!((p - f64::from(q)).abs() < 1e-5, "{p} vs {q}");
+    }
+    let mut c = a.clone();
+    c.reset_params();
+    assert_ne!(out(&c), out(&a), "reset redraws the kernels");
+    assert_eq!(c.layers().len(), a.layers().len());
 }
