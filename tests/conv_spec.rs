@@ -369,3 +369,32 @@ fn dfdx_traits_work_on_image_networks() {
     assert_ne!(out(&c), out(&a), "reset redraws the kernels");
     assert_eq!(c.layers().len(), a.layers().len());
 }
+
+#[test]
+fn training_repeats_bit_for_bit_per_seed() {
+    let spec = NetSpec::input_shape([1, 12, 12])
+        .random_flip(FlipMode::Horizontal)
+        .random_translation(0.2, 0.2)
+        .conv2d_with(4, 3, 1, Padding::Same)
+        .batch_norm2d()
+        .relu()
+        .residual(|b| b.conv2d_with(6, 3, 2, Padding::Same).relu())
+        .max_pool2d(2)
+        .flatten()
+        .dropout(0.3)
+        .dense(3);
+    let data = images(64, 4);
+    let run = |seed: u64| {
+        let mut net = Network::new(&spec, seed).unwrap();
+        net.fit(
+            &data,
+            None,
+            &Fit::default().batch_size(16).epochs(2),
+            &mut [],
+        )
+        .unwrap();
+        net.weights()
+    };
+    assert_eq!(run(3), run(3));
+    assert_ne!(run(3), run(4));
+}

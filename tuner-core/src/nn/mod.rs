@@ -1,6 +1,7 @@
 //! Neural networks on dfdx 0.13 with widths, depth, activations and dropout chosen at run
-//! time: a [`NetSpec`] (plain data) builds a [`Network`] that trains with [`Network::fit`],
-//! evaluates, predicts and checkpoints. dfdx types stay inside this module; [`modules`]
+//! time, and image layers (convolutions, pooling, batch norm, residual blocks, training-only
+//! augmentation) with their own CPU kernels: a [`NetSpec`] (plain data) builds a [`Network`]
+//! that trains with [`Network::fit`], evaluates, predicts and checkpoints. dfdx types stay inside this module; [`modules`]
 //! holds the dfdx building blocks for direct use.
 
 mod callbacks;
