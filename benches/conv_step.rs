@@ -8,11 +8,11 @@
 //! variant once), which stay meaningful when other work shares the cores.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use dfdx::nn::{Module, ZeroGrads};
+use dfdx::prelude::{Backward, Cpu, SumTo, TensorFromVec, Trace};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tuner::data::{fashion_mnist, Dataset};
-use tuner::nn::dfdx::nn::{Module, ZeroGrads};
-use tuner::nn::dfdx::prelude::{Backward, Cpu, SumTo, TensorFromVec, Trace};
 use tuner::nn::modules::{Conv2d, Width, Window};
 use tuner::nn::{NetSpec, Network, Optimizer, Padding};
 

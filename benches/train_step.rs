@@ -10,15 +10,15 @@
 //! every variant once), which stay meaningful when other work shares the cores.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use dfdx::nn::builders::{Linear, ReLU};
+use dfdx::nn::{DeviceBuildExt, Module, ZeroGrads};
+use dfdx::optim::{Adam, Optimizer as _};
+use dfdx::prelude::{
+    cross_entropy_with_logits_loss, AsArray, Backward, Const, Cpu, TensorFromVec, Trace,
+};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tuner::data::{fashion_mnist, Dataset};
-use tuner::nn::dfdx::nn::builders::{Linear, ReLU};
-use tuner::nn::dfdx::nn::{DeviceBuildExt, Module, ZeroGrads};
-use tuner::nn::dfdx::optim::{Adam, Optimizer as _};
-use tuner::nn::dfdx::prelude::{
-    cross_entropy_with_logits_loss, AsArray, Backward, Const, Cpu, TensorFromVec, Trace,
-};
 use tuner::nn::modules::{Net, Width};
 use tuner::nn::{NetSpec, Network, Optimizer};
 

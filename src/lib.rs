@@ -10,14 +10,16 @@ pub use tuner_macros::*;
 pub mod prelude {
     pub use tuner_core::data::Dataset;
     pub use tuner_core::hypermodel::HyperModel;
+    pub use tuner_core::model::{Callback, Control, EarlyStopping, Fit, History};
     pub use tuner_core::space::{HyperParameters, Param, SearchSpace, Value};
+    pub use tuner_core::trial::Metrics;
     // `Activation` stays out: a builder file often glob-imports its own activation enum.
-    pub use tuner_core::nn::{
-        Adam, Callback, Control, EarlyStopping, Fit, History, Loss, Metrics, NetSpec, Network,
-        Optimizer, RmsProp, Sgd,
-    };
+    #[cfg(feature = "nn")]
+    pub use tuner_core::nn::{Adam, Loss, NetSpec, Network, Optimizer, RmsProp, Sgd};
     // Image layers' settings and the ready-made hypermodels.
+    #[cfg(feature = "nn")]
     pub use tuner_core::models::{Augmented, HyperCnn, HyperImageAugment, HyperMlp};
+    #[cfg(feature = "nn")]
     pub use tuner_core::nn::{FlipMode, Padding};
     pub use tuner_macros::{hp_bool, hp_choice, hp_fixed, hp_float, hp_int, hypermodel};
 }

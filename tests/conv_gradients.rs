@@ -1,8 +1,8 @@
 //! Gradient checks: every image layer's backward pass (input and parameter gradients) against
 //! central finite differences of `sum(f(x) * r)` in f64, r a fixed pseudo-random tensor.
 
-use tuner::nn::dfdx::nn::Module;
-use tuner::nn::dfdx::prelude::{
+use dfdx::nn::Module;
+use dfdx::prelude::{
     AsArray, Backward, Cpu, CpuError, Gradients, HasShape, OwnedTape, Shape, SumTo, Tensor,
     TensorFromVec, Trace, TryMul,
 };

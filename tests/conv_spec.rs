@@ -2,11 +2,11 @@
 //! fix, parameter counts, serde, checkpoints, batch-norm statistics and training-only
 //! augmentation.
 
-use tuner::data::Dataset;
-use tuner::nn::dfdx::nn::{
+use dfdx::nn::{
     LoadFromSafetensors, Module, NumParams, ResetParams, SaveToSafetensors, ToDevice, ToDtype,
 };
-use tuner::nn::dfdx::prelude::{Cpu, OwnedTape, Tensor, TensorFromVec, Trace};
+use dfdx::prelude::{Cpu, OwnedTape, Tensor, TensorFromVec, Trace};
+use tuner::data::Dataset;
 use tuner::nn::modules::{Layer, Net, Width};
 use tuner::nn::{Fit, FlipMode, LayerSpec, NetSpec, Network, Padding, SpecError};
 

@@ -2,13 +2,13 @@
 //! reset, grads, optimizers, safetensors, to_device) work on them, and they compute what
 //! dfdx's const-generic `Linear` computes.
 
-use tuner::nn::dfdx::nn::builders::Linear;
-use tuner::nn::dfdx::nn::{
+use dfdx::nn::builders::Linear;
+use dfdx::nn::{
     BuildModule, DeviceBuildExt, LoadFromSafetensors, Module, NumParams, ResetParams,
     SaveToSafetensors, ToDevice, ZeroGrads,
 };
-use tuner::nn::dfdx::optim::{Adam, AdamConfig, Optimizer as _};
-use tuner::nn::dfdx::prelude::{
+use dfdx::optim::{Adam, AdamConfig, Optimizer as _};
+use dfdx::prelude::{
     cross_entropy_with_logits_loss, AsArray, Backward, Const, Cpu, Tensor, TensorFromVec, Trace,
 };
 use tuner::nn::modules::{Dense, Layer, Net, Width};

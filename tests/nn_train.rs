@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 use tuner::data::{fashion_mnist, Dataset};
+use tuner::model::FitError;
 use tuner::nn::{
     Activation, Callback, Control, EarlyStopping, Fit, Loss, Metrics, Mode, NetSpec, Network,
     NnError, Optimizer,
@@ -99,7 +100,7 @@ fn validation_split_takes_the_tail_before_shuffling() {
     assert_eq!(keys, ["accuracy", "loss", "val_accuracy", "val_loss"]);
     assert!(matches!(
         a.fit(&small, None, &Fit::default().validation_split(1.5), &mut []),
-        Err(NnError::Fit(_))
+        Err(NnError::Settings(FitError::ValidationSplit(_)))
     ));
 }
 
@@ -303,7 +304,7 @@ fn wrong_input_width_and_targets_are_errors() {
     ));
     assert!(matches!(
         net.fit(&small, None, &Fit::default().batch_size(0), &mut []),
-        Err(NnError::Fit(_))
+        Err(NnError::Settings(FitError::ZeroBatch))
     ));
 }
 

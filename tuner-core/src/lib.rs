@@ -1,8 +1,12 @@
-//! Core of the `tuner` crate: search spaces, oracles, training on dfdx, storage and reports.
+//! Core of the `tuner` crate: search spaces, oracles, storage and reports, and the training
+//! vocabulary (`model`); dfdx networks are the default-on feature `nn`.
 
 pub mod data;
 pub mod hypermodel;
+pub mod model;
+#[cfg(feature = "nn")]
 pub mod models;
+#[cfg(feature = "nn")]
 pub mod nn;
 pub mod objective;
 pub mod oracle;

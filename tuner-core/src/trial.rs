@@ -41,7 +41,8 @@ impl fmt::Display for TrialState {
     }
 }
 
-pub use crate::nn::Metrics;
+/// Metric values by name: `loss`, `accuracy` or `mae`, and `val_`-prefixed ones.
+pub type Metrics = BTreeMap<String, f64>;
 
 /// What an oracle asks for: values to try, and (for Hyperband) how to train them.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

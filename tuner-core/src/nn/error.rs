@@ -63,6 +63,9 @@ pub enum NnError {
     /// A `Fit` setting is out of range.
     #[error("invalid fit settings: {0}")]
     Fit(String),
+    /// A training setting is out of range.
+    #[error("invalid fit settings: {0}")]
+    Settings(#[from] crate::model::FitError),
     /// A checkpoint file does not fit (wrong shapes, names, format).
     #[error("checkpoint {path}: {reason}")]
     Checkpoint {

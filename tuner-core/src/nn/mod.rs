@@ -4,24 +4,18 @@
 //! that trains with [`Network::fit`], evaluates, predicts and checkpoints. dfdx types stay inside this module; [`modules`]
 //! holds the dfdx building blocks for direct use.
 
-mod callbacks;
 mod checkpoint;
 mod error;
-mod fit;
-mod metrics;
 pub mod modules;
 mod network;
 mod optimizer;
 mod spec;
 
-/// The dfdx version the building blocks implement (for code that uses [`modules`] directly).
-pub use dfdx;
-
-pub use callbacks::{Callback, Control, EarlyStopping, Mode};
+// The library-neutral training vocabulary, re-exported where dfdx users look for it.
+pub use crate::model::{Callback, Control, EarlyStopping, EpochMetrics, Fit, History, Mode};
+pub use crate::trial::Metrics;
 pub use checkpoint::{read_checkpoint_info, CheckpointInfo};
 pub use error::{NnError, SpecError};
-pub use fit::Fit;
-pub use metrics::{EpochMetrics, History, Metrics};
 pub use network::Network;
 pub use optimizer::{Adam, Optimizer, RmsProp, Sgd};
 pub use spec::{Activation, FlipMode, LayerSpec, Loss, NetSpec, Padding, Units};

@@ -1,13 +1,12 @@
 //! `Network`: a built model, its optimizer state and its own seeded device.
 
-use super::callbacks::{Callback, Control};
 use super::error::NnError;
-use super::fit::Fit;
-use super::metrics::{EpochMetrics, History, Metrics};
 use super::modules::{Net, Width};
 use super::optimizer::Optimizer;
 use super::spec::{Loss, NetSpec};
 use crate::data::{Dataset, Targets};
+use crate::model::{Callback, Control, EpochMetrics, Fit, History};
+use crate::trial::Metrics;
 use dfdx::losses::{cross_entropy_with_logits_loss, huber_loss, mae_loss, mse_loss};
 use dfdx::nn::tensor_collection::{
     RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,

@@ -87,13 +87,13 @@ impl<S: Searchable> Tuner<S> {
         number: u64,
         epoch: u32,
         metrics: Metrics,
-    ) -> Result<crate::nn::Control, TunerError> {
+    ) -> Result<crate::model::Control, TunerError> {
         self.storage.report(&self.study, number, epoch, &metrics)?;
         let history = self.running(number)?.history;
         Ok(if self.should_prune(number, epoch, &history) {
-            crate::nn::Control::Stop
+            crate::model::Control::Stop
         } else {
-            crate::nn::Control::Continue
+            crate::model::Control::Continue
         })
     }
 

@@ -4,6 +4,7 @@ mod ask_tell;
 mod cross_validation;
 mod error;
 mod heartbeat;
+#[cfg(feature = "nn")]
 mod model_search;
 mod results;
 mod run;
@@ -12,6 +13,7 @@ mod search;
 pub use ask_tell::ASKED_AT;
 pub use cross_validation::KFold;
 pub use error::TunerError;
+#[cfg(feature = "nn")]
 pub use model_search::{CHECKPOINT, LAST_CHECKPOINT};
 pub use results::SearchReport;
 pub use run::{Control, Outcome, TrialContext, TrialError};

@@ -7,7 +7,7 @@ use std::fmt::Display;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-pub use crate::nn::Control;
+pub use crate::model::Control;
 
 /// What a trial's objective function may return.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,10 +1,7 @@
 //! Per-epoch metrics and the training history.
 
+use crate::trial::Metrics;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-
-/// Metric values by name: `loss`, `accuracy` or `mae`, and `val_`-prefixed ones.
-pub type Metrics = BTreeMap<String, f64>;
 
 /// The metrics of one epoch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,8 @@
 //! Hooks into `fit`: observe batches and epochs, stop early (pruning, Hyperband, patience).
 
-use super::metrics::{History, Metrics};
+use super::History;
+use crate::objective::{Direction, Objective};
+use crate::trial::Metrics;
 use serde::{Deserialize, Serialize};
 
 /// What `fit` should do after an epoch.
@@ -31,7 +33,7 @@ pub trait Callback {
 /// Whether smaller or larger values of a metric are better.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Mode {
-    /// Inferred from the name: accuracy, auc, precision, recall are maximised, all else minimised.
+    /// Inferred from the name as the tuner infers an objective's direction.
     #[default]
     Auto,
     /// Smaller is better.
@@ -41,17 +43,19 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// `Min` or `Max` for `metric` (never `Auto`).
+    /// `Min` or `Max` for `metric` (never `Auto`). `Auto` follows the tuner's own inference
+    /// ([`Objective::infer`], KerasTuner's rules); a name it cannot place is minimised, as Keras'
+    /// `EarlyStopping` does, with a warning.
     pub fn resolve(self, metric: &str) -> Mode {
         match self {
-            Mode::Auto => {
-                let m = metric.strip_prefix("val_").unwrap_or(metric);
-                if m.starts_with("acc") || m == "auc" || m == "precision" || m == "recall" {
-                    Mode::Max
-                } else {
+            Mode::Auto => match Objective::infer(metric) {
+                Ok(o) if o.direction == Direction::Maximize => Mode::Max,
+                Ok(_) => Mode::Min,
+                Err(_) => {
+                    tracing::warn!(metric, "EarlyStopping cannot infer a direction; minimising");
                     Mode::Min
                 }
-            }
+            },
             other => other,
         }
     }
@@ -164,5 +168,32 @@ impl Callback for EarlyStopping {
             return Control::Stop;
         }
         Control::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_mode_agrees_with_the_objective_inference() {
+        for name in ["val_categorical_accuracy", "f1", "r2", "val_auc", "accuracy"] {
+            assert_eq!(Mode::Auto.resolve(name), Mode::Max, "{name}");
+        }
+        for name in ["loss", "val_loss", "val_mae", "custom_thing"] {
+            assert_eq!(Mode::Auto.resolve(name), Mode::Min, "{name}");
+        }
+        assert_eq!(Mode::Max.resolve("loss"), Mode::Max);
+    }
+
+    #[test]
+    fn early_stopping_on_an_accuracy_waits_for_it_to_fall() {
+        let mut es = EarlyStopping::new("val_categorical_accuracy").patience(1);
+        es.on_train_begin();
+        let m = |v: f64| Metrics::from([("val_categorical_accuracy".to_owned(), v)]);
+        assert_eq!(es.on_epoch_end(0, &m(0.5)), Control::Continue);
+        assert_eq!(es.on_epoch_end(1, &m(0.7)), Control::Continue);
+        assert_eq!(es.on_epoch_end(2, &m(0.6)), Control::Stop);
+        assert_eq!(es.best(), Some((0.7, 1)));
     }
 }

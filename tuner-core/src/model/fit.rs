@@ -1,6 +1,6 @@
-//! `Fit`: how `Network::fit` trains (Keras' `fit` arguments).
+//! `Fit`: how a model trains (Keras' `fit` arguments).
 
-use super::error::NnError;
+use super::FitError;
 use serde::{Deserialize, Serialize};
 
 /// Training settings, Keras' `fit` arguments with Keras' defaults.
@@ -87,15 +87,13 @@ impl Fit {
     }
 
     /// Checks the settings.
-    pub fn validate(&self) -> Result<(), NnError> {
+    pub fn validate(&self) -> Result<(), FitError> {
         if self.batch_size == 0 {
-            return Err(NnError::Fit("batch_size is 0; use at least 1".into()));
+            return Err(FitError::ZeroBatch);
         }
         if let Some(s) = self.validation_split {
             if !(s > 0.0 && s < 1.0) {
-                return Err(NnError::Fit(format!(
-                    "validation_split {s} is outside (0, 1)"
-                )));
+                return Err(FitError::ValidationSplit(s));
             }
         }
         Ok(())
