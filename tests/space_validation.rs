@@ -6,7 +6,7 @@ use tuner::space::{Condition, Param, ParamKind, Sampling, SearchSpace, SpaceErro
 /// The problems of a space that must be invalid.
 fn problems(result: Result<SearchSpace, SpaceError>) -> Vec<String> {
     match result {
-        Err(SpaceError::Invalid(problems)) => problems,
+        Err(SpaceError::Invalid(problems)) => problems.iter().map(ToString::to_string).collect(),
         other => panic!("expected an invalid space, got {other:?}"),
     }
 }

@@ -2,14 +2,16 @@
 //! impl, and the body with every `hp_*!` replaced by a read of a typed field. Runtime items
 //! are named only through `::tuner::__private`, so users depend on `tuner` alone.
 
-use crate::check::{self, camel, Ctxt};
+use crate::assemble::{self, camel};
+use crate::check::{self, Ctxt};
 use crate::infer::{self, Walker, PLACEHOLDER};
-use crate::model::{Cond, Def, ElemType, Hp, Lit, Model, Sampling, SiteRead};
+use crate::model::{Cond, ElemType, Hp, Lit, Model, SiteRead};
 use proc_macro2::{Literal, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Ident, ItemFn, Stmt};
+use tuner_space::{Param, ParamKind, Sampling, Value};
 
 /// `#[hypermodel]` on `item`, with the attribute's arguments `attr`.
 pub fn hypermodel(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
@@ -23,7 +25,7 @@ pub fn hypermodel(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStre
     let mut walker = Walker::new(&mut cx);
     walker.visit_block_mut(&mut func.block);
     let sites = walker.finish();
-    let model = check::model(&sites, &type_name, &mut cx);
+    let model = assemble::model(&sites, &type_name, &mut cx);
     cx.finish()?;
     let model = model.expect("a model whenever no error was reported");
     Ok(generate(func, &fn_name, &type_name, &model))
@@ -71,20 +73,20 @@ fn num_f64(v: f64) -> TokenStream {
     }
 }
 
-/// A literal as a runtime `Value`.
-fn value(lit: &Lit) -> TokenStream {
+/// A run-time `Value` as the tokens that build it.
+fn value(v: &Value) -> TokenStream {
     let p = private();
-    match lit {
-        Lit::Int(v) => {
+    match v {
+        Value::Int(v) => {
             let v = num_i64(*v);
             quote!(#p::Value::Int(#v))
         }
-        Lit::Float(v) => {
+        Value::Float(v) => {
             let v = num_f64(*v);
             quote!(#p::Value::Float(#v))
         }
-        Lit::Str(s) | Lit::Ident(s) => quote!(#p::Value::Str(::std::string::String::from(#s))),
-        Lit::Bool(b) => quote!(#p::Value::Bool(#b)),
+        Value::Str(s) => quote!(#p::Value::Str(::std::string::String::from(#s))),
+        Value::Bool(b) => quote!(#p::Value::Bool(#b)),
     }
 }
 
@@ -170,85 +172,58 @@ fn field_doc(hp: &Hp) -> String {
     doc
 }
 
-/// The `Param` literal of one space parameter (`k` is the iteration of an indexed one).
-fn space_param(hp: &Hp, k: Option<usize>) -> TokenStream {
+/// The tokens that build `param`, field for field: the generated space is the very one the
+/// run time's rules accepted at expansion.
+fn param_tokens(param: &Param) -> TokenStream {
     let p = private();
-    let name = hp.space_name(k);
+    let option = |t: Option<TokenStream>| match t {
+        Some(t) => quote!(::std::option::Option::Some(#t)),
+        None => quote!(::std::option::Option::None),
+    };
     let sampling = |s: Sampling| match s {
         Sampling::Linear => quote!(#p::Sampling::Linear),
         Sampling::Log => quote!(#p::Sampling::Log),
         Sampling::ReverseLog => quote!(#p::Sampling::ReverseLog),
     };
-    let option = |t: Option<TokenStream>| match t {
-        Some(t) => quote!(::std::option::Option::Some(#t)),
-        None => quote!(::std::option::Option::None),
-    };
-    let kind = match &hp.def.def {
-        Def::Int {
+    let kind = match &param.kind {
+        ParamKind::Int {
             min,
             max,
             step,
             sampling: s,
         } => {
-            let (min, max, step, s) = (
-                num_i64(*min),
-                num_i64(*max),
-                option(step.map(num_i64)),
-                sampling(*s),
-            );
+            let (min, max, s) = (num_i64(*min), num_i64(*max), sampling(*s));
+            let step = option(step.map(num_i64));
             quote!(#p::ParamKind::Int { min: #min, max: #max, step: #step, sampling: #s })
         }
-        Def::Float {
+        ParamKind::Float {
             min,
             max,
             step,
             sampling: s,
         } => {
-            let (min, max, step, s) = (
-                num_f64(*min),
-                num_f64(*max),
-                option(step.map(num_f64)),
-                sampling(*s),
-            );
+            let (min, max, s) = (num_f64(*min), num_f64(*max), sampling(*s));
+            let step = option(step.map(num_f64));
             quote!(#p::ParamKind::Float { min: #min, max: #max, step: #step, sampling: #s })
         }
-        Def::Choice { values, ordered } => {
+        ParamKind::Choice { values, ordered } => {
             let values = values.iter().map(value);
             quote!(#p::ParamKind::Choice { values: ::std::vec![#(#values),*], ordered: #ordered })
         }
-        Def::Bool => quote!(#p::ParamKind::Boolean),
-        Def::Fixed(v) => {
+        ParamKind::Boolean => quote!(#p::ParamKind::Boolean),
+        ParamKind::Fixed { value: v } => {
             let v = value(v);
             quote!(#p::ParamKind::Fixed { value: #v })
         }
     };
-    let default = value(&hp.def.default);
-    let condition = |parent: String, values: &[Lit]| {
-        let values = values.iter().map(value);
+    let conditions = param.conditions.iter().map(|c| {
+        let (parent, values) = (&c.parent, c.values.iter().map(value));
         quote!(#p::Condition {
             parent: ::std::string::String::from(#parent),
             values: ::std::vec![#(#values),*],
         })
-    };
-    let mut conditions: Vec<TokenStream> = hp
-        .outer
-        .iter()
-        .map(|c| condition(c.parent.clone(), &c.values))
-        .collect();
-    if let (Some(ix), Some(k)) = (&hp.index, k) {
-        let live: Vec<Lit> = ix
-            .bound_values
-            .iter()
-            .filter(|&&v| v > k as i64)
-            .map(|&v| Lit::Int(v))
-            .collect();
-        conditions.push(condition(ix.bound.clone(), &live));
-        conditions.extend(
-            hp.inner
-                .iter()
-                .map(|c| condition(format!("{}_{k}", c.parent), &c.values)),
-        );
-    }
+    });
+    let (name, default) = (&param.name, value(&param.default));
     quote!(#p::Param {
         name: ::std::string::String::from(#name),
         kind: #kind,
@@ -273,10 +248,16 @@ fn holds(params: &[Hp], c: &Cond, k: Option<usize>) -> TokenStream {
         .expect("parents are params");
     let v = local(&parent.space_name(k.filter(|_| c.indexed)));
     let values = c.values.iter().map(|l| typed(l, parent));
-    if parent.def.elem_type() == ElemType::Str {
-        quote!(#v.as_deref().is_some_and(|__x| [#(#values),*].contains(&__x)))
-    } else {
-        quote!(#v.is_some_and(|__x| [#(#values),*].contains(&__x)))
+    match parent.def.elem_type() {
+        ElemType::Str => quote!(#v.as_deref().is_some_and(|__x| [#(#values),*].contains(&__x))),
+        // Floats compare as the run time's conditions do: up to grid rounding noise.
+        ElemType::Float => {
+            let p = private();
+            quote!(#v.is_some_and(|__x| [#(#values),*].iter().any(|__c| {
+                #p::Value::Float(*__c).same_as(&#p::Value::Float(__x))
+            })))
+        }
+        _ => quote!(#v.is_some_and(|__x| [#(#values),*].contains(&__x))),
     }
 }
 
@@ -435,9 +416,7 @@ fn choice_enum(hp: &Hp, vis: &syn::Visibility, fn_name: &str) -> TokenStream {
     let Some(e) = &hp.enum_ident else {
         return TokenStream::new();
     };
-    let Def::Choice { values, .. } = &hp.def.def else {
-        return TokenStream::new();
-    };
+    let values = hp.def.choices();
     let names: Vec<&str> = values
         .iter()
         .map(|v| match v {
@@ -552,7 +531,8 @@ fn read(model: &Model, site: &SiteRead) -> TokenStream {
             }
         }
     }
-    if let (Some(en), Def::Choice { values, .. }) = (&hp.enum_ident, &hp.def.def) {
+    if let Some(en) = &hp.enum_ident {
+        let values = hp.def.choices();
         // The user's own identifiers, evaluated where they wrote them.
         let arms = values.iter().zip(&site.paths).map(|(v, path)| {
             let Lit::Ident(n) = v else {
@@ -635,10 +615,7 @@ fn generate(mut func: ItemFn, fn_name: &str, type_name: &Ident, model: &Model) -
         let (field, ty) = (&hp.field, field_type(hp));
         quote!(#[doc = #doc] pub #field: #ty)
     });
-    let space_params = model.params.iter().flat_map(|hp| match &hp.index {
-        None => vec![space_param(hp, None)],
-        Some(ix) => (0..ix.count).map(|k| space_param(hp, Some(k))).collect(),
-    });
+    let space_params = model.space.iter().map(param_tokens);
     let params_from = params_from(model, &params_ident);
     let params_to = params_to(model, &params_ident);
     let serde_crate = format!("{p}::serde").replace(' ', "");
@@ -649,6 +626,7 @@ fn generate(mut func: ItemFn, fn_name: &str, type_name: &Ident, model: &Model) -
         "The `{fn_name}` model family: a `HyperModel` whose search space is known statically \
          (generated by `#[hypermodel]`)."
     );
+    // Unreachable: the macro ran the run time's validation on this very space (`rules`).
     let invalid = format!(
         "#[hypermodel] `{fn_name}` produced a search space that the runtime rejects, although the macro \
          validated it: please report this as a bug"

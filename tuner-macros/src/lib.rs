@@ -1,16 +1,21 @@
 //! The `#[hypermodel]` attribute and the `hp_*!` macros of the `tuner` crate.
 //!
 //! Stages, as in serde_derive: `parse` reads each `hp_*!` call, `infer` walks the body for
-//! the conditions and loops around each call, `check` validates everything (all errors at
-//! once, each with its span), `expand` generates the params type, space and impl.
+//! the conditions and loops around each call, `check` checks what is syntax, `assemble`
+//! builds the model, `rules` runs the run time's own validation of the space on it (all
+//! errors at once, each with its span), `expand` generates the params type, space and impl.
 
 extern crate proc_macro;
 
+mod assemble;
 mod check;
 mod expand;
 mod infer;
 mod model;
 mod parse;
+mod rules;
+#[cfg(test)]
+mod rules_tests;
 
 use proc_macro::TokenStream;
 
