@@ -9,6 +9,7 @@ extern crate proc_macro;
 
 mod assemble;
 mod check;
+mod convert;
 mod expand;
 mod infer;
 mod model;
@@ -16,6 +17,7 @@ mod parse;
 mod rules;
 #[cfg(test)]
 mod rules_tests;
+mod tokens;
 
 use proc_macro::TokenStream;
 
