@@ -176,12 +176,25 @@ fn builder(call: &HpCall, cx: &mut Ctxt) -> Option<(ParamBuilder, bool)> {
         MacroKind::Fixed => Param::fixed(name, call.fixed.as_ref()?.value.value()),
     };
     if let Some(s) = &call.step {
-        if s.value.as_f64().is_none() {
-            let found = s.value.type_name();
-            cx.error(&s.tokens, format!("`step` must be a number, found {found}"));
-            return None;
+        match (&s.value, call.kind) {
+            (Lit::Float(_), MacroKind::Int) => {
+                cx.error(
+                    &s.tokens,
+                    format!(
+                        "the step of `hp_int!` must be an integer, found {}: use an integer \
+                         step, or `hp_float!` for a float range",
+                        s.value
+                    ),
+                );
+                return None;
+            }
+            (Lit::Int(_) | Lit::Float(_), _) => b = b.step(s.value.value()),
+            (other, _) => {
+                let found = other.type_name();
+                cx.error(&s.tokens, format!("`step` must be a number, found {found}"));
+                return None;
+            }
         }
-        b = b.step(s.value.value());
     }
     if let Some(s) = &call.sampling {
         b = b.sampling(s.value);

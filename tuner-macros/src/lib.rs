@@ -45,7 +45,9 @@ use proc_macro::TokenStream;
 ///   so that it follows BOUND's own conditions. Non-indexed calls in a loop are one shared
 ///   parameter. The same call written twice reads one parameter.
 ///
-/// Every rule is checked at compile time and all problems are reported together.
+/// The space is checked at compile time by the run time's own validation (`tuner_space`), so
+/// a space that compiles is one `Model::space()` accepts; all problems are reported together,
+/// each on the token it is about.
 #[proc_macro_attribute]
 pub fn hypermodel(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::hypermodel(attr.into(), item.into())

@@ -211,13 +211,6 @@ fn reachable() -> Vec<(&'static str, Problem)> {
                 reason: s("not one of the choices [\"a\", \"b\"]"),
             },
         ),
-        (
-            "hp_int!(n, 1..=9, step = 1.5)",
-            Problem::IntStepNotWhole {
-                name: n(),
-                step: Value::Float(1.5),
-            },
-        ),
     ]
 }
 
@@ -242,6 +235,12 @@ fn unreachable() -> Vec<(usize, &'static str, &'static str)> {
             "hp_int!(a, 1..=3, parent_name = b, parent_values = [1]); \
              hp_int!(b, 1..=3, parent_name = a, parent_values = [1])",
             "is its own ancestor",
+        ),
+        // `hp_int!` steps are integer literals, like its bounds (`ParamBuilder` takes `2.0`).
+        (
+            23,
+            "hp_int!(n, 1..=9, step = 1.5)",
+            "must be an integer, found 1.5",
         ),
         // Each macro takes only the options of its kind.
         (

@@ -1,5 +1,9 @@
 //! Search spaces: parameter kinds, sampling, unit-interval encoding, conditions and grids,
 //! with KerasTuner's exact semantics (DESIGN.md section 3).
+//!
+//! A crate of its own (re-exported as `tuner_core::space`) so that the `#[hypermodel]` macro
+//! runs the very rules the run time applies (`space_problems`, `ParamBuilder::build`) at
+//! expansion, and maps each `Problem` to the token it is about.
 
 mod activity;
 mod builder;
