@@ -5,7 +5,7 @@
 
 use crate::check::Ctxt;
 use crate::infer::Site;
-use crate::model::{Hp, HpCall, Lit};
+use crate::model::{Hp, HpCall, Lit, MacroKind};
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use tuner_space::{space_problems, Condition, Field, Param, ParamKind, Problem, Value};
@@ -78,8 +78,22 @@ pub fn report_call(call: &HpCall, problem: &Problem, base: Option<&Param>, cx: &
             ..
         } => match (values.first(), values.get(*first_other)) {
             (Some(Value::Float(_)), Some(Value::Int(i))) => format!(": write `{i}.0`"),
+            (Some(Value::Int(_)), Some(Value::Float(_))) => {
+                ": write every value as a float (e.g. `1.0`)".to_owned()
+            }
             _ => String::new(),
         },
+        Problem::LogNeedsPositiveMin { .. } => {
+            let example = if call.kind == MacroKind::Int {
+                "1..="
+            } else {
+                "1e-4..="
+            };
+            format!(": start the range above zero, e.g. `{example}`")
+        }
+        Problem::DefaultWrongType { .. } => base
+            .map(|b| format!(": e.g. `default = {}`", Lit::of(&b.default, false)))
+            .unwrap_or_default(),
         Problem::DefaultNotAValue { default, .. } => base
             .and_then(|b| nearest(b, default))
             .map(|v| format!(": e.g. `default = {}`", Lit::of(&v, false)))

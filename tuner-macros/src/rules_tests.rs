@@ -286,6 +286,13 @@ fn fixes_are_in_the_users_syntax() {
         e[0].ends_with("swap the bounds: write the range as `1..=5`"),
         "{e:?}"
     );
+    let e = errors("hp_float!(n, 0.0..=1.0, log) as i64");
+    assert!(
+        e[0].ends_with("use linear sampling: start the range above zero, e.g. `1e-4..=`"),
+        "{e:?}"
+    );
+    let e = errors("hp_bool!(n, default = 1); 1");
+    assert!(e[0].ends_with(": e.g. `default = false`"), "{e:?}");
     let e = errors("hp_choice!(n, [1.5, 2]) as i64");
     assert!(e[0].ends_with(": write `2.0`"), "{e:?}");
     let e = errors("hp_bool!(flag); hp_int!(n, 1..=3, parent_name = flga, parent_values = [true])");
