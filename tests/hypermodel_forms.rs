@@ -195,7 +195,15 @@ fn grids() -> f64 {
     let e = hp_int!(e, 1..=10, step = 3, reverse_log) as f64;
     let f = hp_choice!(f, [0.1, 0.100001]);
     let g = (b == 0.1 || b == 0.3)
-        .then(|| hp_float!(g, 0.0..=1.0, step = 0.5, parent_name = b, parent_values = [0.1, 0.3]))
+        .then(|| {
+            hp_float!(
+                g,
+                0.0..=1.0,
+                step = 0.5,
+                parent_name = b,
+                parent_values = [0.1, 0.3]
+            )
+        })
         .unwrap_or(0.0);
     a + b + c + d + e + f + g
 }
