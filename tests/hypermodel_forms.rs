@@ -1,6 +1,7 @@
 //! Less common forms: `(0..bound).map(|i| ..)`, an indexed parameter re-read in nested loops,
 //! `&&`, a `match` on an int choice with a guard and an `@` binding, a stepped loop bound,
-//! a raw identifier name, a bool choice, `pub(crate)` visibility.
+//! a raw identifier name, a bool choice, `pub(crate)` visibility; and spaces on the edge of
+//! the run time's rules (which the macro now runs at expansion), all of which build.
 
 use tuner::prelude::*;
 use tuner::space::{Condition, ParamKind, Sampling};
@@ -179,4 +180,62 @@ fn sampled_params_build() {
             1 + 2 * p.depth + 2 + i64::from(p.a && p.b) + i64::from(!p.flag)
         );
     }
+}
+
+/// Spaces on the edge of the run time's rules, where the macro once judged otherwise:
+/// defaults on stepped, log and reverse_log grids, a stepped reverse_log with its implicit
+/// default (the grid's smallest point, not `min`), float choices just outside the duplicate
+/// tolerance, and a stepped float as an explicit parent.
+#[hypermodel]
+fn grids() -> f64 {
+    let a = hp_int!(a, 8..=64, step = 8, default = 16) as f64;
+    let b = hp_float!(b, 0.0..=0.5, step = 0.1, default = 0.3);
+    let c = hp_int!(c, 2..=64, step = 2, log, default = 8) as f64;
+    let d = hp_float!(d, 1.0..=9.0, step = 2.0, reverse_log, default = 6.0);
+    let e = hp_int!(e, 1..=10, step = 3, reverse_log) as f64;
+    let f = hp_choice!(f, [0.1, 0.100001]);
+    let g = (b == 0.1 || b == 0.3)
+        .then(|| {
+            hp_float!(
+                g,
+                0.0..=1.0,
+                step = 0.5,
+                parent_name = b,
+                parent_values = [0.1, 0.3]
+            )
+        })
+        .unwrap_or(0.0);
+    a + b + c + d + e + f + g
+}
+
+#[test]
+fn every_space_builds() {
+    // `space()` panics (the "please report this as a bug" path) if the run time rejects a
+    // space the macro accepted: the macro runs the run time's rules, so none does.
+    assert_eq!(Forms::space().len(), 17);
+    assert_eq!(Tail::space().len(), 1);
+    let space = Grids::space();
+    assert_eq!(space.len(), 7);
+    let defaults = space.defaults();
+    space.check(&defaults).unwrap();
+    let p = Grids::params_from(&defaults).unwrap();
+    assert_eq!((p.a, p.b, p.c, p.d, p.e, p.f), (16, 0.3, 8, 6.0, 2, 0.1));
+    assert_eq!(p.g, Some(0.0));
+    assert_eq!(Grids::build(&p), 16.0 + 0.3 + 8.0 + 6.0 + 2.0 + 0.1);
+    assert_eq!(
+        space.get("g").unwrap().conditions,
+        vec![cond("b", vec![Value::Float(0.1), Value::Float(0.3)])]
+    );
+}
+
+#[test]
+fn a_stepped_float_parent_holds_up_to_grid_noise() {
+    // 0.1 * 3 is 0.30000000000000004 in floats: the run time calls it 0.3, and so do the params.
+    let mut values = Grids::space().defaults();
+    values.insert("b", 0.1 * 3.0);
+    let p = Grids::params_from(&values).unwrap();
+    assert_eq!(p.g, Some(0.0));
+    values.insert("b", 0.2);
+    values.remove("g");
+    assert_eq!(Grids::params_from(&values).unwrap().g, None);
 }

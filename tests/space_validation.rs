@@ -6,7 +6,7 @@ use tuner::space::{Condition, Param, ParamKind, Sampling, SearchSpace, SpaceErro
 /// The problems of a space that must be invalid.
 fn problems(result: Result<SearchSpace, SpaceError>) -> Vec<String> {
     match result {
-        Err(SpaceError::Invalid(problems)) => problems,
+        Err(SpaceError::Invalid(problems)) => problems.iter().map(ToString::to_string).collect(),
         other => panic!("expected an invalid space, got {other:?}"),
     }
 }
@@ -384,4 +384,37 @@ fn a_param_can_be_checked_on_its_own() {
         .build()
         .unwrap();
     assert_eq!(ok.default, Value::Int(9));
+}
+
+#[test]
+fn problems_are_structured_with_parameter_and_field() {
+    use tuner::space::{Field, Problem};
+    let space = SearchSpace::builder()
+        .param(Param::int("n", 1, 9).step(2).default(4))
+        .param(Param::choice("c", [0.1, 0.1 + 1e-12]))
+        .param(Param::boolean("b").when("nope", [true]))
+        .build();
+    let Err(SpaceError::Invalid(problems)) = space else {
+        panic!("expected an invalid space, got {space:?}");
+    };
+    let parts: Vec<(Option<&str>, Field)> =
+        problems.iter().map(|p| (p.param(), p.field())).collect();
+    assert_eq!(
+        parts,
+        [
+            (Some("n"), Field::Default),
+            (Some("c"), Field::Value(1)),
+            (Some("b"), Field::Condition(0)),
+        ]
+    );
+    assert!(matches!(
+        &problems[1],
+        Problem::DuplicateChoice { index: 1, .. }
+    ));
+    // The text is the one the run time has always printed.
+    assert_eq!(
+        problems[0].to_string(),
+        "`n`: the default 4 is not on the step grid 1 + k * 2 (1, 3, 5, 7, ...); pick a default \
+         among the parameter's values"
+    );
 }

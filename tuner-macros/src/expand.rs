@@ -2,10 +2,13 @@
 //! impl, and the body with every `hp_*!` replaced by a read of a typed field. Runtime items
 //! are named only through `::tuner::__private`, so users depend on `tuner` alone.
 
-use crate::check::{self, camel, Ctxt};
+use crate::assemble::{self, camel};
+use crate::check::{self, Ctxt};
+use crate::convert::{params_from, params_to};
 use crate::infer::{self, Walker, PLACEHOLDER};
-use crate::model::{Cond, Def, ElemType, Hp, Lit, Model, Sampling, SiteRead};
-use proc_macro2::{Literal, Span, TokenStream, TokenTree};
+use crate::model::{Cond, ElemType, Hp, Lit, Model, SiteRead};
+use crate::tokens::{elem_type, param_tokens, private};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::visit_mut::{self, VisitMut};
@@ -23,7 +26,7 @@ pub fn hypermodel(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStre
     let mut walker = Walker::new(&mut cx);
     walker.visit_block_mut(&mut func.block);
     let sites = walker.finish();
-    let model = check::model(&sites, &type_name, &mut cx);
+    let model = assemble::model(&sites, &type_name, &mut cx);
     cx.finish()?;
     let model = model.expect("a model whenever no error was reported");
     Ok(generate(func, &fn_name, &type_name, &model))
@@ -44,82 +47,6 @@ fn attr_name(attr: TokenStream, cx: &mut Ctxt) -> Option<Ident> {
         cx.push(e);
     }
     name
-}
-
-fn private() -> TokenStream {
-    quote!(::tuner::__private)
-}
-
-fn num_i64(v: i64) -> TokenStream {
-    if v == i64::MIN {
-        return quote!(::std::primitive::i64::MIN);
-    }
-    let lit = Literal::i64_suffixed(v.abs());
-    if v < 0 {
-        quote!(-#lit)
-    } else {
-        quote!(#lit)
-    }
-}
-
-fn num_f64(v: f64) -> TokenStream {
-    let lit = Literal::f64_suffixed(v.abs());
-    if v.is_sign_negative() {
-        quote!(-#lit)
-    } else {
-        quote!(#lit)
-    }
-}
-
-/// A literal as a runtime `Value`.
-fn value(lit: &Lit) -> TokenStream {
-    let p = private();
-    match lit {
-        Lit::Int(v) => {
-            let v = num_i64(*v);
-            quote!(#p::Value::Int(#v))
-        }
-        Lit::Float(v) => {
-            let v = num_f64(*v);
-            quote!(#p::Value::Float(#v))
-        }
-        Lit::Str(s) | Lit::Ident(s) => quote!(#p::Value::Str(::std::string::String::from(#s))),
-        Lit::Bool(b) => quote!(#p::Value::Bool(#b)),
-    }
-}
-
-/// A literal as a value of the field's Rust type.
-fn typed(lit: &Lit, hp: &Hp) -> TokenStream {
-    match lit {
-        Lit::Int(v) => num_i64(*v),
-        Lit::Float(v) => num_f64(*v),
-        Lit::Str(s) => quote!(#s),
-        Lit::Bool(b) => quote!(#b),
-        Lit::Ident(n) => {
-            let e = hp
-                .enum_ident
-                .as_ref()
-                .expect("identifier choices have an enum");
-            let v = format_ident!("{}", n);
-            quote!(#e::#v)
-        }
-    }
-}
-
-fn elem_type(hp: &Hp) -> TokenStream {
-    match hp.def.elem_type() {
-        ElemType::Int => quote!(i64),
-        ElemType::Float => quote!(f64),
-        ElemType::Bool => quote!(bool),
-        ElemType::Str => quote!(::std::string::String),
-        ElemType::Enum => {
-            let e = hp
-                .enum_ident
-                .as_ref()
-                .expect("identifier choices have an enum");
-            quote!(#e)
-        }
-    }
 }
 
 fn field_type(hp: &Hp) -> TokenStream {
@@ -170,274 +97,13 @@ fn field_doc(hp: &Hp) -> String {
     doc
 }
 
-/// The `Param` literal of one space parameter (`k` is the iteration of an indexed one).
-fn space_param(hp: &Hp, k: Option<usize>) -> TokenStream {
-    let p = private();
-    let name = hp.space_name(k);
-    let sampling = |s: Sampling| match s {
-        Sampling::Linear => quote!(#p::Sampling::Linear),
-        Sampling::Log => quote!(#p::Sampling::Log),
-        Sampling::ReverseLog => quote!(#p::Sampling::ReverseLog),
-    };
-    let option = |t: Option<TokenStream>| match t {
-        Some(t) => quote!(::std::option::Option::Some(#t)),
-        None => quote!(::std::option::Option::None),
-    };
-    let kind = match &hp.def.def {
-        Def::Int {
-            min,
-            max,
-            step,
-            sampling: s,
-        } => {
-            let (min, max, step, s) = (
-                num_i64(*min),
-                num_i64(*max),
-                option(step.map(num_i64)),
-                sampling(*s),
-            );
-            quote!(#p::ParamKind::Int { min: #min, max: #max, step: #step, sampling: #s })
-        }
-        Def::Float {
-            min,
-            max,
-            step,
-            sampling: s,
-        } => {
-            let (min, max, step, s) = (
-                num_f64(*min),
-                num_f64(*max),
-                option(step.map(num_f64)),
-                sampling(*s),
-            );
-            quote!(#p::ParamKind::Float { min: #min, max: #max, step: #step, sampling: #s })
-        }
-        Def::Choice { values, ordered } => {
-            let values = values.iter().map(value);
-            quote!(#p::ParamKind::Choice { values: ::std::vec![#(#values),*], ordered: #ordered })
-        }
-        Def::Bool => quote!(#p::ParamKind::Boolean),
-        Def::Fixed(v) => {
-            let v = value(v);
-            quote!(#p::ParamKind::Fixed { value: #v })
-        }
-    };
-    let default = value(&hp.def.default);
-    let condition = |parent: String, values: &[Lit]| {
-        let values = values.iter().map(value);
-        quote!(#p::Condition {
-            parent: ::std::string::String::from(#parent),
-            values: ::std::vec![#(#values),*],
-        })
-    };
-    let mut conditions: Vec<TokenStream> = hp
-        .outer
-        .iter()
-        .map(|c| condition(c.parent.clone(), &c.values))
-        .collect();
-    if let (Some(ix), Some(k)) = (&hp.index, k) {
-        let live: Vec<Lit> = ix
-            .bound_values
-            .iter()
-            .filter(|&&v| v > k as i64)
-            .map(|&v| Lit::Int(v))
-            .collect();
-        conditions.push(condition(ix.bound.clone(), &live));
-        conditions.extend(
-            hp.inner
-                .iter()
-                .map(|c| condition(format!("{}_{k}", c.parent), &c.values)),
-        );
-    }
-    quote!(#p::Param {
-        name: ::std::string::String::from(#name),
-        kind: #kind,
-        default: #default,
-        conditions: ::std::vec![#(#conditions),*],
-    })
-}
-
-fn local(space_name: &str) -> Ident {
-    format_ident!("__v_{}", space_name)
-}
-
-fn live_local(space_name: &str) -> Ident {
-    format_ident!("__live_{}", space_name)
-}
-
-/// `parent` (a local `Option<T>` of the parent's type) holds one of `values`.
-fn holds(params: &[Hp], c: &Cond, k: Option<usize>) -> TokenStream {
-    let parent = params
-        .iter()
-        .find(|p| p.name == c.parent)
-        .expect("parents are params");
-    let v = local(&parent.space_name(k.filter(|_| c.indexed)));
-    let values = c.values.iter().map(|l| typed(l, parent));
-    if parent.def.elem_type() == ElemType::Str {
-        quote!(#v.as_deref().is_some_and(|__x| [#(#values),*].contains(&__x)))
-    } else {
-        quote!(#v.is_some_and(|__x| [#(#values),*].contains(&__x)))
-    }
-}
-
-fn all(parts: Vec<TokenStream>) -> TokenStream {
-    if parts.is_empty() {
-        quote!(true)
-    } else {
-        quote!(#(#parts)&&*)
-    }
-}
-
-/// `params_from`: reads each space parameter in order (parents first), checking liveness.
-fn params_from(model: &Model, params_ident: &Ident) -> TokenStream {
-    let p = private();
-    let mut reads = Vec::new();
-    let mut fields = Vec::new();
-    for hp in &model.params {
-        let ty = elem_type(hp);
-        let outer = all(hp
-            .outer
-            .iter()
-            .map(|c| holds(&model.params, c, None))
-            .collect());
-        let field = &hp.field;
-        let missing = |name: &str| quote!(.ok_or_else(|| #p::SpaceError::Missing(::std::string::String::from(#name)))?);
-        match &hp.index {
-            None => {
-                let name = hp.space_name(None);
-                let (v, live) = (local(&name), live_local(&name));
-                reads.push(quote! {
-                    let #live: bool = #outer;
-                    let #v: ::std::option::Option<#ty> = __read(__values, #name, #live)?;
-                });
-                let missing = missing(&name);
-                fields.push(if hp.outer.is_empty() {
-                    quote!(#field: #v #missing)
-                } else {
-                    quote!(#field: #v)
-                });
-            }
-            Some(ix) => {
-                let outer_live = format_ident!("__outer_{}", hp.name);
-                reads.push(quote!(let #outer_live: bool = #outer;));
-                let bound = local(&ix.bound);
-                let mut pushes = Vec::new();
-                for k in 0..ix.count {
-                    let name = hp.space_name(Some(k));
-                    let (v, live) = (local(&name), live_local(&name));
-                    let in_loop = format_ident!("__loop_{}", name);
-                    let kk = k as i64;
-                    let inner = all(hp
-                        .inner
-                        .iter()
-                        .map(|c| holds(&model.params, c, Some(k)))
-                        .collect());
-                    reads.push(quote! {
-                        let #in_loop: bool = #outer_live && #bound.is_some_and(|__b| __b > #kk);
-                        let #live: bool = #in_loop && #inner;
-                        let #v: ::std::option::Option<#ty> = __read(__values, #name, #live)?;
-                    });
-                    let elem = if hp.inner.is_empty() {
-                        let missing = missing(&name);
-                        quote!(#v #missing)
-                    } else {
-                        quote!(#v)
-                    };
-                    pushes.push(quote!(if #in_loop { __vec.push(#elem); }));
-                }
-                let vec = quote!({
-                    let mut __vec = ::std::vec::Vec::new();
-                    #(#pushes)*
-                    __vec
-                });
-                fields.push(if hp.outer.is_empty() {
-                    quote!(#field: #vec)
-                } else {
-                    quote!(#field: if #outer_live { ::std::option::Option::Some(#vec) } else { ::std::option::Option::None })
-                });
-            }
-        }
-    }
-    quote! {
-        fn params_from(__values: &#p::HyperParameters) -> ::std::result::Result<#params_ident, #p::SpaceError> {
-            fn __read<T: #p::FromValue>(
-                values: &#p::HyperParameters,
-                name: &str,
-                live: bool,
-            ) -> ::std::result::Result<::std::option::Option<T>, #p::SpaceError> {
-                match (live, values.get(name)) {
-                    (true, ::std::option::Option::Some(v)) => T::from_value(name, v).map(::std::option::Option::Some),
-                    (true, ::std::option::Option::None) => {
-                        ::std::result::Result::Err(#p::SpaceError::Missing(::std::string::String::from(name)))
-                    }
-                    (false, ::std::option::Option::None) => ::std::result::Result::Ok(::std::option::Option::None),
-                    (false, ::std::option::Option::Some(_)) => {
-                        ::std::result::Result::Err(#p::SpaceError::Inactive(::std::string::String::from(name)))
-                    }
-                }
-            }
-            #(#reads)*
-            ::std::result::Result::Ok(#params_ident { #(#fields),* })
-        }
-    }
-}
-
-/// `params_to`: the live values, under their space names.
-fn params_to(model: &Model, params_ident: &Ident) -> TokenStream {
-    let p = private();
-    let inserts = model.params.iter().map(|hp| {
-        let field = &hp.field;
-        let put = |name: TokenStream, x: TokenStream| quote!(__hp.insert(#name, #p::FromValue::to_value(#x));)
-        ;
-        match &hp.index {
-            None => {
-                let name = hp.space_name(None);
-                if hp.outer.is_empty() {
-                    put(quote!(#name), quote!(&__p.#field))
-                } else {
-                    let put = put(quote!(#name), quote!(__x));
-                    quote!(if let ::std::option::Option::Some(__x) = &__p.#field { #put })
-                }
-            }
-            Some(ix) => {
-                let names = (0..ix.count).map(|k| hp.space_name(Some(k)));
-                let n = ix.count;
-                let put = put(quote!(*__name), quote!(__x));
-                let elem = if hp.inner.is_empty() {
-                    put
-                } else {
-                    quote!(if let ::std::option::Option::Some(__x) = __x { #put })
-                };
-                let each = quote! {
-                    const NAMES: [&str; #n] = [#(#names),*];
-                    for (__name, __x) in NAMES.iter().zip(__vec) { #elem }
-                };
-                if hp.outer.is_empty() {
-                    quote!({ let __vec = &__p.#field; #each })
-                } else {
-                    quote!(if let ::std::option::Option::Some(__vec) = &__p.#field { #each })
-                }
-            }
-        }
-    });
-    quote! {
-        fn params_to(__p: &#params_ident) -> #p::HyperParameters {
-            let mut __hp = #p::HyperParameters::new();
-            #(#inserts)*
-            __hp
-        }
-    }
-}
-
 /// The enum of an identifier choice: serialised as the variant name, readable from a `Value`.
 fn choice_enum(hp: &Hp, vis: &syn::Visibility, fn_name: &str) -> TokenStream {
     let p = private();
     let Some(e) = &hp.enum_ident else {
         return TokenStream::new();
     };
-    let Def::Choice { values, .. } = &hp.def.def else {
-        return TokenStream::new();
-    };
+    let values = hp.def.choices();
     let names: Vec<&str> = values
         .iter()
         .map(|v| match v {
@@ -552,7 +218,8 @@ fn read(model: &Model, site: &SiteRead) -> TokenStream {
             }
         }
     }
-    if let (Some(en), Def::Choice { values, .. }) = (&hp.enum_ident, &hp.def.def) {
+    if let Some(en) = &hp.enum_ident {
+        let values = hp.def.choices();
         // The user's own identifiers, evaluated where they wrote them.
         let arms = values.iter().zip(&site.paths).map(|(v, path)| {
             let Lit::Ident(n) = v else {
@@ -635,10 +302,7 @@ fn generate(mut func: ItemFn, fn_name: &str, type_name: &Ident, model: &Model) -
         let (field, ty) = (&hp.field, field_type(hp));
         quote!(#[doc = #doc] pub #field: #ty)
     });
-    let space_params = model.params.iter().flat_map(|hp| match &hp.index {
-        None => vec![space_param(hp, None)],
-        Some(ix) => (0..ix.count).map(|k| space_param(hp, Some(k))).collect(),
-    });
+    let space_params = model.space.iter().map(param_tokens);
     let params_from = params_from(model, &params_ident);
     let params_to = params_to(model, &params_ident);
     let serde_crate = format!("{p}::serde").replace(' ', "");
@@ -649,6 +313,7 @@ fn generate(mut func: ItemFn, fn_name: &str, type_name: &Ident, model: &Model) -
         "The `{fn_name}` model family: a `HyperModel` whose search space is known statically \
          (generated by `#[hypermodel]`)."
     );
+    // Unreachable: the macro ran the run time's validation on this very space (`rules`).
     let invalid = format!(
         "#[hypermodel] `{fn_name}` produced a search space that the runtime rejects, although the macro \
          validated it: please report this as a bug"

@@ -1,16 +1,23 @@
 //! The `#[hypermodel]` attribute and the `hp_*!` macros of the `tuner` crate.
 //!
 //! Stages, as in serde_derive: `parse` reads each `hp_*!` call, `infer` walks the body for
-//! the conditions and loops around each call, `check` validates everything (all errors at
-//! once, each with its span), `expand` generates the params type, space and impl.
+//! the conditions and loops around each call, `check` checks what is syntax, `assemble`
+//! builds the model, `rules` runs the run time's own validation of the space on it (all
+//! errors at once, each with its span), `expand` generates the params type, space and impl.
 
 extern crate proc_macro;
 
+mod assemble;
 mod check;
+mod convert;
 mod expand;
 mod infer;
 mod model;
 mod parse;
+mod rules;
+#[cfg(test)]
+mod rules_tests;
+mod tokens;
 
 use proc_macro::TokenStream;
 
@@ -38,7 +45,9 @@ use proc_macro::TokenStream;
 ///   so that it follows BOUND's own conditions. Non-indexed calls in a loop are one shared
 ///   parameter. The same call written twice reads one parameter.
 ///
-/// Every rule is checked at compile time and all problems are reported together.
+/// The space is checked at compile time by the run time's own validation (`tuner_space`), so
+/// a space that compiles is one `Model::space()` accepts; all problems are reported together,
+/// each on the token it is about.
 #[proc_macro_attribute]
 pub fn hypermodel(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::hypermodel(attr.into(), item.into())

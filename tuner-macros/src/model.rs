@@ -4,6 +4,8 @@
 use proc_macro2::{Span, TokenStream};
 use std::fmt;
 use syn::Ident;
+pub use tuner_space::Sampling;
+use tuner_space::{Param, ParamKind, Value, ValueType};
 
 /// Which `hp_*!` macro a call names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,24 +40,6 @@ impl MacroKind {
     }
 }
 
-/// KerasTuner's `sampling` of a numeric range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sampling {
-    Linear,
-    Log,
-    ReverseLog,
-}
-
-impl Sampling {
-    pub fn keyword(self) -> &'static str {
-        match self {
-            Sampling::Linear => "linear",
-            Sampling::Log => "log",
-            Sampling::ReverseLog => "reverse_log",
-        }
-    }
-}
-
 /// A literal written in an `hp_*!` call; `Ident` is an identifier choice (its last segment).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lit {
@@ -86,6 +70,27 @@ impl Lit {
             Lit::Int(v) => Some(*v as f64),
             Lit::Float(v) => Some(*v),
             _ => None,
+        }
+    }
+
+    /// The run-time value the literal stands for (an identifier is stored as its name).
+    pub fn value(&self) -> Value {
+        match self {
+            Lit::Int(v) => Value::Int(*v),
+            Lit::Float(v) => Value::Float(*v),
+            Lit::Str(v) | Lit::Ident(v) => Value::Str(v.clone()),
+            Lit::Bool(v) => Value::Bool(*v),
+        }
+    }
+
+    /// The literal of a run-time value; strings are identifiers when `idents`.
+    pub fn of(value: &Value, idents: bool) -> Lit {
+        match value {
+            Value::Int(v) => Lit::Int(*v),
+            Value::Float(v) => Lit::Float(*v),
+            Value::Str(v) if idents => Lit::Ident(v.clone()),
+            Value::Str(v) => Lit::Str(v.clone()),
+            Value::Bool(v) => Lit::Bool(*v),
         }
     }
 }
@@ -160,83 +165,51 @@ impl HpCall {
     }
 }
 
-/// A validated parameter definition (what two calls must agree on to be one parameter).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Def {
-    Int {
-        min: i64,
-        max: i64,
-        step: Option<i64>,
-        sampling: Sampling,
-    },
-    Float {
-        min: f64,
-        max: f64,
-        step: Option<f64>,
-        sampling: Sampling,
-    },
-    Choice {
-        values: Vec<Lit>,
-        ordered: bool,
-    },
-    Bool,
-    Fixed(Lit),
-}
-
-/// A definition with its resolved default.
+/// A definition the run time's rules accepted (what two calls must agree on to be one
+/// parameter): the space parameter without conditions, and whether its values are
+/// identifiers (an enum field) rather than strings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamDef {
-    pub def: Def,
-    pub default: Lit,
+    pub param: Param,
+    pub idents: bool,
 }
 
-/// Upper limit on enumerating an int range (conditions list values explicitly).
-const MAX_ENUMERATED: usize = 100_000;
+/// Upper limit on enumerating a parameter's values (conditions list values explicitly).
+const MAX_ENUMERATED: u64 = 100_000;
 
 impl ParamDef {
     /// The values a parameter can take, when there are few enough to list.
     pub fn domain(&self) -> Option<Vec<Lit>> {
-        match &self.def {
-            Def::Bool => Some(vec![Lit::Bool(true), Lit::Bool(false)]),
-            Def::Choice { values, .. } => Some(values.clone()),
-            Def::Fixed(v) => Some(vec![v.clone()]),
-            Def::Int {
-                min,
-                max,
-                step,
-                sampling,
-            } => int_grid(*min, *max, *step, *sampling)
-                .map(|v| v.into_iter().map(Lit::Int).collect()),
-            Def::Float { .. } => None,
+        let n = self.param.cardinality()?;
+        (n <= MAX_ENUMERATED).then(|| {
+            let values = self.param.values().unwrap_or_default();
+            values.iter().map(|v| Lit::of(v, self.idents)).collect()
+        })
+    }
+
+    /// The values of a choice as written (identifiers for an identifier choice).
+    pub fn choices(&self) -> Vec<Lit> {
+        match &self.param.kind {
+            ParamKind::Choice { values, .. } => {
+                values.iter().map(|v| Lit::of(v, self.idents)).collect()
+            }
+            _ => Vec::new(),
         }
     }
 
-    /// Whether `lit` is one of the values this parameter can take.
-    pub fn admits(&self, lit: &Lit) -> bool {
-        match (&self.def, lit) {
-            (Def::Int { min, max, .. }, Lit::Int(v)) if v < min || v > max => false,
-            (Def::Int { .. }, Lit::Int(_)) => self.domain().is_none_or(|d| d.contains(lit)),
-            (Def::Float { min, max, .. }, Lit::Float(v)) => v >= min && v <= max,
-            (Def::Float { .. }, _) | (Def::Int { .. }, _) => false,
-            _ => self.domain().is_some_and(|d| d.contains(lit)),
-        }
+    /// The default as written.
+    pub fn default(&self) -> Lit {
+        Lit::of(&self.param.default, self.idents)
     }
 
     /// What the field of the params struct holds.
     pub fn elem_type(&self) -> ElemType {
-        let lit = match &self.def {
-            Def::Int { .. } => return ElemType::Int,
-            Def::Float { .. } => return ElemType::Float,
-            Def::Bool => return ElemType::Bool,
-            Def::Choice { values, .. } => values.first().unwrap_or(&self.default),
-            Def::Fixed(v) => v,
-        };
-        match lit {
-            Lit::Int(_) => ElemType::Int,
-            Lit::Float(_) => ElemType::Float,
-            Lit::Str(_) => ElemType::Str,
-            Lit::Bool(_) => ElemType::Bool,
-            Lit::Ident(_) => ElemType::Enum,
+        match self.param.value_type() {
+            ValueType::Int => ElemType::Int,
+            ValueType::Float => ElemType::Float,
+            ValueType::Bool => ElemType::Bool,
+            ValueType::Str if self.idents => ElemType::Enum,
+            ValueType::Str => ElemType::Str,
         }
     }
 
@@ -248,12 +221,12 @@ impl ParamDef {
                 d += &format!(", step {step}");
             }
             if s != Sampling::Linear {
-                d += &format!(", {} sampling", s.keyword());
+                d += &format!(", {s} sampling");
             }
             d
         };
-        let body = match &self.def {
-            Def::Int {
+        let body = match &self.param.kind {
+            ParamKind::Int {
                 min,
                 max,
                 step,
@@ -265,7 +238,7 @@ impl ParamDef {
                 step.map(|s| s.to_string()),
                 *sampling,
             ),
-            Def::Float {
+            ParamKind::Float {
                 min,
                 max,
                 step,
@@ -277,49 +250,18 @@ impl ParamDef {
                 step.map(|s| format!("{s:?}")),
                 *sampling,
             ),
-            Def::Choice { values, ordered } => {
+            ParamKind::Choice { ordered, .. } => {
                 format!(
                     "choice of [{}]{}",
-                    list(values),
+                    list(&self.choices()),
                     if *ordered { ", ordered" } else { "" }
                 )
             }
-            Def::Bool => "bool".to_owned(),
-            Def::Fixed(v) => format!("fixed {v}"),
+            ParamKind::Boolean => "bool".to_owned(),
+            ParamKind::Fixed { value } => format!("fixed {}", Lit::of(value, false)),
         };
-        format!("{body}, default {}", self.default)
+        format!("{body}, default {}", self.default())
     }
-}
-
-/// The values of an int range, if at most `MAX_ENUMERATED` (KerasTuner's grids).
-pub fn int_grid(min: i64, max: i64, step: Option<i64>, sampling: Sampling) -> Option<Vec<i64>> {
-    let mut out = Vec::new();
-    match (step, sampling) {
-        (Some(s), Sampling::Log | Sampling::ReverseLog) if s > 1 && min > 0 => {
-            let mut v = min;
-            while v <= max {
-                out.push(v);
-                v = v.checked_mul(s)?;
-            }
-        }
-        (Some(s), Sampling::Linear) if s > 0 => {
-            let mut v = min;
-            while v <= max {
-                out.push(v);
-                if out.len() > MAX_ENUMERATED {
-                    return None;
-                }
-                v = v.checked_add(s)?;
-            }
-        }
-        _ => {
-            if max.checked_sub(min)? >= MAX_ENUMERATED as i64 {
-                return None;
-            }
-            out.extend(min..=max);
-        }
-    }
-    Some(out)
 }
 
 /// The Rust type of one value of a parameter.
@@ -333,12 +275,15 @@ pub enum ElemType {
 }
 
 /// A condition as inferred at a call: the parent's name, whether it is indexed by the same
-/// loop as the child (then it means `parent_k` for the child's `k`), and the live values.
+/// loop as the child (then it means `parent_k` for the child's `k`), and the live values;
+/// `explicit` when written as `parent_name = .., parent_values = [..]` (kept apart, so that
+/// the run time's rules see its values as written).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cond {
     pub parent: String,
     pub indexed: bool,
     pub values: Vec<Lit>,
+    pub explicit: bool,
 }
 
 impl Cond {
@@ -405,40 +350,45 @@ pub struct SiteRead {
 pub struct Model {
     pub params: Vec<Hp>,
     pub sites: Vec<SiteRead>,
+    /// The space the run time builds, in order, already accepted by its rules.
+    pub space: Vec<Param>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn int_grids_follow_keras_tuner() {
-        assert_eq!(
-            int_grid(6, 13, Some(3), Sampling::Linear),
-            Some(vec![6, 9, 12])
-        );
-        assert_eq!(
-            int_grid(2, 32, Some(2), Sampling::Log),
-            Some(vec![2, 4, 8, 16, 32])
-        );
-        assert_eq!(int_grid(1, 3, None, Sampling::Log), Some(vec![1, 2, 3]));
-        assert_eq!(int_grid(0, i64::MAX, None, Sampling::Linear), None);
+    fn def(param: tuner_space::ParamBuilder) -> ParamDef {
+        ParamDef {
+            param: param.build().unwrap(),
+            idents: false,
+        }
     }
 
     #[test]
-    fn admits_checks_range_and_grid() {
-        let def = ParamDef {
-            def: Def::Int {
-                min: 6,
-                max: 13,
-                step: Some(3),
-                sampling: Sampling::Linear,
-            },
-            default: Lit::Int(6),
+    fn domains_are_the_run_times_values() {
+        let ints = |v: &[i64]| Some(v.iter().map(|&v| Lit::Int(v)).collect::<Vec<_>>());
+        assert_eq!(
+            def(Param::int("n", 6, 13).step(3)).domain(),
+            ints(&[6, 9, 12])
+        );
+        assert_eq!(
+            def(Param::int("n", 2, 32).step(2).log()).domain(),
+            ints(&[2, 4, 8, 16, 32])
+        );
+        assert_eq!(def(Param::int("n", 1, 3).log()).domain(), ints(&[1, 2, 3]));
+        assert_eq!(def(Param::int("n", 0, i64::MAX)).domain(), None);
+        assert_eq!(def(Param::float("x", 0.0, 1.0)).domain(), None);
+    }
+
+    #[test]
+    fn identifier_choices_read_back_as_identifiers() {
+        let d = ParamDef {
+            param: Param::choice("act", ["Relu", "Tanh"]).build().unwrap(),
+            idents: true,
         };
-        assert!(def.admits(&Lit::Int(9)));
-        assert!(!def.admits(&Lit::Int(10)));
-        assert!(!def.admits(&Lit::Int(15)));
-        assert!(!def.admits(&Lit::Str("9".into())));
+        assert_eq!(d.elem_type(), ElemType::Enum);
+        assert_eq!(d.default(), Lit::Ident("Relu".into()));
+        assert_eq!(d.describe(), "choice of [Relu, Tanh], default Relu");
     }
 }

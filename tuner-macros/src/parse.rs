@@ -457,12 +457,6 @@ fn option(
                         .iter()
                         .filter_map(|e| literal(e, true, cx))
                         .collect::<Vec<_>>();
-                    if a.elems.is_empty() {
-                        cx.error(
-                            value,
-                            "`parent_values` is empty, so the parameter could never be live: list the parent values",
-                        );
-                    }
                     *parent_values = Some(values);
                 }
                 _ => cx.error(

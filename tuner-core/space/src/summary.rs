@@ -49,7 +49,7 @@ fn config(p: &Param) -> String {
             entries.push(("min_value", min.to_string()));
             entries.push(("max_value", max.to_string()));
             entries.push(("step", step.map_or("None".to_owned(), |s| s.to_string())));
-            entries.push(("sampling", py_str(sampling_name(*sampling))));
+            entries.push(("sampling", py_str(&sampling.to_string())));
         }
         ParamKind::Float {
             min,
@@ -60,7 +60,7 @@ fn config(p: &Param) -> String {
             entries.push(("min_value", py_float(*min)));
             entries.push(("max_value", py_float(*max)));
             entries.push(("step", step.map_or("None".to_owned(), py_float)));
-            entries.push(("sampling", py_str(sampling_name(*sampling))));
+            entries.push(("sampling", py_str(&sampling.to_string())));
         }
         ParamKind::Choice { values, ordered } => {
             entries.push(("values", py_list(values)));
@@ -88,14 +88,6 @@ fn conditions(conditions: &[Condition]) -> String {
         })
         .collect();
     format!("[{}]", items.join(", "))
-}
-
-fn sampling_name(sampling: Sampling) -> &'static str {
-    match sampling {
-        Sampling::Linear => "linear",
-        Sampling::Log => "log",
-        Sampling::ReverseLog => "reverse_log",
-    }
 }
 
 fn py(value: &Value) -> String {

@@ -7,6 +7,7 @@
 //! float division falls just short (Python's `1 // 0.2 == 4` drops 1.0 from KerasTuner's own
 //! `Float(0, 1, step=0.2)`, against its documentation).
 
+use super::problem::list;
 use super::value::floats_close;
 use super::{Param, ParamKind, Sampling, Value, ValueType};
 
@@ -280,13 +281,4 @@ fn tidy(v: f64, noise: f64) -> f64 {
         }
     }
     v
-}
-
-/// Values joined for a message.
-pub(crate) fn list(values: &[Value]) -> String {
-    values
-        .iter()
-        .map(Value::repr)
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 /// The values of one trial's live parameters (inactive parameters are absent).
 ///
 /// ```
-/// use tuner_core::space::{HyperParameters, Value};
+/// use tuner_space::{HyperParameters, Value};
 ///
 /// let mut hp = HyperParameters::new();
 /// hp.insert("units", 64);

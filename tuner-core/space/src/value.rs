@@ -76,7 +76,7 @@ impl Value {
     }
 
     /// The value as written in messages: strings quoted, floats always with a point.
-    pub(crate) fn repr(&self) -> String {
+    pub fn repr(&self) -> String {
         match self {
             Value::Str(v) => format!("{v:?}"),
             Value::Float(v) => format!("{v:?}"),

@@ -4,7 +4,7 @@
 //! int) is recorded and reported with every other problem when the space is built.
 
 use super::validate::param_problems;
-use super::{Condition, Param, ParamKind, Sampling, SpaceError, Value};
+use super::{Condition, Field, Param, ParamKind, Problem, Sampling, SpaceError, Value};
 
 /// A parameter being defined; finish it with `build()` or hand it to `SpaceBuilder::param`.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,7 +14,7 @@ pub struct ParamBuilder {
     kind: ParamKind,
     default: Option<Value>,
     conditions: Vec<Condition>,
-    misuses: Vec<String>,
+    misuses: Vec<Problem>,
 }
 
 impl Param {
@@ -81,8 +81,15 @@ impl ParamBuilder {
         }
     }
 
-    fn misuse(&mut self, what: String) {
-        self.misuses.push(format!("`{}`: {what}", self.name));
+    /// Records an option given to a kind it does not apply to.
+    fn not_applicable(&mut self, field: Field, option: String, applies_to: &'static str) {
+        self.misuses.push(Problem::NotApplicable {
+            name: self.name.clone(),
+            field,
+            option,
+            applies_to,
+            kind: self.kind_name(),
+        });
     }
 
     fn kind_name(&self) -> &'static str {
@@ -107,20 +114,13 @@ impl ParamBuilder {
             }
             (ParamKind::Float { step: slot, .. }, Value::Int(s)) => *slot = Some(*s as f64),
             (ParamKind::Float { step: slot, .. }, Value::Float(s)) => *slot = Some(*s),
-            (ParamKind::Int { .. }, _) => {
-                let shown = step.repr();
-                self.misuse(format!(
-                    "an int's step must be a whole number, found {shown}; use an integer step"
-                ));
-            }
+            (ParamKind::Int { .. }, _) => self.misuses.push(Problem::IntStepNotWhole {
+                name: self.name.clone(),
+                step,
+            }),
             _ => {
-                let what = format!(
-                    "`step({})` applies to int and float parameters, not to {} parameter; \
-                     remove it",
-                    step.repr(),
-                    self.kind_name()
-                );
-                self.misuse(what);
+                let option = format!("`step({})`", step.repr());
+                self.not_applicable(Field::Step, option, "int and float");
             }
         }
         self
@@ -143,12 +143,8 @@ impl ParamBuilder {
                 *slot = sampling
             }
             _ => {
-                let what = format!(
-                    "{sampling:?} sampling applies to int and float parameters, not to {} \
-                     parameter; remove it",
-                    self.kind_name()
-                );
-                self.misuse(what);
+                let option = format!("{sampling:?} sampling");
+                self.not_applicable(Field::Sampling, option, "int and float");
             }
         }
         self
@@ -173,13 +169,7 @@ impl ParamBuilder {
     pub fn ordered(mut self, ordered: bool) -> Self {
         match &mut self.kind {
             ParamKind::Choice { ordered: slot, .. } => *slot = ordered,
-            _ => {
-                let what = format!(
-                    "`ordered` applies to choice parameters, not to {} parameter; remove it",
-                    self.kind_name()
-                );
-                self.misuse(what);
-            }
+            _ => self.not_applicable(Field::Ordered, "`ordered`".to_owned(), "choice"),
         }
         self
     }
@@ -210,7 +200,7 @@ impl ParamBuilder {
     }
 
     /// The parameter and the misuses recorded while defining it.
-    pub(crate) fn into_parts(self) -> (Param, Vec<String>) {
+    pub(crate) fn into_parts(self) -> (Param, Vec<Problem>) {
         let default = self.default.unwrap_or_else(|| kind_default(&self.kind));
         let param = Param {
             name: self.name,

@@ -1,6 +1,6 @@
 //! Errors of search-space definition and of values checked against a space.
 
-use super::ValueType;
+use super::{Problem, ValueType};
 use thiserror::Error;
 
 /// What is wrong with a space definition, or with values read against a space.
@@ -8,7 +8,7 @@ use thiserror::Error;
 pub enum SpaceError {
     /// The definition broke one or more rules; every problem is listed, not just the first.
     #[error("invalid search space:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
-    Invalid(Vec<String>),
+    Invalid(Vec<Problem>),
     /// A name that the space does not define.
     #[error("unknown hyperparameter `{0}`: it is not defined in this search space")]
     Unknown(String),

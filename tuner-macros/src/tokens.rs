@@ -1,0 +1,144 @@
+//! Run-time values as the tokens that build them: numbers, `Value`s, typed literals, and
+//! whole space parameters. Runtime items are named only through `::tuner::__private`.
+
+use crate::model::{ElemType, Hp, Lit};
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+use tuner_space::{Param, ParamKind, Sampling, Value};
+
+pub fn private() -> TokenStream {
+    quote!(::tuner::__private)
+}
+
+pub fn num_i64(v: i64) -> TokenStream {
+    if v == i64::MIN {
+        return quote!(::std::primitive::i64::MIN);
+    }
+    let lit = Literal::i64_suffixed(v.abs());
+    if v < 0 {
+        quote!(-#lit)
+    } else {
+        quote!(#lit)
+    }
+}
+
+pub fn num_f64(v: f64) -> TokenStream {
+    let lit = Literal::f64_suffixed(v.abs());
+    if v.is_sign_negative() {
+        quote!(-#lit)
+    } else {
+        quote!(#lit)
+    }
+}
+
+/// A run-time `Value` as the tokens that build it.
+pub fn value(v: &Value) -> TokenStream {
+    let p = private();
+    match v {
+        Value::Int(v) => {
+            let v = num_i64(*v);
+            quote!(#p::Value::Int(#v))
+        }
+        Value::Float(v) => {
+            let v = num_f64(*v);
+            quote!(#p::Value::Float(#v))
+        }
+        Value::Str(s) => quote!(#p::Value::Str(::std::string::String::from(#s))),
+        Value::Bool(b) => quote!(#p::Value::Bool(#b)),
+    }
+}
+
+/// A literal as a value of the field's Rust type.
+pub fn typed(lit: &Lit, hp: &Hp) -> TokenStream {
+    match lit {
+        Lit::Int(v) => num_i64(*v),
+        Lit::Float(v) => num_f64(*v),
+        Lit::Str(s) => quote!(#s),
+        Lit::Bool(b) => quote!(#b),
+        Lit::Ident(n) => {
+            let e = hp
+                .enum_ident
+                .as_ref()
+                .expect("identifier choices have an enum");
+            let v = format_ident!("{}", n);
+            quote!(#e::#v)
+        }
+    }
+}
+
+/// The tokens that build `param`, field for field: the generated space is the very one the
+/// run time's rules accepted at expansion.
+pub fn param_tokens(param: &Param) -> TokenStream {
+    let p = private();
+    let option = |t: Option<TokenStream>| match t {
+        Some(t) => quote!(::std::option::Option::Some(#t)),
+        None => quote!(::std::option::Option::None),
+    };
+    let sampling = |s: Sampling| match s {
+        Sampling::Linear => quote!(#p::Sampling::Linear),
+        Sampling::Log => quote!(#p::Sampling::Log),
+        Sampling::ReverseLog => quote!(#p::Sampling::ReverseLog),
+    };
+    let kind = match &param.kind {
+        ParamKind::Int {
+            min,
+            max,
+            step,
+            sampling: s,
+        } => {
+            let (min, max, s) = (num_i64(*min), num_i64(*max), sampling(*s));
+            let step = option(step.map(num_i64));
+            quote!(#p::ParamKind::Int { min: #min, max: #max, step: #step, sampling: #s })
+        }
+        ParamKind::Float {
+            min,
+            max,
+            step,
+            sampling: s,
+        } => {
+            let (min, max, s) = (num_f64(*min), num_f64(*max), sampling(*s));
+            let step = option(step.map(num_f64));
+            quote!(#p::ParamKind::Float { min: #min, max: #max, step: #step, sampling: #s })
+        }
+        ParamKind::Choice { values, ordered } => {
+            let values = values.iter().map(value);
+            quote!(#p::ParamKind::Choice { values: ::std::vec![#(#values),*], ordered: #ordered })
+        }
+        ParamKind::Boolean => quote!(#p::ParamKind::Boolean),
+        ParamKind::Fixed { value: v } => {
+            let v = value(v);
+            quote!(#p::ParamKind::Fixed { value: #v })
+        }
+    };
+    let conditions = param.conditions.iter().map(|c| {
+        let (parent, values) = (&c.parent, c.values.iter().map(value));
+        quote!(#p::Condition {
+            parent: ::std::string::String::from(#parent),
+            values: ::std::vec![#(#values),*],
+        })
+    });
+    let (name, default) = (&param.name, value(&param.default));
+    quote!(#p::Param {
+        name: ::std::string::String::from(#name),
+        kind: #kind,
+        default: #default,
+        conditions: ::std::vec![#(#conditions),*],
+    })
+}
+
+/// The Rust type of one value of `hp` (its field's element).
+pub fn elem_type(hp: &Hp) -> TokenStream {
+    match hp.def.elem_type() {
+        ElemType::Int => quote!(i64),
+        ElemType::Float => quote!(f64),
+        ElemType::Bool => quote!(bool),
+        ElemType::Str => quote!(::std::string::String),
+        ElemType::Enum => {
+            let e = hp
+                .enum_ident
+                .as_ref()
+                .expect("identifier choices have an enum");
+            quote!(#e)
+        }
+    }
+}
