@@ -19,7 +19,7 @@
 //!         let mut values = HyperParameters::new();
 //!         values.insert("x", x);
 //!         let mut t = Trial::new(n, TrialPlan { values, ..TrialPlan::default() });
-//!         t.history = vec![(0, Metrics::from([("loss".to_owned(), x * x)]))];
+//!         t.history = vec![(0, Metrics::from([("loss".to_owned(), x * x)]))].into();
 //!         t.rescore(&objectives);
 //!         t.state = TrialState::Completed;
 //!         t
