@@ -370,7 +370,7 @@ pub fn suggestion_time(oracle_name: &str, completed: usize, repeat: usize) -> (f
     let complete = |trials: &mut Vec<Trial>, plan: TrialPlan| {
         let mut t = Trial::new(trials.len() as u64, plan);
         let v = (problem.f)(t.values());
-        t.history.push((0, Metrics::from([("loss".to_owned(), v)])));
+        t.history.insert(0, Metrics::from([("loss".to_owned(), v)]));
         t.score = Some(v);
         t.best_epoch = Some(0);
         t.state = TrialState::Completed;

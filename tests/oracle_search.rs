@@ -74,7 +74,7 @@ fn completed(number: u64, values: HyperParameters, loss: f64) -> Trial {
         },
     );
     t.history
-        .push((0, Metrics::from([("loss".to_owned(), loss)])));
+        .insert(0, Metrics::from([("loss".to_owned(), loss)]));
     t.score = Some(loss);
     t.best_epoch = Some(0);
     t.state = TrialState::Completed;

@@ -6,7 +6,7 @@ use tuner::pruner::{
     MedianPruner, PercentilePruner, Pruner, PrunerContext, SuccessiveHalvingPruner,
 };
 use tuner::space::{HyperParameters, Param, SearchSpace};
-use tuner::trial::{Metrics, Trial, TrialPlan, TrialState};
+use tuner::trial::{Curve, Metrics, Trial, TrialPlan, TrialState};
 use tuner::tuner::{Control, TrialError};
 use tuner::Tuner;
 
@@ -21,7 +21,7 @@ fn curve(name: &str, values: &[f64]) -> Vec<(u32, Metrics)> {
 fn trial(number: u64, state: TrialState, history: Vec<(u32, Metrics)>) -> Trial {
     let mut t = Trial::new(number, TrialPlan::default());
     t.state = state;
-    t.history = history;
+    t.history = history.into();
     t
 }
 
@@ -35,10 +35,11 @@ fn ask(
     let number = done.len() as u64;
     let mut trials = done.to_vec();
     trials.push(trial(number, TrialState::Running, running.to_vec()));
+    let running = Curve::from(running.to_vec());
     pruner.prune(&PrunerContext {
         trial: number,
         epoch: running.last().expect("an epoch").0,
-        history: running,
+        history: &running,
         trials: &trials,
         objectives,
     })

@@ -104,7 +104,8 @@ fn every_trial_field_round_trips_through_a_fresh_connection() {
                 metrics(&[("val_accuracy", 0.812_345_678_9), ("loss", f64::INFINITY)]),
             ),
             (6, metrics(&[("val_accuracy", -0.0), ("loss", 1e-300)])),
-        ];
+        ]
+        .into();
         trial.state = state;
         trial.score = Some(0.812_345_678_9);
         trial.best_epoch = Some(5);
@@ -562,7 +563,7 @@ fn two_objectives_store_one_value_each() {
         })
         .unwrap()
         .unwrap();
-    trial.history = vec![(0, metrics(&[("val_accuracy", 0.9), ("latency", 3.0)]))];
+    trial.history = vec![(0, metrics(&[("val_accuracy", 0.9), ("latency", 3.0)]))].into();
     trial.rescore(&cfg.objectives);
     trial.state = TrialState::Completed;
     storage.update_trial("multi", &trial).unwrap();

@@ -249,7 +249,8 @@ fn postgres_round_trips_every_trial_field_and_retries_stale_trials() {
             Metrics::from([("loss".into(), 2.5), ("acc".into(), f64::INFINITY)]),
         ),
         (4, Metrics::from([("loss".into(), 0.125)])),
-    ];
+    ]
+    .into();
     trial.rescore(t.objectives());
     trial.state = TrialState::Completed;
     trial.retries = 1;

@@ -4,25 +4,10 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
-use thiserror::Error;
 
-/// Whether smaller or larger values of a metric are better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    /// Smaller is better (losses, errors).
-    Minimize,
-    /// Larger is better (accuracies, AUC).
-    Maximize,
-}
-
-/// An objective name whose direction could not be inferred.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error(
-    "cannot infer whether `{0}` should be minimised or maximised: \
-     use Objective::minimize(\"{0}\") or Objective::maximize(\"{0}\")"
-)]
-pub struct UnknownDirection(pub String);
+/// The direction type and its inference live with the trial model; re-exported here because
+/// an objective is where most users meet them.
+pub use crate::trial::{Direction, UnknownDirection};
 
 /// One metric to optimise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,52 +35,34 @@ impl Objective {
         }
     }
 
-    /// Infers the direction from the metric name, as KerasTuner does.
+    /// Infers the direction from the metric name, as KerasTuner does (see
+    /// [`Direction::infer`], the one rule for objectives, `EarlyStopping` and reports).
     pub fn infer(name: &str) -> Result<Self, UnknownDirection> {
-        let base = name.strip_prefix("val_").unwrap_or(name);
-        let base = base.strip_prefix("weighted_").unwrap_or(base);
-        let min = base == "loss"
-            || base.contains("crossentropy")
-            || matches!(
-                base,
-                "ce" | "mse" | "mae" | "mape" | "msle" | "rmse" | "hinge" | "squared_hinge"
-            )
-            || base.ends_with("_loss")
-            || base.ends_with("_error");
-        let max = base.starts_with("acc")
-            || base.ends_with("accuracy")
-            || matches!(base, "auc" | "precision" | "recall" | "f1" | "r2");
-        match (min, max) {
-            (true, false) => Ok(Self::minimize(name)),
-            (false, true) => Ok(Self::maximize(name)),
-            _ => Err(UnknownDirection(name.to_owned())),
-        }
+        Direction::infer(name).map(|direction| Self {
+            name: name.to_owned(),
+            direction,
+        })
     }
 
     /// Whether `a` is strictly better than `b` (NaN is never better).
     pub fn better(&self, a: f64, b: f64) -> bool {
-        match self.direction {
-            Direction::Minimize => a < b,
-            Direction::Maximize => a > b,
-        }
+        self.direction.better(a, b)
     }
 
     /// The value turned into "smaller is better", for sorting and scalarising.
     pub fn loss(&self, value: f64) -> f64 {
-        match self.direction {
-            Direction::Minimize => value,
-            Direction::Maximize => -value,
-        }
+        self.direction.loss(value)
     }
 }
 
 impl fmt::Display for Objective {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let dir = match self.direction {
-            Direction::Minimize => "min",
-            Direction::Maximize => "max",
-        };
-        write!(f, "Objective(name=\"{}\", direction=\"{dir}\")", self.name)
+        write!(
+            f,
+            "Objective(name=\"{}\", direction=\"{}\")",
+            self.name,
+            self.direction.short_name()
+        )
     }
 }
 
@@ -223,6 +190,34 @@ mod tests {
         assert!(err
             .to_string()
             .contains("Objective::minimize(\"val_custom\")"));
+    }
+
+    #[test]
+    fn objectives_and_early_stopping_share_one_inference() {
+        // The names EarlyStopping's old rule minimised by mistake, and two it always got right.
+        for (name, want) in [
+            ("val_categorical_accuracy", Direction::Maximize),
+            ("f1", Direction::Maximize),
+            ("r2", Direction::Maximize),
+            ("val_auc", Direction::Maximize),
+            ("loss", Direction::Minimize),
+        ] {
+            assert_eq!(Objective::infer(name).unwrap().direction, want, "{name}");
+            assert_eq!(Direction::infer_or_minimize(name), want, "{name}");
+        }
+        assert!(Objective::infer("val_custom").is_err());
+        assert_eq!(
+            Direction::infer_or_minimize("val_custom"),
+            Direction::Minimize
+        );
+    }
+
+    #[test]
+    fn objective_compares_by_its_direction() {
+        let o = Objective::maximize("auc");
+        assert!(o.better(0.9, 0.8) && !o.better(0.8, 0.9));
+        assert_eq!(o.loss(0.9), -0.9);
+        assert_eq!(o.to_string(), "Objective(name=\"auc\", direction=\"max\")");
     }
 
     #[test]

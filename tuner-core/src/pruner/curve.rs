@@ -2,8 +2,7 @@
 //! non-finite value.
 
 use super::PrunerContext;
-use crate::objective::Direction;
-use crate::trial::Metrics;
+use crate::trial::{Curve, Metrics};
 
 /// The scalar score of one epoch's metrics (NaN when the objective is missing).
 pub(crate) fn score(ctx: &PrunerContext<'_>, metrics: &Metrics) -> f64 {
@@ -11,29 +10,13 @@ pub(crate) fn score(ctx: &PrunerContext<'_>, metrics: &Metrics) -> f64 {
 }
 
 /// The score a curve reported at `epoch`, if it reported that epoch.
-pub(crate) fn at(ctx: &PrunerContext<'_>, curve: &[(u32, Metrics)], epoch: u32) -> Option<f64> {
-    curve
-        .iter()
-        .find(|(e, _)| *e == epoch)
-        .map(|(_, m)| score(ctx, m))
+pub(crate) fn at(ctx: &PrunerContext<'_>, curve: &Curve, epoch: u32) -> Option<f64> {
+    curve.at(epoch).map(|m| score(ctx, m))
 }
 
-/// The best score of a curve for `direction`, ignoring NaN (NaN if every value is NaN).
-pub(crate) fn best(ctx: &PrunerContext<'_>, curve: &[(u32, Metrics)], direction: Direction) -> f64 {
-    curve
-        .iter()
-        .map(|(_, m)| score(ctx, m))
-        .filter(|v| !v.is_nan())
-        .fold(f64::NAN, |acc, v| {
-            if acc.is_nan() {
-                v
-            } else {
-                match direction {
-                    Direction::Minimize => acc.min(v),
-                    Direction::Maximize => acc.max(v),
-                }
-            }
-        })
+/// The best score of a curve ([`Curve::best`]), NaN when no epoch has a number.
+pub(crate) fn best(ctx: &PrunerContext<'_>, curve: &Curve) -> f64 {
+    curve.best(ctx.objectives).map_or(f64::NAN, |(_, v)| v)
 }
 
 /// The `q`-th percentile (0-100) of `values`, NaN ignored, with linear interpolation

@@ -8,7 +8,7 @@ pub use percentile::{MedianPruner, PercentilePruner};
 pub use successive_halving::SuccessiveHalvingPruner;
 
 use crate::objective::Objectives;
-use crate::trial::{Metrics, Trial};
+use crate::trial::{Curve, Trial};
 
 /// What a pruner sees after each reported epoch of a running trial.
 #[derive(Debug, Clone, Copy)]
@@ -18,7 +18,7 @@ pub struct PrunerContext<'a> {
     /// The epoch just reported.
     pub epoch: u32,
     /// The running trial's epochs so far (this execution's), in order.
-    pub history: &'a [(u32, Metrics)],
+    pub history: &'a Curve,
     /// Every trial of the study (the running one included, as stored).
     pub trials: &'a [Trial],
     /// What is optimised; pruners compare the scalar score.

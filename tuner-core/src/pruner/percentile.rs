@@ -3,7 +3,6 @@
 
 use super::curve;
 use super::{Pruner, PrunerContext};
-use crate::objective::Direction;
 use crate::trial::TrialState;
 
 /// Stops a trial whose best score so far falls outside the best `percentile` percent of the
@@ -87,7 +86,7 @@ impl Pruner for PercentilePruner {
             return false;
         }
         let direction = ctx.objectives.direction();
-        let best = curve::best(ctx, ctx.history, direction);
+        let best = curve::best(ctx, ctx.history);
         if best.is_nan() {
             return true;
         }
@@ -98,18 +97,12 @@ impl Pruner for PercentilePruner {
         if at_step.len() < self.n_min_trials {
             return false;
         }
-        let q = match direction {
-            Direction::Minimize => self.percentile,
-            Direction::Maximize => 100.0 - self.percentile,
-        };
-        let threshold = curve::percentile(&at_step, q);
+        let threshold =
+            curve::percentile(&at_step, direction.percentile_from_best(self.percentile));
         if threshold.is_nan() {
             return false;
         }
-        match direction {
-            Direction::Minimize => best > threshold,
-            Direction::Maximize => best < threshold,
-        }
+        direction.better(threshold, best)
     }
 }
 

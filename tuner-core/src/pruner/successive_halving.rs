@@ -9,7 +9,6 @@
 
 use super::curve;
 use super::{Pruner, PrunerContext};
-use crate::objective::Direction;
 use crate::trial::{Metrics, TrialState};
 
 /// Asynchronous successive halving over the reported epochs.
@@ -125,7 +124,7 @@ impl Pruner for SuccessiveHalvingPruner {
             .trials
             .iter()
             .filter(|t| t.number != ctx.trial)
-            .map(|t| t.history.as_slice())
+            .map(|t| &t.history[..])
             .collect();
         let direction = ctx.objectives.direction();
         loop {
@@ -144,13 +143,10 @@ impl Pruner for SuccessiveHalvingPruner {
             if competing.len() <= self.bootstrap_count {
                 return true;
             }
-            competing.sort_by(f64::total_cmp);
+            competing.sort_by(|a, b| direction.best_first(*a, *b));
             let keep = (competing.len() / self.reduction_factor as usize).max(1);
-            let promotable = match direction {
-                Direction::Minimize => value <= competing[keep - 1],
-                Direction::Maximize => value >= competing[competing.len() - keep],
-            };
-            if !promotable {
+            // Promotable: no worse than the `keep`-th best (ties with it go on).
+            if direction.better(competing[keep - 1], value) {
                 return true;
             }
             rung += 1;

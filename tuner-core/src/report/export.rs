@@ -6,9 +6,8 @@
 //! cannot be inferred reports its value at the trial's best epoch.
 
 use super::{ReportError, StudyView};
-use crate::objective::{Direction, Objective};
 use crate::space::{HyperParameters, Value};
-use crate::trial::{Metrics, Trial, TrialState};
+use crate::trial::{Direction, Metrics, Trial, TrialState};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -81,7 +80,7 @@ fn metric_direction(study: &StudyView<'_>, name: &str) -> Option<Direction> {
         .iter()
         .find(|o| o.name == name)
         .map(|o| o.direction)
-        .or_else(|| Objective::infer(name).ok().map(|o| o.direction))
+        .or_else(|| Direction::infer(name).ok())
 }
 
 /// Each metric's best value over the trial's epochs (NaN epochs never win).
@@ -90,15 +89,9 @@ pub fn best_metric_values(study: &StudyView<'_>, trial: &Trial) -> BTreeMap<Stri
     let mut out = BTreeMap::new();
     for name in names {
         let value = match metric_direction(study, name) {
-            Some(direction) => trial
-                .history
-                .iter()
-                .filter_map(|(_, m)| m.get(name.as_str()).copied())
-                .filter(|v| !v.is_nan())
-                .reduce(|a, b| match direction {
-                    Direction::Minimize => a.min(b),
-                    Direction::Maximize => a.max(b),
-                }),
+            Some(direction) => {
+                direction.best_of(trial.history.metric(name).into_iter().map(|(_, v)| v))
+            }
             None => trial
                 .best_metrics()
                 .or_else(|| trial.history.last().map(|(_, m)| m))

@@ -363,7 +363,7 @@ mod tests {
                         ..TrialPlan::default()
                     },
                 );
-                t.history = vec![(0, Metrics::from([("loss".to_owned(), score)]))];
+                t.history = vec![(0, Metrics::from([("loss".to_owned(), score)]))].into();
                 t.rescore(objectives);
                 t.state = TrialState::Completed;
                 t

@@ -19,7 +19,7 @@
 //!         let mut values = HyperParameters::new();
 //!         values.insert("x", n as f64 / 4.0);
 //!         let mut t = Trial::new(n, TrialPlan { values, ..TrialPlan::default() });
-//!         t.history = vec![(0, Metrics::from([("loss".to_owned(), 1.0 - n as f64 / 4.0)]))];
+//!         t.history = vec![(0, Metrics::from([("loss".to_owned(), 1.0 - n as f64 / 4.0)]))].into();
 //!         t.rescore(&objectives);
 //!         t.state = TrialState::Completed;
 //!         t

@@ -148,9 +148,7 @@ impl Storage for MemoryStorage {
         self.with_study(study, |s| {
             let i = Self::running(s, study, number)?;
             let trial = &mut s.trials[i];
-            trial.history.retain(|(e, _)| *e != epoch);
-            trial.history.push((epoch, metrics.clone()));
-            trial.history.sort_by_key(|(e, _)| *e);
+            trial.history.insert(epoch, metrics.clone());
             s.beats[i] = Instant::now();
             Ok(())
         })

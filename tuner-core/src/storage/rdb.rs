@@ -368,11 +368,8 @@ impl<B: Backend> Rdb<B> {
                     .map_err(|_| e(format!("trial {}: bad key {key}", trial.number)))?;
                 let metrics = optuna::json_metrics(json)
                     .map_err(|m| e(format!("trial {}, epoch {epoch}: {m}", trial.number)))?;
-                trial.history.push((epoch, metrics));
+                trial.history.insert(epoch, metrics);
             }
-        }
-        for (_, trial) in &mut trials {
-            trial.history.sort_by_key(|(e, _)| *e);
         }
         Ok(trials)
     }

@@ -112,7 +112,13 @@ impl<S: Searchable> Tuner<S> {
             Ok(outcome) => {
                 let reported = outcome == Outcome::Reported;
                 let history = std::mem::take(&mut trial.history);
-                trial.history = curve(history, outcome, &objective, trial.plan.initial_epoch);
+                trial.history = curve(
+                    history.into_vec(),
+                    outcome,
+                    &objective,
+                    trial.plan.initial_epoch,
+                )
+                .into();
                 trial.rescore(&self.objectives);
                 let last = trial.history.last().map(|(e, _)| *e);
                 let pruned = match (reported, last, &self.pruner) {

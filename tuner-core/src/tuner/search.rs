@@ -7,14 +7,11 @@ use crate::oracle::{OracleContext, Suggestion};
 use crate::pruner::PrunerContext;
 use crate::report::progress::Progress;
 use crate::storage::{retried, retry_plan, StorageError};
-use crate::trial::{Metrics, Trial, TrialPlan, TrialState};
+use crate::trial::{Curve, Metrics, Trial, TrialPlan, TrialState};
 use std::time::{Duration, Instant};
 
 /// One execution of a trial, as the loop calls it.
 type RunFn<'a, P> = dyn FnMut(&P, &mut TrialContext<'_>) -> Result<Outcome, TrialError> + 'a;
-
-/// A learning curve: each epoch's metrics, in order.
-type Curve = Vec<(u32, Metrics)>;
 
 /// How long a worker sleeps while the oracle waits for other workers' trials.
 const POLL: Duration = Duration::from_millis(200);
@@ -301,7 +298,7 @@ impl<S: Searchable> Tuner<S> {
                 .wrapping_mul(0x2545_F491_4F6C_DD1D)
                 .wrapping_add(trial.number.wrapping_mul(1_000_003))
                 .wrapping_add(execution as u64 + trial.retries as u64 * 7919);
-            let mut so_far: Curve = Vec::new();
+            let mut so_far = Curve::new();
             let mut sink = |epoch: u32, metrics: &Metrics| {
                 // Intermediate values are progress, not results: a storage hiccup must not
                 // kill the trial, and the final update will carry the whole history anyway.
@@ -312,7 +309,7 @@ impl<S: Searchable> Tuner<S> {
                     tracing::debug!(trial = trial.number, epoch, error = %e, "epoch not stored");
                 }
                 progress.epoch_end(execution, epoch, metrics, &objective);
-                so_far.push((epoch, metrics.clone()));
+                so_far.insert(epoch, metrics.clone());
                 // The first execution decides: later ones only refine an average.
                 if execution == 0 && self.should_prune(trial.number, epoch, &so_far) {
                     pruned = Some(epoch);
@@ -341,7 +338,7 @@ impl<S: Searchable> Tuner<S> {
                 break;
             }
         }
-        Ok((average(&curves), pruned))
+        Ok((average(&curves).into(), pruned))
     }
 
     /// The folder of the trial a retry continues, when its files can be continued: with one
@@ -353,7 +350,7 @@ impl<S: Searchable> Tuner<S> {
     }
 
     /// Asks the pruner (if any) about a running trial's curve so far.
-    pub(super) fn should_prune(&self, number: u64, epoch: u32, history: &[(u32, Metrics)]) -> bool {
+    pub(super) fn should_prune(&self, number: u64, epoch: u32, history: &Curve) -> bool {
         let Some(pruner) = &self.pruner else {
             return false;
         };

@@ -293,10 +293,7 @@ fn initial_design(
 
 fn loss(trial: &Trial, direction: Direction) -> Option<f64> {
     let s = trial.score.filter(|s| s.is_finite())?;
-    matches!(trial.state, TrialState::Completed | TrialState::Stopped).then_some(match direction {
-        Direction::Minimize => s,
-        Direction::Maximize => -s,
-    })
+    matches!(trial.state, TrialState::Completed | TrialState::Stopped).then_some(direction.loss(s))
 }
 
 impl Oracle for BayesianOptimization {

@@ -4,7 +4,7 @@
 //! the good/bad split of Optuna's TPE.
 
 use super::parzen::{Dim, DISCRETE_MAX};
-use crate::objective::{Direction, Objectives};
+use crate::objective::Objectives;
 use crate::space::{HyperParameters, ParamKind, SearchSpace, Value};
 use crate::trial::{Trial, TrialState};
 use std::collections::HashMap;
@@ -194,17 +194,14 @@ pub(crate) fn split<'a>(
     objectives: &Objectives,
     n_below: usize,
 ) -> (Vec<&'a Trial>, Vec<&'a Trial>) {
-    let sign = match objectives.direction() {
-        Direction::Minimize => 1.0,
-        Direction::Maximize => -1.0,
-    };
+    let direction = objectives.direction();
     let mut complete: Vec<(&Trial, f64)> = Vec::new();
     let mut pruned: Vec<(&Trial, (i64, f64))> = Vec::new();
     let mut above: Vec<&Trial> = Vec::new();
     for t in trials {
         match t.state {
             TrialState::Completed => match t.score.filter(|s| !s.is_nan()) {
-                Some(s) => complete.push((t, sign * s)),
+                Some(s) => complete.push((t, direction.loss(s))),
                 None => above.push(t),
             },
             TrialState::Stopped => {
@@ -213,7 +210,7 @@ pub(crate) fn split<'a>(
                         if v.is_nan() {
                             f64::INFINITY
                         } else {
-                            sign * v
+                            direction.loss(v)
                         }
                     });
                     (-i64::from(*epoch), v)

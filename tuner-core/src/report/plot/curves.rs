@@ -23,9 +23,10 @@ pub(super) fn history<DB: DrawingBackend>(
     let last = trials.iter().map(|t| t.number).max().unwrap_or(0) as f64;
     let (mut lo, mut hi) = padded(trials.iter().filter_map(|t| t.score));
     // Room for the legend on the side away from the best scores.
-    match study.objectives.direction() {
-        crate::objective::Direction::Minimize => hi += (hi - lo) * 0.15,
-        crate::objective::Direction::Maximize => lo -= (hi - lo) * 0.15,
+    if study.objectives.direction().smaller_is_better() {
+        hi += (hi - lo) * 0.15;
+    } else {
+        lo -= (hi - lo) * 0.15;
     }
     let mut chart = ChartBuilder::on(root)
         .caption(
@@ -92,9 +93,10 @@ pub(super) fn history<DB: DrawingBackend>(
             .legend(|(x, y)| Rectangle::new([(x + 5, y - 4), (x + 13, y + 4)], GREY_MARK.filled()));
     }
     // The legend goes where the best scores are not.
-    let corner = match study.objectives.direction() {
-        crate::objective::Direction::Minimize => SeriesLabelPosition::UpperRight,
-        crate::objective::Direction::Maximize => SeriesLabelPosition::LowerRight,
+    let corner = if study.objectives.direction().smaller_is_better() {
+        SeriesLabelPosition::UpperRight
+    } else {
+        SeriesLabelPosition::LowerRight
     };
     chart
         .configure_series_labels()

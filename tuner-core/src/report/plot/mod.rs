@@ -19,7 +19,7 @@
 //!         let mut values = HyperParameters::new();
 //!         values.insert("x", x);
 //!         let mut t = Trial::new(n, TrialPlan { values, ..TrialPlan::default() });
-//!         t.history = vec![(0, Metrics::from([("loss".to_owned(), x * x)]))];
+//!         t.history = vec![(0, Metrics::from([("loss".to_owned(), x * x)]))].into();
 //!         t.rescore(&objectives);
 //!         t.state = TrialState::Completed;
 //!         t
@@ -36,7 +36,6 @@ mod curves;
 mod params;
 
 use super::{ReportError, StudyView};
-use crate::objective::Direction;
 use crate::space::Value;
 use crate::trial::{Trial, TrialState};
 use plotters::coord::Shift;
@@ -245,11 +244,7 @@ fn completed<'a>(study: &StudyView<'a>) -> Vec<&'a Trial> {
 /// The objective's name and direction, for an axis.
 fn objective_label(study: &StudyView<'_>) -> String {
     let o = study.objectives.scalar();
-    let dir = match study.objectives.direction() {
-        Direction::Minimize => "min",
-        Direction::Maximize => "max",
-    };
-    format!("{} ({dir})", o.name)
+    format!("{} ({})", o.name, study.objectives.direction().short_name())
 }
 
 /// A range around the values with a 6% margin (a unit one around a single value).

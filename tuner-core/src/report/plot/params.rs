@@ -21,11 +21,12 @@ pub(super) fn plotted<'a>(study: &StudyView<'a>) -> Vec<&'a Param> {
 /// How good each trial's score is among the trials, by rank: 0 for the worst, 1 for the best
 /// (ranks spread the colours even when most scores crowd near the best).
 fn goodness(study: &StudyView<'_>, trials: &[&Trial]) -> Vec<f64> {
-    let objective = study.objectives.scalar();
+    let direction = study.objectives.direction();
     let mut order: Vec<usize> = (0..trials.len()).collect();
+    // Worst first, so the rank is the goodness; an unscored trial counts as the worst.
     order.sort_by(|&a, &b| {
-        let loss = |i: usize| objective.loss(trials[i].score.unwrap_or(f64::NAN));
-        loss(b).total_cmp(&loss(a))
+        let score = |i: usize| trials[i].score.unwrap_or(f64::NAN);
+        direction.best_first(score(b), score(a))
     });
     let mut out = vec![1.0; trials.len()];
     let n = (trials.len().max(2) - 1) as f64;
