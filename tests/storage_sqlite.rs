@@ -610,3 +610,244 @@ fn random_floats_round_trip_bit_for_bit() {
         .unwrap()[0];
     assert_eq!(back, &trial);
 }
+
+/// A plan with `units` set apart from the usual values, to tell trials apart.
+fn plan_with_units(units: i64) -> TrialPlan {
+    let mut values = values();
+    values.insert("units", units);
+    TrialPlan {
+        values,
+        ..TrialPlan::default()
+    }
+}
+
+/// The units of each trial, by number.
+fn units_of(trials: &[Trial]) -> Vec<i64> {
+    trials
+        .iter()
+        .map(|t| t.values().get_as::<i64>("units").unwrap())
+        .collect()
+}
+
+#[test]
+fn two_handles_on_one_file_see_each_others_trials_as_they_change() {
+    let path = tmp("handles").join("study.db");
+    let a = SqliteStorage::open(&path).unwrap();
+    let b = SqliteStorage::open(&path).unwrap();
+    a.open_study(&config("h"), false).unwrap();
+    assert_eq!(b.open_study(&config("h"), false).unwrap(), config("h"));
+    // B reads the study before A adds to it, so what B holds must be brought up to date.
+    assert!(b.trials("h").unwrap().is_empty());
+    let mut first = a
+        .create_trial("h", None, &mut |_, _| Some(plan_with_units(32)))
+        .unwrap()
+        .unwrap();
+    a.report("h", first.number, 0, &metrics(&[("val_accuracy", 0.25)]))
+        .unwrap();
+    let seen = b.trials("h").unwrap();
+    assert_eq!(units_of(&seen), [32]);
+    assert_eq!(seen[0].state, TrialState::Running);
+    assert_eq!(seen[0].metric("val_accuracy"), [(0, 0.25)]);
+    // Another epoch of the running trial, and then its end, both reach B.
+    b.report("h", first.number, 1, &metrics(&[("val_accuracy", 0.5)]))
+        .unwrap();
+    assert_eq!(a.trials("h").unwrap()[0].metric("val_accuracy").len(), 2);
+    first.history = a.trials("h").unwrap()[0].history.clone();
+    first.rescore(&config("h").objectives);
+    first.state = TrialState::Completed;
+    a.update_trial("h", &first).unwrap();
+    assert_eq!(b.trials("h").unwrap(), vec![first.clone()]);
+    // B decides from A's trial and creates the next; A sees it and may finish it.
+    let mut history_seen = Vec::new();
+    let mut second = b
+        .create_trial("h", None, &mut |trials, _| {
+            history_seen = trials.to_vec();
+            Some(plan_with_units(64))
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(history_seen, vec![first.clone()]);
+    assert_eq!(second.number, 1);
+    assert_eq!(units_of(&a.trials("h").unwrap()), [32, 64]);
+    second.state = TrialState::Failed;
+    second.message = Some("failed through A".into());
+    a.update_trial("h", &second).unwrap();
+    let through_b = b.trials("h").unwrap();
+    assert_eq!(through_b[1].state, TrialState::Failed);
+    assert_eq!(through_b[1].message.as_deref(), Some("failed through A"));
+    // B's late result for the trial A finished is refused, and changes nothing.
+    let mut late = second.clone();
+    late.state = TrialState::Completed;
+    let err = b.update_trial("h", &late).unwrap_err();
+    assert!(
+        matches!(err, StorageError::Finished { number: 1, .. }),
+        "{err}"
+    );
+    assert_eq!(a.trials("h").unwrap(), b.trials("h").unwrap());
+}
+
+#[test]
+fn a_trial_failed_as_stale_through_one_handle_is_seen_failed_through_the_other() {
+    let path = tmp("stale-handles").join("study.db");
+    let a = SqliteStorage::open(&path).unwrap();
+    let b = SqliteStorage::open(&path).unwrap();
+    a.open_study(&config("s"), false).unwrap();
+    let running = a
+        .create_trial("s", None, &mut |_, _| Some(plan_with_units(96)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.trials("s").unwrap()[0].state, TrialState::Running);
+    std::thread::sleep(Duration::from_millis(60));
+    let mut stale_seen = None;
+    let retry = b
+        .create_trial(
+            "s",
+            Some(Duration::from_millis(20)),
+            &mut |trials, stale| {
+                stale_seen = stale;
+                Some(storage::retry_plan(&trials[stale? as usize]))
+            },
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(stale_seen, Some(running.number));
+    let through_a = a.trials("s").unwrap();
+    assert_eq!(through_a[0].state, TrialState::Failed);
+    assert_eq!(storage::retried(&through_a[1].plan), Some(running.number));
+    assert_eq!(through_a[1].number, retry.number);
+    let err = a.heartbeat("s", running.number).unwrap_err();
+    assert!(matches!(err, StorageError::Finished { .. }), "{err}");
+}
+
+#[test]
+fn a_study_deleted_and_recreated_through_one_handle_is_not_served_stale_by_the_other() {
+    let path = tmp("recreated").join("study.db");
+    let a = SqliteStorage::open(&path).unwrap();
+    let b = SqliteStorage::open(&path).unwrap();
+    a.open_study(&config("r"), false).unwrap();
+    for units in [32, 64] {
+        let mut t = a
+            .create_trial("r", None, &mut |_, _| Some(plan_with_units(units)))
+            .unwrap()
+            .unwrap();
+        t.state = TrialState::Completed;
+        t.score = Some(0.5);
+        a.update_trial("r", &t).unwrap();
+    }
+    assert_eq!(units_of(&b.trials("r").unwrap()), [32, 64]);
+    let ids = |sql: &str| -> Vec<i64> {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        let mut stmt = c.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let old_study = ids("SELECT study_id FROM studies");
+    let old_trials = ids("SELECT trial_id FROM trials ORDER BY trial_id");
+
+    // A replaces the study: another objective, and a first trial of its own.
+    let mut other = config("r");
+    other.objectives = Objective::minimize("loss").into();
+    a.open_study(&other, true).unwrap();
+    let fresh = a
+        .create_trial("r", None, &mut |_, _| Some(plan_with_units(512)))
+        .unwrap()
+        .unwrap();
+    // SQLite gave the new study (and its trial) the row ids of the old ones: ids alone
+    // cannot tell them apart.
+    assert_eq!(ids("SELECT study_id FROM studies"), old_study);
+    assert_eq!(ids("SELECT trial_id FROM trials"), old_trials[..1]);
+
+    let seen = b.trials("r").unwrap();
+    assert_eq!(units_of(&seen), [512]);
+    assert_eq!(seen[0].state, TrialState::Running);
+    assert_eq!(b.study("r").unwrap(), other);
+    // B writes with the new study's objective: `loss` is the intermediate value, not accuracy.
+    b.report(
+        "r",
+        fresh.number,
+        0,
+        &metrics(&[("loss", 0.125), ("val_accuracy", 0.875)]),
+    )
+    .unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let stored: f64 = c
+        .query_row(
+            "SELECT intermediate_value FROM trial_intermediate_values",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 0.125);
+    let mut history = Vec::new();
+    b.create_trial("r", None, &mut |trials, _| {
+        history = units_of(trials);
+        None
+    })
+    .unwrap();
+    assert_eq!(history, [512]);
+
+    // Deleted through A: B reports the study missing instead of serving what it read.
+    a.delete_study("r").unwrap();
+    let err = b.trials("r").unwrap_err();
+    assert!(matches!(err, StorageError::NoStudy { .. }), "{err}");
+    let err = b
+        .report("r", fresh.number, 1, &metrics(&[("loss", 0.1)]))
+        .unwrap_err();
+    assert!(matches!(err, StorageError::NoStudy { .. }), "{err}");
+}
+
+#[test]
+fn a_study_written_without_an_instance_token_is_read_afresh_and_given_one() {
+    let path = tmp("untokened").join("study.db");
+    let a = SqliteStorage::open(&path).unwrap();
+    a.open_study(&config("u"), false).unwrap();
+    let mut t = a
+        .create_trial("u", None, &mut |_, _| Some(plan_with_units(128)))
+        .unwrap()
+        .unwrap();
+    t.state = TrialState::Completed;
+    t.score = Some(0.5);
+    a.update_trial("u", &t).unwrap();
+    assert_eq!(units_of(&a.trials("u").unwrap()), [128]);
+    // As an older tuner leaves it: no instance token; and a finished trial changed by another
+    // program. Without a token nothing read before can be trusted, so the change is seen.
+    edit(
+        &path,
+        "DELETE FROM study_system_attributes WHERE key = 'tuner:instance'; \
+         UPDATE trial_params SET param_value = 256 WHERE param_name = 'units'",
+    );
+    assert_eq!(units_of(&a.trials("u").unwrap()), [256]);
+    let second = a
+        .create_trial("u", None, &mut |trials, _| {
+            assert_eq!(units_of(trials), [256]);
+            Some(plan_with_units(64))
+        })
+        .unwrap()
+        .unwrap();
+    a.report("u", second.number, 0, &metrics(&[("val_accuracy", 0.5)]))
+        .unwrap();
+    let tokens = || -> i64 {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM study_system_attributes WHERE key = 'tuner:instance'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(
+        tokens(),
+        0,
+        "reading and writing trials leaves the study as it is"
+    );
+    SqliteStorage::open(&path)
+        .unwrap()
+        .open_study(&config("u"), false)
+        .unwrap();
+    assert_eq!(tokens(), 1, "opening the study gives it a token");
+    assert_eq!(units_of(&a.trials("u").unwrap()), [256, 64]);
+    assert_eq!(a.trials("u").unwrap()[1].metric("val_accuracy"), [(0, 0.5)]);
+}

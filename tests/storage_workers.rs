@@ -294,3 +294,75 @@ fn postgres_round_trips_every_trial_field_and_retries_stale_trials() {
         Err(StorageError::NoStudy { .. })
     ));
 }
+
+#[test]
+fn two_postgres_handles_see_each_others_changes_and_never_a_deleted_study() {
+    let Some(url) =
+        postgres_url("two_postgres_handles_see_each_others_changes_and_never_a_deleted_study")
+    else {
+        return;
+    };
+    let study = format!("handles-{}", std::process::id());
+    let dir = tmp("pg-handles");
+    let a = tuner(&url, &study, &dir, "grid", true).storage().clone();
+    let b = storage::open(&url).unwrap();
+    let plan = |a: i64| {
+        let mut hp = HyperParameters::new();
+        hp.insert("a", a);
+        hp.insert("b", "x");
+        TrialPlan {
+            values: hp,
+            ..TrialPlan::default()
+        }
+    };
+    let values = |trials: &[Trial]| -> Vec<i64> {
+        trials
+            .iter()
+            .map(|t| t.values().get_as::<i64>("a").unwrap())
+            .collect()
+    };
+    let mut first = a
+        .create_trial(&study, None, &mut |_, _| Some(plan(1)))
+        .unwrap()
+        .unwrap();
+    let seen = b.trials(&study).unwrap();
+    assert_eq!(
+        (values(&seen), seen[0].state),
+        (vec![1], TrialState::Running)
+    );
+    b.report(
+        &study,
+        first.number,
+        0,
+        &Metrics::from([("loss".into(), 0.5)]),
+    )
+    .unwrap();
+    first.history = a.trials(&study).unwrap()[0].history.clone();
+    assert_eq!(first.history.len(), 1, "B's report reached A");
+    first.state = TrialState::Completed;
+    first.score = Some(0.5);
+    a.update_trial(&study, &first).unwrap();
+    assert_eq!(b.trials(&study).unwrap(), vec![first.clone()]);
+    // A re-creates the study (overwrite) and starts it afresh: B serves only the new trials.
+    tuner(&url, &study, &dir, "grid", true);
+    a.create_trial(&study, None, &mut |_, _| Some(plan(7)))
+        .unwrap()
+        .unwrap();
+    let mut history = Vec::new();
+    b.create_trial(&study, None, &mut |trials, _| {
+        history = values(trials);
+        None
+    })
+    .unwrap();
+    assert_eq!(history, [7]);
+    assert_eq!(values(&b.trials(&study).unwrap()), [7]);
+    a.delete_study(&study).unwrap();
+    assert!(matches!(
+        b.trials(&study),
+        Err(StorageError::NoStudy { .. })
+    ));
+    assert!(matches!(
+        b.heartbeat(&study, 0),
+        Err(StorageError::NoStudy { .. })
+    ));
+}

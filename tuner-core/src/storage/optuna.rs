@@ -39,6 +39,10 @@ pub(crate) const TABLES: &[&str] = &[
 pub(crate) const STUDY_FORMAT_KEY: &str = "tuner:format";
 /// Study attribute: the [`StudyConfig`](super::StudyConfig) as JSON.
 pub(crate) const STUDY_CONFIG_KEY: &str = "tuner:config";
+/// Study attribute: a token unique to this instance of the study (JSON string), so a reader
+/// can tell a study deleted and re-created under the same name (and row id) from the one it
+/// read before.
+pub(crate) const STUDY_INSTANCE_KEY: &str = "tuner:instance";
 /// Study attribute Optuna reads for objective names (`study.metric_names`).
 pub(crate) const METRIC_NAMES_KEY: &str = "study:metric_names";
 /// Trial attribute: everything of a [`Trial`](crate::trial::Trial) Optuna has no column for.

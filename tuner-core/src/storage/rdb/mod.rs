@@ -1,0 +1,423 @@
+//! Studies and trials in Optuna's RDB schema, written once over a minimal SQL interface that
+//! the SQLite and PostgreSQL backends implement.
+//!
+//! Statements use `?1`-style parameters, `{now}` for the database's current UTC time,
+//! `{age:column}` for a timestamp column's age in seconds, `{for_update:table}` for a row lock
+//! (a no-op where write transactions exclude each other) and `{lock_schema}` for a statement
+//! serialising schema and study creation; each backend translates them.
+//!
+//! A handle keeps what it has read of each study ([`cache`]) and per call reads only what may
+//! have changed, so a call costs the same at trial 10 as at trial 10,000.
+
+mod cache;
+mod read;
+mod schema;
+mod study;
+mod write;
+
+use super::{Decide, StorageError, StudyConfig};
+use crate::trial::{Metrics, Trial};
+use cache::{Caches, StudyCache};
+use read::Which;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+use study::{new_instance, Identity};
+
+/// One SQL value as both backends bind and return it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Sql {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl Sql {
+    fn int(&self) -> Option<i64> {
+        match self {
+            Sql::Int(i) => Some(*i),
+            Sql::Real(r) => Some(*r as i64),
+            _ => None,
+        }
+    }
+    fn real(&self) -> Option<f64> {
+        match self {
+            Sql::Real(r) => Some(*r),
+            Sql::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+    fn text(&self) -> Option<&str> {
+        match self {
+            Sql::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl From<i64> for Sql {
+    fn from(v: i64) -> Self {
+        Sql::Int(v)
+    }
+}
+impl From<f64> for Sql {
+    fn from(v: f64) -> Self {
+        Sql::Real(v)
+    }
+}
+impl From<&str> for Sql {
+    fn from(v: &str) -> Self {
+        Sql::Text(v.to_owned())
+    }
+}
+impl From<String> for Sql {
+    fn from(v: String) -> Self {
+        Sql::Text(v)
+    }
+}
+impl<T: Into<Sql>> From<Option<T>> for Sql {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Sql::Null, Into::into)
+    }
+}
+
+/// Statements inside one transaction; errors are the driver's message.
+pub(crate) trait Tx {
+    /// Runs a statement; the number of rows changed.
+    fn execute(&mut self, sql: &str, params: &[Sql]) -> Result<u64, String>;
+    /// Runs a query; its rows.
+    fn query(&mut self, sql: &str, params: &[Sql]) -> Result<Vec<Vec<Sql>>, String>;
+}
+
+/// What a transaction is for: backends lock accordingly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// A consistent read.
+    Read,
+    /// A write (SQLite takes the write lock up front, so no two writers ever interleave).
+    Write,
+}
+
+/// A database that runs closures in transactions, committing when they return `Ok`.
+pub(crate) trait Backend: Send + Sync {
+    /// The file or URL, for messages.
+    fn location(&self) -> String;
+    /// The names of the tables present.
+    fn tables(&self, tx: &mut dyn Tx) -> Result<Vec<String>, String>;
+    /// Statements creating Optuna's tables (and types) in an empty database.
+    fn schema(&self) -> &'static [&'static str];
+    /// Runs `f` in a transaction.
+    fn transaction<T>(
+        &self,
+        mode: Mode,
+        f: &mut dyn FnMut(&mut dyn Tx) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError>;
+}
+
+/// Optuna's schema over a backend: the shared logic of the SQL storages.
+pub(crate) struct Rdb<B> {
+    pub(crate) backend: B,
+    /// What this handle has read of each study; locked only inside a transaction (after
+    /// the backend's connection), so the two locks are always taken in the same order.
+    cache: Mutex<Caches>,
+}
+
+fn err(location: String) -> impl Fn(String) -> StorageError {
+    move |message| StorageError::Backend {
+        location: location.clone(),
+        message,
+    }
+}
+
+impl<B: Backend> Rdb<B> {
+    /// Wraps a backend, creating the schema in an empty database and refusing one that is
+    /// not Optuna's current schema.
+    pub(crate) fn new(backend: B) -> Result<Self, StorageError> {
+        let rdb = Rdb {
+            backend,
+            cache: Mutex::new(Caches::new()),
+        };
+        rdb.init_schema()?;
+        Ok(rdb)
+    }
+
+    fn location(&self) -> String {
+        self.backend.location()
+    }
+
+    /// Runs `f` in a transaction with the cache at hand.
+    fn with_cache<T>(
+        &self,
+        mode: Mode,
+        f: &mut dyn FnMut(&mut dyn Tx, &mut Caches) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        self.backend
+            .transaction(mode, &mut |tx| f(tx, &mut self.caches()))
+    }
+
+    /// The cache; one left half-updated by a panic is dropped rather than trusted.
+    fn caches(&self) -> MutexGuard<'_, Caches> {
+        self.cache.lock().unwrap_or_else(|poisoned| {
+            self.cache.clear_poison();
+            let mut caches = poisoned.into_inner();
+            caches.clear();
+            caches
+        })
+    }
+
+    /// What has been read of study `name`, checked against the database: a study re-created
+    /// since (a new instance token) or without a token starts afresh, configuration included.
+    fn current<'c>(
+        &self,
+        tx: &mut dyn Tx,
+        caches: &'c mut Caches,
+        name: &str,
+        lock: bool,
+    ) -> Result<&'c mut StudyCache, StorageError> {
+        let Some(identity) = self.identity(tx, name, lock)? else {
+            caches.remove(name);
+            return Err(self.no_study(name));
+        };
+        if !caches.get(name).is_some_and(|c| c.is_of(&identity)) {
+            let config = self.config(tx, identity.id, name)?;
+            caches.insert(name.to_owned(), StudyCache::new(identity, config));
+        }
+        Ok(caches.get_mut(name).expect("inserted above"))
+    }
+
+    /// Reads the trials created since the last read.
+    fn refresh_new(&self, tx: &mut dyn Tx, cache: &mut StudyCache) -> Result<(), StorageError> {
+        let loaded = self.load_trials(tx, cache.identity.id, Which::After(cache.last_row()))?;
+        cache.merge(loaded);
+        Ok(())
+    }
+
+    /// Brings every trial up to date: the running ones read again, new ones read.
+    fn refresh(&self, tx: &mut dyn Tx, cache: &mut StudyCache) -> Result<(), StorageError> {
+        for row in cache.open_rows() {
+            let loaded = self.load_trials(tx, cache.identity.id, Which::Row(row))?;
+            if loaded.is_empty() {
+                // A row read before is gone: the database was edited by hand. Start over.
+                cache.forget_trials();
+                break;
+            }
+            cache.merge(loaded);
+        }
+        self.refresh_new(tx, cache)
+    }
+
+    /// The row id and Optuna state of trial `number`, the row locked for the transaction.
+    fn trial_row(
+        &self,
+        tx: &mut dyn Tx,
+        cache: &mut StudyCache,
+        study: &str,
+        number: u64,
+    ) -> Result<(i64, String), StorageError> {
+        let e = err(self.location());
+        let id = cache.identity.id;
+        if let Some(row) = cache.hint(number) {
+            let rows = tx
+                .query(
+                    "SELECT state FROM trials \
+                     WHERE trial_id = ?1 AND study_id = ?2 AND number = ?3{for_update:trials}",
+                    &[row.into(), id.into(), (number as i64).into()],
+                )
+                .map_err(&e)?;
+            if let Some(r) = rows.first() {
+                return Ok((row, r[0].text().unwrap_or_default().to_owned()));
+            }
+        }
+        // Not created or read through this handle: found by number (a scan of the study).
+        let rows = tx
+            .query(
+                "SELECT trial_id, state FROM trials \
+                 WHERE study_id = ?1 AND number = ?2{for_update:trials}",
+                &[id.into(), (number as i64).into()],
+            )
+            .map_err(&e)?;
+        let Some(r) = rows.first() else {
+            return Err(StorageError::NoTrial {
+                study: study.to_owned(),
+                number,
+            });
+        };
+        let row = r[0].int().unwrap_or_default();
+        cache.remember(number, row);
+        Ok((row, r[1].text().unwrap_or_default().to_owned()))
+    }
+}
+
+impl<B: Backend> super::Storage for Rdb<B> {
+    fn location(&self) -> String {
+        self.backend.location()
+    }
+
+    fn open_study(
+        &self,
+        config: &StudyConfig,
+        overwrite: bool,
+    ) -> Result<StudyConfig, StorageError> {
+        self.with_cache(Mode::Write, &mut |tx, caches| {
+            tx.execute("{lock_schema}", &[])
+                .map_err(err(self.location()))?;
+            let name = &config.name;
+            if let Some(found) = self.identity(tx, name, true)? {
+                if !overwrite {
+                    let stored = self.config(tx, found.id, name)?;
+                    let identity = match found.instance {
+                        Some(_) => found,
+                        None => {
+                            let instance = new_instance();
+                            self.set_instance(tx, found.id, &instance)?;
+                            Identity {
+                                id: found.id,
+                                instance: Some(instance),
+                            }
+                        }
+                    };
+                    // An entry made here and never committed names an instance the database
+                    // does not hold, so it is never trusted.
+                    if !caches.get(name).is_some_and(|c| c.is_of(&identity)) {
+                        caches.insert(name.clone(), StudyCache::new(identity, stored.clone()));
+                    }
+                    return Ok(stored);
+                }
+                caches.remove(name);
+                self.delete_study_rows(tx, found.id)?;
+            }
+            let instance = new_instance();
+            let id = self.create_study(tx, config, &instance)?;
+            let identity = Identity {
+                id,
+                instance: Some(instance),
+            };
+            caches.insert(name.clone(), StudyCache::new(identity, config.clone()));
+            Ok(config.clone())
+        })
+    }
+
+    fn study_names(&self) -> Result<Vec<String>, StorageError> {
+        let location = self.location();
+        self.backend.transaction(Mode::Read, &mut |tx| {
+            let rows = tx
+                .query("SELECT study_name FROM studies ORDER BY study_name", &[])
+                .map_err(err(location.clone()))?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|r| r[0].text().map(str::to_owned))
+                .collect())
+        })
+    }
+
+    fn study(&self, name: &str) -> Result<StudyConfig, StorageError> {
+        // Read afresh: this is how a caller checks what is stored, e.g. before resuming.
+        self.backend.transaction(Mode::Read, &mut |tx| {
+            let id = self.require(tx, name, false)?.id;
+            self.config(tx, id, name)
+        })
+    }
+
+    fn delete_study(&self, name: &str) -> Result<(), StorageError> {
+        self.with_cache(Mode::Write, &mut |tx, caches| {
+            caches.remove(name);
+            let id = self.require(tx, name, true)?.id;
+            self.delete_study_rows(tx, id)
+        })
+    }
+
+    fn trials(&self, study: &str) -> Result<Vec<Trial>, StorageError> {
+        self.with_cache(Mode::Read, &mut |tx, caches| {
+            let cache = self.current(tx, caches, study, false)?;
+            self.refresh(tx, cache)?;
+            Ok(cache.trials.clone())
+        })
+    }
+
+    fn create_trial(
+        &self,
+        study: &str,
+        stale_after: Option<Duration>,
+        decide: &mut Decide<'_>,
+    ) -> Result<Option<Trial>, StorageError> {
+        self.with_cache(Mode::Write, &mut |tx, caches| {
+            // Workers decide one at a time: the study row is the lock.
+            let cache = self.current(tx, caches, study, true)?;
+            // Every read happens before this transaction writes, so the cache only ever
+            // holds committed rows, whatever becomes of this transaction.
+            self.refresh(tx, cache)?;
+            // Only a trial that was running when read can be stale; the oldest goes first.
+            let mut stale = None;
+            if let Some(grace) = stale_after {
+                for row in cache.open_rows() {
+                    if self.is_stale(tx, row, grace)? {
+                        let i = cache.index_of_row(row).expect("open rows are read");
+                        if stale
+                            .is_none_or(|s: usize| cache.trials[i].number < cache.trials[s].number)
+                        {
+                            stale = Some(i);
+                        }
+                    }
+                }
+            }
+            // Marked in place: the trial stays open, so it is read again before it is served.
+            if let Some(i) = stale {
+                super::mark_stale(&mut cache.trials[i], stale_after.unwrap_or_default());
+            }
+            let Some(plan) = decide(&cache.trials, stale.map(|i| cache.trials[i].number)) else {
+                return Ok(None);
+            };
+            if let Some(i) = stale {
+                self.write_trial(tx, cache.row_at(i), &cache.config, &cache.trials[i])?;
+            }
+            let number = cache.trials.last().map_or(0, |t| t.number + 1);
+            let trial = Trial::new(number, plan);
+            let row = self.insert_trial(tx, cache.identity.id, &cache.config, &trial)?;
+            cache.remember(number, row);
+            Ok(Some(trial))
+        })
+    }
+
+    fn report(
+        &self,
+        study: &str,
+        number: u64,
+        epoch: u32,
+        metrics: &Metrics,
+    ) -> Result<(), StorageError> {
+        self.with_cache(Mode::Write, &mut |tx, caches| {
+            let cache = self.current(tx, caches, study, false)?;
+            let (row, state) = self.trial_row(tx, cache, study, number)?;
+            if state != "RUNNING" {
+                return Err(StorageError::Finished {
+                    study: study.to_owned(),
+                    number,
+                });
+            }
+            self.write_epoch(tx, row, &cache.config, epoch, metrics)?;
+            self.beat(tx, row)
+        })
+    }
+
+    fn heartbeat(&self, study: &str, number: u64) -> Result<(), StorageError> {
+        self.with_cache(Mode::Write, &mut |tx, caches| {
+            let cache = self.current(tx, caches, study, false)?;
+            let (row, state) = self.trial_row(tx, cache, study, number)?;
+            if state != "RUNNING" {
+                return Err(StorageError::Finished {
+                    study: study.to_owned(),
+                    number,
+                });
+            }
+            self.beat(tx, row)
+        })
+    }
+
+    fn update_trial(&self, study: &str, trial: &Trial) -> Result<(), StorageError> {
+        self.with_cache(Mode::Write, &mut |tx, caches| {
+            let cache = self.current(tx, caches, study, false)?;
+            let (row, _) = self.trial_row(tx, cache, study, trial.number)?;
+            self.write_trial(tx, row, &cache.config, trial)
+        })
+    }
+}

@@ -1,0 +1,236 @@
+//! Writing trials: a new Running trial, one epoch's metrics, a trial's final state and
+//! values, heartbeats, and which running trial's heartbeat has gone stale.
+
+use super::{err, Backend, Rdb, Tx};
+use crate::storage::optuna::{self, TrialRecord};
+use crate::storage::{StorageError, StudyConfig};
+use crate::trial::{Metrics, Trial, TrialState};
+use std::time::Duration;
+
+impl<B: Backend> Rdb<B> {
+    /// Inserts a new trial of study `study` (with its parameters, record and first
+    /// heartbeat); its row id.
+    pub(super) fn insert_trial(
+        &self,
+        tx: &mut dyn Tx,
+        study: i64,
+        config: &StudyConfig,
+        trial: &Trial,
+    ) -> Result<i64, StorageError> {
+        let e = err(self.location());
+        let rows = tx
+            .query(
+                "INSERT INTO trials (number, study_id, state, datetime_start) \
+                 VALUES (?1, ?2, ?3, {now}) RETURNING trial_id",
+                &[
+                    (trial.number as i64).into(),
+                    study.into(),
+                    optuna::optuna_state(trial.state).into(),
+                ],
+            )
+            .map_err(&e)?;
+        let id = rows
+            .first()
+            .and_then(|r| r[0].int())
+            .ok_or_else(|| e("inserting the trial returned no id".into()))?;
+        self.write_params(tx, id, config, trial)?;
+        self.write_record(tx, id, trial)?;
+        if let Some(retried) = trial
+            .plan
+            .attrs
+            .get(crate::storage::RETRY_OF)
+            .and_then(|v| v.as_int())
+        {
+            self.set_attr(tx, id, optuna::FAILED_TRIAL_KEY, &retried.to_string())?;
+        }
+        self.beat(tx, id)?;
+        Ok(id)
+    }
+
+    /// Replaces the trial's parameter rows with its values, in Optuna's representation.
+    fn write_params(
+        &self,
+        tx: &mut dyn Tx,
+        id: i64,
+        config: &StudyConfig,
+        trial: &Trial,
+    ) -> Result<(), StorageError> {
+        let e = err(self.location());
+        tx.execute("DELETE FROM trial_params WHERE trial_id = ?1", &[id.into()])
+            .map_err(&e)?;
+        for (name, value) in trial.values().iter() {
+            let (dist, internal) = optuna::param_row(&config.space, name, value);
+            tx.execute(
+                "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                &[id.into(), name.into(), internal.into(), dist.into()],
+            )
+            .map_err(&e)?;
+        }
+        Ok(())
+    }
+
+    /// Stores a trial attribute (a JSON text), replacing any value it had.
+    fn set_attr(
+        &self,
+        tx: &mut dyn Tx,
+        id: i64,
+        key: &str,
+        json: &str,
+    ) -> Result<(), StorageError> {
+        tx.execute(
+            "INSERT INTO trial_system_attributes (trial_id, key, value_json) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (trial_id, key) DO UPDATE SET value_json = excluded.value_json",
+            &[id.into(), key.into(), json.into()],
+        )
+        .map_err(err(self.location()))?;
+        Ok(())
+    }
+
+    fn write_record(&self, tx: &mut dyn Tx, id: i64, trial: &Trial) -> Result<(), StorageError> {
+        let record = serde_json::to_string(&TrialRecord::of(trial))
+            .map_err(|x| err(self.location())(x.to_string()))?;
+        self.set_attr(tx, id, optuna::TRIAL_KEY, &record)
+    }
+
+    /// Stores one epoch's metrics and, when it has one, its objective as Optuna's
+    /// intermediate value.
+    pub(super) fn write_epoch(
+        &self,
+        tx: &mut dyn Tx,
+        id: i64,
+        config: &StudyConfig,
+        epoch: u32,
+        metrics: &Metrics,
+    ) -> Result<(), StorageError> {
+        self.set_attr(
+            tx,
+            id,
+            &optuna::epoch_key(epoch),
+            &optuna::metrics_json(metrics),
+        )?;
+        if let Some(v) = config.objectives.score(metrics) {
+            let (value, kind) = optuna::float_repr(v);
+            tx.execute(
+                "INSERT INTO trial_intermediate_values \
+                 (trial_id, step, intermediate_value, intermediate_value_type) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (trial_id, step) DO UPDATE SET \
+                 intermediate_value = excluded.intermediate_value, \
+                 intermediate_value_type = excluded.intermediate_value_type",
+                &[id.into(), (epoch as i64).into(), value.into(), kind.into()],
+            )
+            .map_err(err(self.location()))?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites everything of a trial but its number and start time.
+    pub(super) fn write_trial(
+        &self,
+        tx: &mut dyn Tx,
+        id: i64,
+        config: &StudyConfig,
+        trial: &Trial,
+    ) -> Result<(), StorageError> {
+        let e = err(self.location());
+        let finished = !matches!(trial.state, TrialState::Running | TrialState::Invalid);
+        // Only a running trial may change: the condition is re-checked under the row lock, so a
+        // worker whose trial was failed as stale meanwhile cannot overwrite that verdict.
+        let changed = tx
+            .execute(
+                if finished {
+                    "UPDATE trials SET state = ?1, datetime_complete = {now} \
+                     WHERE trial_id = ?2 AND state = 'RUNNING'"
+                } else {
+                    "UPDATE trials SET state = ?1 WHERE trial_id = ?2 AND state = 'RUNNING'"
+                },
+                &[optuna::optuna_state(trial.state).into(), id.into()],
+            )
+            .map_err(&e)?;
+        if changed == 0 {
+            return Err(StorageError::Finished {
+                study: config.name.clone(),
+                number: trial.number,
+            });
+        }
+        self.write_params(tx, id, config, trial)?;
+        self.write_record(tx, id, trial)?;
+        tx.execute(
+            "DELETE FROM trial_system_attributes WHERE trial_id = ?1 AND key LIKE 'tuner:epoch:%'",
+            &[id.into()],
+        )
+        .map_err(&e)?;
+        tx.execute(
+            "DELETE FROM trial_intermediate_values WHERE trial_id = ?1",
+            &[id.into()],
+        )
+        .map_err(&e)?;
+        for (epoch, metrics) in &trial.history {
+            self.write_epoch(tx, id, config, *epoch, metrics)?;
+        }
+        tx.execute("DELETE FROM trial_values WHERE trial_id = ?1", &[id.into()])
+            .map_err(&e)?;
+        if trial.state == TrialState::Completed {
+            let objectives = config.objectives.list();
+            let values: Vec<Option<f64>> = if objectives.len() == 1 {
+                vec![trial.score]
+            } else {
+                let best = trial.best_metrics();
+                objectives
+                    .iter()
+                    .map(|o| best.and_then(|m| m.get(&o.name).copied()))
+                    .collect()
+            };
+            for (k, v) in values.into_iter().enumerate() {
+                let Some(v) = v.filter(|v| !v.is_nan()) else {
+                    continue;
+                };
+                let (value, kind) = optuna::float_repr(v);
+                tx.execute(
+                    "INSERT INTO trial_values (trial_id, objective, value, value_type) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                    &[id.into(), (k as i64).into(), value.into(), kind.into()],
+                )
+                .map_err(&e)?;
+            }
+        }
+        if trial.state == TrialState::Failed {
+            let reason = trial.message.clone().unwrap_or_default();
+            self.set_attr(
+                tx,
+                id,
+                optuna::FAIL_REASON_KEY,
+                &serde_json::json!(reason).to_string(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Records that the trial's worker is alive now.
+    pub(super) fn beat(&self, tx: &mut dyn Tx, id: i64) -> Result<(), StorageError> {
+        tx.execute(
+            "INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (?1, {now}) \
+             ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat",
+            &[id.into()],
+        )
+        .map_err(err(self.location()))?;
+        Ok(())
+    }
+
+    /// Whether trial row `row` is still running with a heartbeat older than `grace`.
+    pub(super) fn is_stale(
+        &self,
+        tx: &mut dyn Tx,
+        row: i64,
+        grace: Duration,
+    ) -> Result<bool, StorageError> {
+        let rows = tx
+            .query(
+                "SELECT t.trial_id FROM trials t JOIN trial_heartbeats h ON h.trial_id = t.trial_id \
+                 WHERE t.trial_id = ?1 AND t.state = 'RUNNING' AND {age:h.heartbeat} > ?2",
+                &[row.into(), grace.as_secs_f64().into()],
+            )
+            .map_err(err(self.location()))?;
+        Ok(!rows.is_empty())
+    }
+}
