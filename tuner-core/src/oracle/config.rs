@@ -180,7 +180,8 @@ impl OracleConfig {
         if self == other {
             return None;
         }
-        if self.name() != other.name() || std::mem::discriminant(self) != std::mem::discriminant(other)
+        if self.name() != other.name()
+            || std::mem::discriminant(self) != std::mem::discriminant(other)
         {
             return Some(OracleDifference {
                 what: "oracle".to_owned(),
@@ -252,7 +253,10 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(bo, BayesianOptimization::new().config());
-        assert_eq!(RandomSearch::new().config().to_json(), json!({"name": "random"}));
+        assert_eq!(
+            RandomSearch::new().config().to_json(),
+            json!({"name": "random"})
+        );
     }
 
     #[test]

@@ -26,9 +26,16 @@ pub fn objectives_text(objectives: &Objectives) -> String {
 /// One table row per study (trials, completed, best score, objective, storage); `studies`
 /// pairs each view with where it is stored.
 pub fn studies_table(studies: &[(StudyView<'_>, String)]) -> String {
-    let mut rows = vec![["study", "trials", "completed", "best", "objective", "storage"]
-        .map(str::to_owned)
-        .to_vec()];
+    let mut rows = vec![[
+        "study",
+        "trials",
+        "completed",
+        "best",
+        "objective",
+        "storage",
+    ]
+    .map(str::to_owned)
+    .to_vec()];
     for (view, location) in studies {
         let best = super::best_trials(view, 1)
             .first()

@@ -141,7 +141,11 @@ impl Study {
         if stop && verdict.is_none() {
             *verdict = Some(epoch);
         }
-        Ok(if stop { Control::Stop } else { Control::Continue })
+        Ok(if stop {
+            Control::Stop
+        } else {
+            Control::Continue
+        })
     }
 
     /// Records the result of an asked trial: a score, a metrics map, `()` for the epochs

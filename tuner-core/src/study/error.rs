@@ -67,6 +67,18 @@ pub enum StudyError {
         /// How many trials it has, in any state.
         trials: usize,
     },
+    /// A study that does not exist yet, asked for without a space to create it from.
+    #[error("study `{study}` does not exist yet: give a search space to create it")]
+    NoSpace {
+        /// Study name.
+        study: String,
+    },
+    /// A space given for a stored study that has another one.
+    #[error("study `{study}` already exists with another search space")]
+    OtherSpace {
+        /// Study name.
+        study: String,
+    },
     /// A study looked for in a folder of per-study databases that has none for it.
     #[error("no study named `{study}`: there is no {}{}", db.display(), listed(dir, others))]
     NoDatabase {

@@ -33,6 +33,7 @@ mod catalog;
 mod config;
 mod error;
 mod finish;
+mod request;
 pub mod space_file;
 mod view;
 
@@ -41,6 +42,7 @@ pub use catalog::{Catalog, Deleted};
 pub use config::StudyConfig;
 pub use error::StudyError;
 pub use finish::{Finished, Ran};
+pub use request::{StudyRequest, DEFAULT_OBJECTIVE};
 pub use view::StudyView;
 
 pub(crate) use ask_tell::Next;

@@ -192,9 +192,9 @@ impl<S: Searchable> Tuner<S> {
             let mut sink = |epoch: u32, metrics: &Metrics| {
                 // Intermediate values are progress, not results: a storage hiccup must not
                 // kill the trial, and the final update will carry the whole history anyway.
-                if let Err(e) = self
-                    .storage()
-                    .report(self.study.name(), trial.number, epoch, metrics)
+                if let Err(e) =
+                    self.storage()
+                        .report(self.study.name(), trial.number, epoch, metrics)
                 {
                     tracing::debug!(trial = trial.number, epoch, error = %e, "epoch not stored");
                 }
