@@ -5,9 +5,11 @@
 
 use super::{Study, StudyError};
 use crate::storage::{self, SqliteStorage, Storage, StorageError};
-use crate::tuner::STUDY_DB;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// The database file of the default storage, in the study's folder.
+pub const STUDY_DB: &str = "study.db";
 
 /// Studies in a storage URL, or in a folder of per-study databases.
 #[derive(Debug, Clone)]

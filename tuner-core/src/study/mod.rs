@@ -15,7 +15,8 @@
 //! let space = SearchSpace::builder().param(Param::float("x", -2.0, 2.0)).build()?;
 //! let storage = Arc::new(MemoryStorage::new());
 //! let objectives = Objective::minimize("loss").into();
-//! let study = Study::open(storage.clone(), "demo", space, objectives, Box::new(RandomSearch::new()), false)?;
+//! let oracle = Box::new(RandomSearch::new());
+//! let study = Study::open(storage.clone(), "demo", space, objectives, oracle, false)?;
 //! for _ in 0..4 {
 //!     let trial = study.ask()?;
 //!     let x: f64 = trial.values().get_as("x")?;
@@ -38,7 +39,7 @@ pub mod space_file;
 mod view;
 
 pub use ask_tell::ASKED_AT;
-pub use catalog::{Catalog, Deleted};
+pub use catalog::{Catalog, Deleted, STUDY_DB};
 pub use config::StudyConfig;
 pub use error::StudyError;
 pub use finish::{Finished, Ran};

@@ -30,8 +30,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The database file of the default storage, in the study's folder.
-pub const STUDY_DB: &str = "study.db";
+// The default layout of studies on disk is the study's: the tuner writes it, the catalog reads it.
+pub use crate::study::STUDY_DB;
 
 /// A search space and the typed view of its values that a tuner hands to trials.
 pub trait Searchable {
