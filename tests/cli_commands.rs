@@ -358,3 +358,73 @@ fn errors_name_the_problem_and_the_fix() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// An oracle only this test can build: the command line cannot rebuild it.
+struct Fixed;
+
+impl tuner::oracle::Oracle for Fixed {
+    fn name(&self) -> &'static str {
+        "fixed"
+    }
+    fn config(&self) -> tuner::oracle::OracleConfig {
+        tuner::oracle::OracleConfig::Custom {
+            oracle: "fixed".to_owned(),
+            settings: serde_json::json!({"x": 0.5}),
+        }
+    }
+    fn suggest(&self, _: &tuner::oracle::OracleContext<'_>) -> tuner::oracle::Suggestion {
+        let mut values = tuner::space::HyperParameters::new();
+        values.insert("x", 0.5);
+        tuner::oracle::Suggestion::Try(tuner::trial::TrialPlan {
+            values,
+            ..Default::default()
+        })
+    }
+}
+
+/// `tuner tell` records through the library's `Study` and nothing else: it needs no oracle
+/// (a study whose oracle only its own program can build is told from the command line), and
+/// it stores exactly what `Study::tell` stores for the same value.
+#[test]
+fn tell_goes_through_the_study() {
+    use std::sync::Arc;
+    use tuner::study::Study;
+    use tuner::tuner::{Outcome, ASKED_AT};
+    let dir = scratch("cli-tell-study");
+    let open = |name: &str| {
+        let folder = dir.join("tuning").join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        let storage = tuner::storage::SqliteStorage::open(folder.join("study.db")).unwrap();
+        Study::open(
+            Arc::new(storage),
+            name,
+            report_fixture::small_space(),
+            tuner::objective::Objective::minimize("value").into(),
+            Box::new(Fixed),
+            false,
+        )
+        .unwrap()
+    };
+    let (cli, lib) = (open("cli"), open("lib"));
+    assert_eq!(cli.ask().unwrap().number, 0);
+    assert_eq!(lib.ask().unwrap().number, 0);
+    let told = ok(&dir, &["tell", "cli", "0", "--value", "0.5"]);
+    assert!(told.contains("COMPLETED with score 0.5"), "{told}");
+    let metrics = tuner::trial::Metrics::from([("value".to_owned(), 0.5)]);
+    lib.tell(
+        0,
+        Ok::<_, tuner::tuner::TrialError>(Outcome::Metrics(metrics)),
+    )
+    .unwrap();
+    let untimed = |study: &Study| {
+        let mut t = study.trial(0).unwrap();
+        t.seconds = 0.0;
+        t.plan.attrs.remove(ASKED_AT);
+        t
+    };
+    assert_eq!(untimed(&cli), untimed(&lib));
+    // Asking needs the oracle, which only this program has: the error names it.
+    let err = fails(&dir, &["ask", "cli"]);
+    assert!(err.contains("oracle `fixed`"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

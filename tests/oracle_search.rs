@@ -288,7 +288,7 @@ impl Oracle for OracleBox {
     fn name(&self) -> &'static str {
         self.0.name()
     }
-    fn config(&self) -> serde_json::Value {
+    fn config(&self) -> tuner::oracle::OracleConfig {
         self.0.config()
     }
     fn suggest(&self, ctx: &OracleContext<'_>) -> Suggestion {

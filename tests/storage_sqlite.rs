@@ -38,7 +38,7 @@ fn config(name: &str) -> StudyConfig {
         name: name.to_owned(),
         space: every_kind(),
         objectives: Objective::maximize("val_accuracy").into(),
-        oracle: serde_json::json!({"name": "random"}),
+        oracle: tuner::oracle::OracleConfig::Random,
     }
 }
 

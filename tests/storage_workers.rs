@@ -68,7 +68,7 @@ fn tuner(url: &str, study: &str, dir: &Path, oracle_name: &str, overwrite: bool)
         fn name(&self) -> &'static str {
             self.0.name()
         }
-        fn config(&self) -> serde_json::Value {
+        fn config(&self) -> tuner::oracle::OracleConfig {
             self.0.config()
         }
         fn suggest(&self, ctx: &tuner::oracle::OracleContext<'_>) -> tuner::oracle::Suggestion {

@@ -440,3 +440,218 @@ fn hyperband_iterations_repeat_every_bracket() {
         report.stop_reason
     );
 }
+
+/// What a trial ends with in both paths below, by the value of its `i`.
+fn same_outcome(i: i64) -> Result<Outcome, TrialError> {
+    match i {
+        0 => Ok(Outcome::Score(0.25)),
+        1 => Ok(Outcome::Score(f64::NAN)),
+        2 => Ok(Outcome::Metrics(Metrics::from([
+            ("loss".into(), 0.5),
+            ("acc".into(), 0.75),
+        ]))),
+        // The objective is missing: no finite score, like NaN.
+        3 => Ok(Outcome::Metrics(Metrics::from([("acc".into(), 0.75)]))),
+        4 => Err(TrialError::invalid("flaky data loader")),
+        5 => Err(TrialError::failed("model too large")),
+        6 => Ok(Outcome::Score(-0.0)),
+        _ => Ok(Outcome::Reported),
+    }
+}
+
+/// The epochs trial `i = 7` reports before returning `()`.
+fn same_curve() -> Vec<(u32, Metrics)> {
+    vec![
+        (0, Metrics::from([("loss".into(), 0.9)])),
+        (1, Metrics::from([("loss".into(), 0.4)])),
+    ]
+}
+
+/// A trial as both paths store it, without what only timing decides.
+fn untimed(mut t: tuner::trial::Trial) -> tuner::trial::Trial {
+    t.seconds = 0.0;
+    t.plan.attrs.remove(tuner::tuner::ASKED_AT);
+    t
+}
+
+/// The search loop and ask/tell end trials through the one `Study::finish`: the same outcome
+/// (a score, NaN, a metrics map, a missing objective, errors, a reported curve) is stored
+/// as the same trial either way.
+#[test]
+fn searched_and_told_trials_are_stored_alike() {
+    let space = || {
+        SearchSpace::builder()
+            .param(Param::int("i", 0, 7))
+            .build()
+            .unwrap()
+    };
+    let mut tuner = setup(space(), GridSearch::new(), "same-search")
+        .objective("loss")
+        .max_consecutive_failed_trials(10)
+        .overwrite(true)
+        .build()
+        .unwrap();
+    tuner
+        .search_fn(|hp: &HyperParameters, ctx| {
+            let i = hp.get_as::<i64>("i")?;
+            if i == 7 {
+                for (epoch, m) in same_curve() {
+                    ctx.report(epoch, m);
+                }
+            }
+            same_outcome(i)
+        })
+        .unwrap();
+    let searched: Vec<_> = tuner.trials().unwrap().into_iter().map(untimed).collect();
+
+    let db = tmp("same-told").join("study.db");
+    let _ = std::fs::remove_dir_all(tmp("same-told"));
+    std::fs::create_dir_all(tmp("same-told")).unwrap();
+    let storage = std::sync::Arc::new(tuner::storage::SqliteStorage::open(&db).unwrap());
+    let study = tuner::study::Study::open(
+        storage,
+        "untitled_project",
+        space(),
+        Objective::minimize("loss").into(),
+        Box::new(GridSearch::new()),
+        false,
+    )
+    .unwrap();
+    let mut told = Vec::new();
+    for _ in 0..8 {
+        let trial = study.ask().unwrap();
+        let i = trial.values().get_as::<i64>("i").unwrap();
+        if i == 7 {
+            for (epoch, m) in same_curve() {
+                study.report(trial.number, epoch, m).unwrap();
+            }
+        }
+        told.push(untimed(study.tell(trial.number, same_outcome(i)).unwrap()));
+    }
+    // Trials are compared as Debug text: NaN is never equal to itself.
+    let stored: Vec<_> = study.trials().unwrap().into_iter().map(untimed).collect();
+    assert_eq!(
+        format!("{stored:?}"),
+        format!("{told:?}"),
+        "tell returns the trial as stored"
+    );
+    assert_eq!(searched.len(), 8);
+    for (s, t) in searched.iter().zip(&told) {
+        assert_eq!(
+            format!("{s:?}"),
+            format!("{t:?}"),
+            "trial {} differs between search and tell",
+            s.number
+        );
+    }
+    use TrialState::{Completed, Failed};
+    let states: Vec<TrialState> = searched.iter().map(|t| t.state).collect();
+    assert_eq!(
+        states,
+        [Completed, Failed, Completed, Failed, Failed, Failed, Completed, Completed]
+    );
+    assert!(searched[1]
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("no finite value of `loss`"));
+    assert_eq!(searched[2].score, Some(0.5));
+    assert_eq!(
+        searched[6].score.map(f64::to_bits),
+        Some((-0.0f64).to_bits())
+    );
+    assert_eq!(
+        (searched[7].score, searched[7].best_epoch),
+        (Some(0.4), Some(1))
+    );
+}
+
+/// A NaN score is Invalid: the loop retries it, and only then fails it.
+#[test]
+fn a_nan_score_is_retried_before_it_fails() {
+    let mut tuner = setup(six_points(), GridSearch::new(), "nan-retry")
+        .objective("loss")
+        .max_trials(1)
+        .max_retries_per_trial(1)
+        .build()
+        .unwrap();
+    let calls = Rc::new(Cell::new(0));
+    let seen = calls.clone();
+    tuner
+        .search_fn(move |_: &HyperParameters, _| {
+            seen.set(seen.get() + 1);
+            Ok::<_, TrialError>(if seen.get() == 1 { f64::NAN } else { 2.0 })
+        })
+        .unwrap();
+    let trial = &tuner.trials().unwrap()[0];
+    assert_eq!(calls.get(), 2);
+    assert_eq!(
+        (trial.state, trial.retries, trial.score),
+        (TrialState::Completed, 1, Some(2.0))
+    );
+    assert_eq!(trial.message, None);
+}
+
+/// A trial `report` told to stop stays Stopped when told, even if the pruner would now let it
+/// go on; one it never stopped is Completed though the pruner would now stop it.
+#[test]
+fn tell_keeps_the_pruners_verdict_from_report() {
+    /// Stops trial 0 at its first look, then never again.
+    struct Once(std::sync::atomic::AtomicBool);
+    impl tuner::pruner::Pruner for Once {
+        fn name(&self) -> &'static str {
+            "once"
+        }
+        fn prune(&self, _: &tuner::pruner::PrunerContext<'_>) -> bool {
+            !self.0.swap(true, std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+    let study = tuner::study::Study::open(
+        std::sync::Arc::new(tuner::storage::MemoryStorage::new()),
+        "verdict",
+        six_points(),
+        Objective::minimize("loss").into(),
+        Box::new(GridSearch::new()),
+        false,
+    )
+    .unwrap()
+    .with_pruner(Some(Box::new(Once(Default::default()))));
+    let loss = |v: f64| Metrics::from([("loss".into(), v)]);
+    let first = study.ask().unwrap();
+    assert_eq!(
+        study.report(first.number, 0, loss(1.0)).unwrap(),
+        tuner::tuner::Control::Stop
+    );
+    let told = study.tell(first.number, Ok::<_, TrialError>(())).unwrap();
+    assert_eq!(told.state, TrialState::Stopped);
+    assert!(told.message.unwrap().contains("once pruner"));
+    let second = study.ask().unwrap();
+    assert_eq!(
+        study.report(second.number, 0, loss(2.0)).unwrap(),
+        tuner::tuner::Control::Continue
+    );
+    let told = study.tell(second.number, Ok::<_, TrialError>(())).unwrap();
+    assert_eq!(told.state, TrialState::Completed);
+}
+
+#[test]
+fn resuming_with_another_oracle_setting_names_it() {
+    let storage: std::sync::Arc<dyn tuner::storage::Storage> =
+        std::sync::Arc::new(tuner::storage::MemoryStorage::new());
+    let build = |factor: u32| {
+        setup(
+            six_points(),
+            Hyperband::new(9).factor(factor),
+            "oracle-setting",
+        )
+        .objective("loss")
+        .storage(storage.clone())
+        .build()
+    };
+    build(3).unwrap();
+    let err = build(4).err().unwrap().to_string();
+    assert!(
+        err.contains("different hyperband setting `factor`: stored 3, given 4"),
+        "{err}"
+    );
+}

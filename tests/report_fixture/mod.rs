@@ -60,7 +60,7 @@ pub fn small_study(db: &Path) -> StudyConfig {
         name: "small".to_owned(),
         space: small_space(),
         objectives: Objective::maximize("val_accuracy").into(),
-        oracle: serde_json::json!({"name": "random"}),
+        oracle: tuner::oracle::OracleConfig::Random,
     };
     storage.open_study(&config, true).unwrap();
     let plans = vec![

@@ -14,9 +14,11 @@ pub mod pruner;
 pub mod report;
 pub mod space;
 pub mod storage;
+pub mod study;
 pub mod trial;
 pub mod tuner;
 
 pub use hypermodel::HyperModel;
 pub use objective::{Direction, Objective};
+pub use study::{Study, StudyError};
 pub use tuner::{Tuner, TunerError};

@@ -48,8 +48,8 @@ impl Oracle for GridSearch {
         "grid"
     }
 
-    fn config(&self) -> serde_json::Value {
-        serde_json::json!({ "name": "grid" })
+    fn config(&self) -> crate::oracle::OracleConfig {
+        crate::oracle::OracleConfig::Grid
     }
 
     fn suggest(&self, ctx: &OracleContext<'_>) -> Suggestion {

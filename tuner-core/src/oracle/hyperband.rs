@@ -200,13 +200,12 @@ impl Oracle for Hyperband {
         "hyperband"
     }
 
-    fn config(&self) -> serde_json::Value {
-        serde_json::json!({
-            "name": "hyperband",
-            "max_epochs": self.schedule.max_epochs,
-            "factor": self.schedule.factor,
-            "hyperband_iterations": self.iterations,
-        })
+    fn config(&self) -> crate::oracle::OracleConfig {
+        crate::oracle::OracleConfig::Hyperband {
+            max_epochs: self.schedule.max_epochs,
+            factor: self.schedule.factor,
+            hyperband_iterations: self.iterations,
+        }
     }
 
     fn suggest(&self, ctx: &OracleContext<'_>) -> Suggestion {

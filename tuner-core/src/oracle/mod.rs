@@ -2,12 +2,14 @@
 //! a second worker makes the same kind of decision as the first.
 
 mod bayesian;
+mod config;
 mod grid;
 mod hyperband;
 mod random;
 mod tpe;
 
 pub use bayesian::{Acquisition, BayesianOptimization};
+pub use config::{OracleConfig, OracleConfigError, OracleDifference};
 pub use grid::GridSearch;
 pub use hyperband::{Hyperband, HyperbandSchedule};
 pub use random::RandomSearch;
@@ -67,8 +69,21 @@ pub trait Oracle: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// The settings that define the oracle, stored with the study to detect conflicting resumes.
-    fn config(&self) -> serde_json::Value;
+    fn config(&self) -> OracleConfig;
 
     /// The next trial to run, a reason to wait, or the end of the search.
     fn suggest(&self, ctx: &OracleContext<'_>) -> Suggestion;
+}
+
+/// A boxed oracle (e.g. one chosen at run time) is an oracle.
+impl<O: Oracle + ?Sized> Oracle for Box<O> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+    fn config(&self) -> OracleConfig {
+        (**self).config()
+    }
+    fn suggest(&self, ctx: &OracleContext<'_>) -> Suggestion {
+        (**self).suggest(ctx)
+    }
 }

@@ -117,8 +117,8 @@ impl Oracle for RandomSearch {
         "random"
     }
 
-    fn config(&self) -> serde_json::Value {
-        serde_json::json!({ "name": "random" })
+    fn config(&self) -> crate::oracle::OracleConfig {
+        crate::oracle::OracleConfig::Random
     }
 
     fn suggest(&self, ctx: &OracleContext<'_>) -> Suggestion {

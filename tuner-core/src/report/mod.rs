@@ -3,8 +3,8 @@
 //! while searching.
 //!
 //! Everything here reads a [`StudyView`]: a study's space, objectives and trials, as a
-//! [`Tuner`](crate::Tuner) holds them or as a storage returns them, so the same reports work
-//! inside a program and from the `tuner` command on any stored study.
+//! [`Study`](crate::study::Study) holds them, so the same reports work inside a program and
+//! from the `tuner` command on any stored study.
 //!
 //! ```
 //! use tuner_core::objective::Objective;
@@ -38,51 +38,14 @@ pub mod importance;
 pub mod plot;
 pub(crate) mod progress;
 mod summary;
+pub mod text;
 
 pub use summary::{best_trials, results_summary};
 
-use crate::objective::Objectives;
-use crate::space::SearchSpace;
-use crate::storage::StudyConfig;
-use crate::trial::Trial;
+// The view is the study's: reports only read it.
+pub use crate::study::StudyView;
+
 use thiserror::Error;
-
-/// A study as the reports read it: its name, space, objectives and trials (by number).
-#[derive(Debug, Clone, Copy)]
-pub struct StudyView<'a> {
-    /// The study's name.
-    pub name: &'a str,
-    /// The space searched.
-    pub space: &'a SearchSpace,
-    /// What is optimised.
-    pub objectives: &'a Objectives,
-    /// Every trial, by number.
-    pub trials: &'a [Trial],
-}
-
-impl<'a> StudyView<'a> {
-    /// A view of the given parts.
-    pub fn new(
-        name: &'a str,
-        space: &'a SearchSpace,
-        objectives: &'a Objectives,
-        trials: &'a [Trial],
-    ) -> Self {
-        Self {
-            name,
-            space,
-            objectives,
-            trials,
-        }
-    }
-
-    /// A view of a stored study: its configuration (from [`Storage::study`]) and trials.
-    ///
-    /// [`Storage::study`]: crate::storage::Storage::study
-    pub fn from_config(config: &'a StudyConfig, trials: &'a [Trial]) -> Self {
-        Self::new(&config.name, &config.space, &config.objectives, trials)
-    }
-}
 
 /// A report could not be made or written.
 #[derive(Debug, Error)]

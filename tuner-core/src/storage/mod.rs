@@ -16,28 +16,16 @@ pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
 pub use url::open;
 
-use crate::objective::Objectives;
-use crate::space::{SearchSpace, Value};
+// The study's configuration lives with the study; backends store it as they are handed it.
+pub use crate::study::StudyConfig;
+
+use crate::space::Value;
 use crate::trial::{Metrics, Trial, TrialPlan, TrialState};
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use thiserror::Error;
 
 /// The plan attribute naming the trial a retry continues (its worker stopped beating).
 pub const RETRY_OF: &str = "tuner/retry_of";
-
-/// What a study is: fixed when it is created, checked when it is resumed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StudyConfig {
-    /// The study's name (the tuner's `project_name`).
-    pub name: String,
-    /// The space searched.
-    pub space: SearchSpace,
-    /// What is optimised.
-    pub objectives: Objectives,
-    /// The oracle's name and settings.
-    pub oracle: serde_json::Value,
-}
 
 /// A storage backend failed or refused.
 #[derive(Debug, Error)]

@@ -1,36 +1,17 @@
-//! Ask and tell: trials handed out one at a time and their results recorded later, for
-//! objectives evaluated outside the search loop (another thread, another process, another
-//! language through the `tuner ask` and `tuner tell` commands), as Optuna's `study.ask()` and
-//! `study.tell()`.
-//!
-//! An asked trial has no heartbeat: it may take as long as it takes, and it is never retried
-//! by another worker. The oracle, `max_trials` and the storage are the search loop's own, so
-//! asked and searched trials can share a study.
+//! Ask and tell on a tuner: its [`Study`](crate::study::Study)'s ask, report and tell, with
+//! the tuner's typed params and its trial callbacks. An asked trial ends through the same
+//! [`Study::finish`](crate::study::Study::finish) as a searched one.
 
-use super::run::{curve, Outcome, TrialError};
-use super::search::Next;
+use super::run::{Control, Outcome, TrialError};
 use super::{Searchable, Tuner, TunerError};
-use crate::space::Value;
-use crate::storage::StorageError;
-use crate::trial::{Metrics, Trial, TrialState};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// The plan attribute holding when a trial was asked (seconds since the Unix epoch): `tell`
-/// derives the trial's duration from it.
-pub const ASKED_AT: &str = "tuner/asked_at";
-
-fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
+use crate::trial::{Metrics, Trial};
 
 impl<S: Searchable> Tuner<S> {
     /// Hands out the next trial to evaluate, stored as Running: read its values with
     /// [`params_of`](Self::params_of) and record its result with [`tell`](Self::tell).
     ///
-    /// Errors: [`TunerError::SearchOver`] when the oracle is done (e.g. a grid is exhausted)
-    /// or `max_trials` is reached; [`TunerError::Busy`] when everything the oracle can hand
+    /// Errors: [`StudyError::SearchOver`](crate::study::StudyError::SearchOver) when the oracle is done (e.g. a grid is exhausted)
+    /// or `max_trials` is reached; [`StudyError::Busy`](crate::study::StudyError::Busy) when everything the oracle can hand
     /// out is already asked and not yet told.
     ///
     /// ```
@@ -57,22 +38,11 @@ impl<S: Searchable> Tuner<S> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn ask(&mut self) -> Result<Trial, TunerError> {
-        let asked = unix_now();
-        let next = self.propose(None, &mut |plan| {
-            plan.attrs.insert(ASKED_AT.to_owned(), Value::Float(asked));
-        })?;
-        match next {
-            Next::Trial(trial) => {
-                tracing::debug!(study = %self.study, trial = trial.number, "trial asked");
-                for cb in &mut self.on_begin {
-                    cb(&trial);
-                }
-                Ok(trial)
-            }
-            Next::Wait => Err(TunerError::Busy(self.oracle.name())),
-            Next::Done(reason) if reason.is_empty() => Err(TunerError::Stalled(self.oracle.name())),
-            Next::Done(reason) => Err(TunerError::SearchOver(reason)),
+        let trial = self.study.ask()?;
+        for cb in &mut self.on_begin {
+            cb(&trial);
         }
+        Ok(trial)
     }
 
     /// The values of a trial as the tuner's params (typed for a `#[hypermodel]`).
@@ -82,105 +52,21 @@ impl<S: Searchable> Tuner<S> {
 
     /// Records one epoch of a running (asked) trial; answers whether the pruner wants it
     /// stopped. Tell `Ok(())` afterwards to finish it from its reported epochs.
-    pub fn report(
-        &self,
-        number: u64,
-        epoch: u32,
-        metrics: Metrics,
-    ) -> Result<crate::model::Control, TunerError> {
-        self.storage.report(&self.study, number, epoch, &metrics)?;
-        let history = self.running(number)?.history;
-        Ok(if self.should_prune(number, epoch, &history) {
-            crate::model::Control::Stop
-        } else {
-            crate::model::Control::Continue
-        })
+    pub fn report(&self, number: u64, epoch: u32, metrics: Metrics) -> Result<Control, TunerError> {
+        Ok(self.study.report(number, epoch, metrics)?)
     }
 
     /// Records the result of an asked trial: a score, a metrics map, `()` for the epochs
-    /// given to [`report`](Self::report), or an error (the trial is Failed). A trial whose
-    /// objective has no finite value is Failed; one the pruner stops is Stopped. Returns the
-    /// trial as stored.
+    /// given to [`report`](Self::report), or an error (see
+    /// [`Study::tell`](crate::study::Study::tell)). Returns the trial as stored.
     pub fn tell<O: Into<Outcome>>(
         &mut self,
         number: u64,
         result: Result<O, TrialError>,
     ) -> Result<Trial, TunerError> {
-        let mut trial = self.running(number)?;
-        let objective = self.objectives.list()[0].name.clone();
-        match result.map(Into::into) {
-            Ok(outcome) => {
-                let reported = outcome == Outcome::Reported;
-                let history = std::mem::take(&mut trial.history);
-                trial.history = curve(
-                    history.into_vec(),
-                    outcome,
-                    &objective,
-                    trial.plan.initial_epoch,
-                )
-                .into();
-                trial.rescore(&self.objectives);
-                let last = trial.history.last().map(|(e, _)| *e);
-                let pruned = match (reported, last, &self.pruner) {
-                    (true, Some(epoch), Some(pruner)) => self
-                        .should_prune(number, epoch, &trial.history)
-                        .then(|| (epoch, pruner.name())),
-                    _ => None,
-                };
-                if let Some((epoch, pruner)) = pruned {
-                    trial.state = TrialState::Stopped;
-                    trial.message =
-                        Some(format!("pruned after epoch {epoch} by the {pruner} pruner"));
-                } else if trial.score.is_some() {
-                    trial.state = TrialState::Completed;
-                    trial.message = None;
-                } else {
-                    trial.state = TrialState::Failed;
-                    trial.message = Some(format!(
-                        "no finite value of `{}` was told",
-                        self.objectives.scalar().name
-                    ));
-                }
-            }
-            Err(e) => {
-                trial.state = TrialState::Failed;
-                trial.message = Some(e.message().to_owned());
-            }
-        }
-        if let Some(asked) = trial.plan.attrs.get(ASKED_AT).and_then(Value::as_float) {
-            trial.seconds = (unix_now() - asked).max(0.0);
-        }
-        self.storage.update_trial(&self.study, &trial)?;
-        tracing::info!(
-            study = %self.study,
-            trial = trial.number,
-            state = %trial.state,
-            score = ?trial.score,
-            "trial told"
-        );
+        let trial = self.study.tell(number, result)?;
         for cb in &mut self.on_end {
             cb(&trial);
-        }
-        Ok(trial)
-    }
-
-    /// Trial `number`, which must still be running.
-    fn running(&self, number: u64) -> Result<Trial, TunerError> {
-        let trial = self
-            .storage
-            .trials(&self.study)?
-            .into_iter()
-            .find(|t| t.number == number)
-            .ok_or_else(|| StorageError::NoTrial {
-                study: self.study.clone(),
-                number,
-            })?;
-        if trial.state != TrialState::Running {
-            return Err(TunerError::BadArgument(format!(
-                "trial {number} of study `{}` has already ended ({}): only a running trial \
-                 can be told",
-                self.study, trial.state
-            )));
         }
         Ok(trial)
     }

@@ -86,7 +86,7 @@ impl<S: Searchable> Tuner<S> {
         F: FnMut(&S::Params, &Dataset, &Dataset) -> Result<O, TrialError>,
     {
         let splits = folds.split(data)?;
-        let objective = self.objectives.list()[0].name.clone();
+        let objective = self.objectives().list()[0].name.clone();
         self.search_with(&mut |params, _ctx| {
             let mut per_fold = Vec::with_capacity(splits.len());
             for (train, val) in &splits {

@@ -3,6 +3,7 @@
 use crate::objective::UnknownDirection;
 use crate::space::SpaceError;
 use crate::storage::StorageError;
+use crate::study::StudyError;
 use thiserror::Error;
 
 /// Why a tuner could not be built or a search could not go on.
@@ -22,21 +23,9 @@ pub enum TunerError {
     /// The search space or a stored value is invalid.
     #[error(transparent)]
     Space(#[from] SpaceError),
-    /// Resuming a study with settings that differ from the stored ones.
-    #[error(
-        "study `{study}` already exists with a different {what}: stored {stored}, given {given}; \
-         pass .overwrite(true) to start afresh or use another project_name"
-    )]
-    Conflict {
-        /// Study name.
-        study: String,
-        /// Which setting differs.
-        what: &'static str,
-        /// The stored setting.
-        stored: String,
-        /// The setting given now.
-        given: String,
-    },
+    /// The study refused: a conflicting resume, nothing to ask, a trial already ended.
+    #[error(transparent)]
+    Study(StudyError),
     /// Too many trials in a row failed: something is wrong with every trial, not just one.
     #[error(
         "{count} consecutive trials failed (max_consecutive_failed_trials = {count}); \
@@ -50,9 +39,6 @@ pub enum TunerError {
         /// Its error.
         message: String,
     },
-    /// The oracle asked to wait although no trial is running anywhere.
-    #[error("the {0} oracle waits for running trials, but none is running in this study")]
-    Stalled(&'static str),
     /// An argument out of its allowed range.
     #[error("{0}")]
     BadArgument(String),
@@ -62,15 +48,6 @@ pub enum TunerError {
     /// A report (export, plot) could not be made or written.
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
-    /// `ask` found nothing to hand out: the search is over, for the reason given.
-    #[error("the search is over: {0}")]
-    SearchOver(String),
-    /// `ask` found every trial the oracle can hand out running: tell their results first.
-    #[error(
-        "the {0} oracle has nothing to hand out while asked trials are running: tell their \
-         results first"
-    )]
-    Busy(&'static str),
     /// Reading or writing a trial's files failed.
     #[error("{path}: {source}")]
     Io {
@@ -79,4 +56,16 @@ pub enum TunerError {
         /// The I/O error.
         source: std::io::Error,
     },
+}
+
+/// Storage and space errors keep their own variants, so callers match them in one place
+/// whether the tuner or its study met them.
+impl From<StudyError> for TunerError {
+    fn from(e: StudyError) -> Self {
+        match e {
+            StudyError::Storage(e) => TunerError::Storage(e),
+            StudyError::Space(e) => TunerError::Space(e),
+            other => TunerError::Study(other),
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! The tuner: a study (space, objective, oracle, storage) and the search loop over it.
+//! The tuner: a [`Study`] (space, objective, oracle, storage) and the search loop over it.
 
 mod ask_tell;
 mod cross_validation;
@@ -7,10 +7,10 @@ mod heartbeat;
 #[cfg(feature = "nn")]
 mod model_search;
 mod results;
-mod run;
+pub(crate) mod run;
 mod search;
 
-pub use ask_tell::ASKED_AT;
+pub use crate::study::ASKED_AT;
 pub use cross_validation::KFold;
 pub use error::TunerError;
 #[cfg(feature = "nn")]
@@ -23,7 +23,8 @@ use crate::objective::{Objective, Objectives};
 use crate::oracle::{BayesianOptimization, GridSearch, Hyperband, Oracle, RandomSearch, Tpe};
 use crate::pruner::Pruner;
 use crate::space::{HyperParameters, SearchSpace, SpaceError};
-use crate::storage::{SqliteStorage, Storage, StorageError, StudyConfig};
+use crate::storage::{SqliteStorage, Storage, StorageError};
+use crate::study::Study;
 use crate::trial::Trial;
 use std::fmt::Debug;
 use std::marker::PhantomData;
@@ -31,8 +32,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The database file of the default storage, in the study's folder.
-pub const STUDY_DB: &str = "study.db";
+// The default layout of studies on disk is the study's: the tuner writes it, the catalog reads it.
+pub use crate::study::STUDY_DB;
 
 /// A search space and the typed view of its values that a tuner hands to trials.
 pub trait Searchable {
@@ -77,12 +78,10 @@ pub type TrialCallback = Box<dyn FnMut(&Trial)>;
 /// How the search loop behaves (KerasTuner's tuner arguments).
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
-    pub max_trials: Option<u64>,
     pub executions_per_trial: u32,
     pub max_retries_per_trial: u32,
     pub max_consecutive_failed_trials: u32,
     pub max_model_size: Option<usize>,
-    pub seed: u64,
     pub quiet: bool,
     pub dir: PathBuf,
     pub heartbeat: Duration,
@@ -96,6 +95,8 @@ pub struct TunerBuilder<S> {
     pruner: Option<Box<dyn Pruner>>,
     objective: Option<Result<Objectives, TunerError>>,
     settings: Settings,
+    max_trials: Option<u64>,
+    seed: u64,
     directory: PathBuf,
     project_name: String,
     overwrite: bool,
@@ -142,12 +143,8 @@ pub struct TunerBuilder<S> {
 /// ```
 pub struct Tuner<S = Dynamic> {
     model: S,
-    oracle: Box<dyn Oracle>,
-    pruner: Option<Box<dyn Pruner>>,
-    objectives: Objectives,
+    study: Study,
     settings: Settings,
-    storage: Arc<dyn Storage>,
-    study: String,
     on_begin: Vec<TrialCallback>,
     on_end: Vec<TrialCallback>,
 }
@@ -197,17 +194,17 @@ impl<S: Searchable> TunerBuilder<S> {
             pruner: None,
             objective: None,
             settings: Settings {
-                max_trials: None,
                 executions_per_trial: 1,
                 max_retries_per_trial: 0,
                 max_consecutive_failed_trials: 3,
                 max_model_size: None,
-                seed: 0,
                 quiet: false,
                 dir: PathBuf::new(),
                 heartbeat: Duration::from_secs(5),
                 grace: Duration::ZERO,
             },
+            max_trials: None,
+            seed: 0,
             directory: PathBuf::from("tuning"),
             project_name: "untitled_project".to_owned(),
             overwrite: false,
@@ -249,7 +246,7 @@ impl<S: Searchable> TunerBuilder<S> {
 
     /// The most trials the study may hold (all states count, as in KerasTuner).
     pub fn max_trials(mut self, n: u64) -> Self {
-        self.settings.max_trials = Some(n);
+        self.max_trials = Some(n);
         self
     }
 
@@ -279,7 +276,7 @@ impl<S: Searchable> TunerBuilder<S> {
 
     /// The study's seed: oracles and trial seeds derive from it.
     pub fn seed(mut self, seed: u64) -> Self {
-        self.settings.seed = seed;
+        self.seed = seed;
         self
     }
 
@@ -398,58 +395,25 @@ impl<S: Searchable> TunerBuilder<S> {
         if self.resume {
             storage.study(&self.project_name)?;
         }
-        let config = StudyConfig {
-            name: self.project_name.clone(),
-            space: self.model.space().clone(),
-            objectives: objectives.clone(),
-            oracle: self.oracle.config(),
-        };
-        let stored = storage.open_study(&config, self.overwrite)?;
-        check_same(&config, &stored)?;
+        let study = Study::open(
+            storage,
+            &self.project_name,
+            self.model.space().clone(),
+            objectives,
+            self.oracle,
+            self.overwrite,
+        )?
+        .with_pruner(self.pruner)
+        .with_seed(self.seed)
+        .with_max_trials(self.max_trials);
         Ok(Tuner {
             model: self.model,
-            oracle: self.oracle,
-            pruner: self.pruner,
-            objectives,
+            study,
             settings,
-            storage,
-            study: self.project_name,
             on_begin: Vec::new(),
             on_end: Vec::new(),
         })
     }
-}
-
-/// A resumed study must be the same study: say which setting differs (KerasTuner issue #803).
-fn check_same(given: &StudyConfig, stored: &StudyConfig) -> Result<(), TunerError> {
-    let conflict = |what, was: String, now: String| TunerError::Conflict {
-        study: given.name.clone(),
-        what,
-        stored: was,
-        given: now,
-    };
-    if stored.space != given.space {
-        return Err(conflict(
-            "search space",
-            serde_json::to_string(&stored.space).unwrap_or_default(),
-            serde_json::to_string(&given.space).unwrap_or_default(),
-        ));
-    }
-    if stored.objectives != given.objectives {
-        return Err(conflict(
-            "objective",
-            stored.objectives.scalar().to_string(),
-            given.objectives.scalar().to_string(),
-        ));
-    }
-    if stored.oracle != given.oracle {
-        return Err(conflict(
-            "oracle",
-            stored.oracle.to_string(),
-            given.oracle.to_string(),
-        ));
-    }
-    Ok(())
 }
 
 impl<S: Searchable> Tuner<S> {
@@ -465,7 +429,7 @@ impl<S: Searchable> Tuner<S> {
 
     /// The objective(s) optimised.
     pub fn objectives(&self) -> &Objectives {
-        &self.objectives
+        self.study.objectives()
     }
 
     /// The space searched.
@@ -480,11 +444,11 @@ impl<S: Searchable> Tuner<S> {
 
     /// The storage holding the study.
     pub fn storage(&self) -> &Arc<dyn Storage> {
-        &self.storage
+        self.study.storage()
     }
 
-    /// The study's name.
-    pub fn study(&self) -> &str {
+    /// The study searched: its name, configuration and storage.
+    pub fn study(&self) -> &Study {
         &self.study
     }
 

@@ -33,7 +33,7 @@ where
         val: &Dataset,
         fit: Fit,
     ) -> Result<SearchReport, TunerError> {
-        let objectives = self.objectives.clone();
+        let objectives = self.objectives().clone();
         let max_model_size = self.settings.max_model_size;
         let epochs = u32::try_from(fit.epochs).ok();
         self.search_with_budget(

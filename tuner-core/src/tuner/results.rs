@@ -3,7 +3,7 @@
 use super::{Searchable, Tuner, TunerError};
 use crate::report::{self, StudyView};
 use crate::space::HyperParameters;
-use crate::trial::{sort_best_first, Trial, TrialState};
+use crate::trial::{Trial, TrialState};
 use serde::Serialize;
 use std::fmt::Write;
 use std::path::Path;
@@ -41,18 +41,12 @@ impl SearchReport {
 impl<S: Searchable> Tuner<S> {
     /// Every trial of the study, by number.
     pub fn trials(&self) -> Result<Vec<Trial>, TunerError> {
-        Ok(self.storage.trials(&self.study)?)
+        Ok(self.study.trials()?)
     }
 
     /// The `n` best completed trials, best first.
     pub fn best_trials(&self, n: usize) -> Result<Vec<Trial>, TunerError> {
-        let trials = self.trials()?;
-        let mut done: Vec<&Trial> = trials
-            .iter()
-            .filter(|t| t.state == TrialState::Completed && t.score.is_some())
-            .collect();
-        sort_best_first(&mut done, self.objectives.direction());
-        Ok(done.into_iter().take(n).cloned().collect())
+        Ok(self.study.best(n)?)
     }
 
     /// The completed trials no other completed trial dominates in every objective (at each
@@ -68,7 +62,7 @@ impl<S: Searchable> Tuner<S> {
             .map(|t| t.best_metrics().cloned().unwrap_or_default())
             .collect();
         Ok(self
-            .objectives
+            .objectives()
             .pareto_front(&points)
             .into_iter()
             .map(|i| done[i].clone())
@@ -90,7 +84,7 @@ impl<S: Searchable> Tuner<S> {
         if best.is_empty() {
             return Err(TunerError::NoResult(format!(
                 "study `{}` has no completed trial yet: run `search` first",
-                self.study
+                self.study.name()
             )));
         }
         best.iter()
@@ -101,7 +95,7 @@ impl<S: Searchable> Tuner<S> {
     /// How many more trials `max_trials` allows (`None` when unlimited).
     pub fn remaining_trials(&self) -> Result<Option<u64>, TunerError> {
         let used = self.trials()?.len() as u64;
-        Ok(self.settings.max_trials.map(|m| m.saturating_sub(used)))
+        Ok(self.study.max_trials().map(|m| m.saturating_sub(used)))
     }
 
     /// KerasTuner's `results_summary` text for the `n` best trials.
@@ -117,7 +111,7 @@ impl<S: Searchable> Tuner<S> {
 
     /// The study as the [`report`] functions read it, with these trials.
     pub fn view<'a>(&'a self, trials: &'a [Trial]) -> StudyView<'a> {
-        StudyView::new(&self.study, self.model.space(), &self.objectives, trials)
+        self.study.view(trials)
     }
 
     /// Writes every trial as CSV, one row per trial (see [`report::export::trials_csv`]).
@@ -185,8 +179,8 @@ impl<S: Searchable> Tuner<S> {
         best: Option<&Trial>,
     ) -> String {
         let of = self
-            .settings
-            .max_trials
+            .study
+            .max_trials()
             .map_or(String::new(), |m| format!("/{m}"));
         let values: Vec<String> = trial
             .values()

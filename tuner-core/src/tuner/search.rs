@@ -3,29 +3,20 @@
 use super::heartbeat::Heartbeat;
 use super::run::{average, catch, curve, Control, Outcome, TrialContext, TrialError};
 use super::{SearchReport, Searchable, Tuner, TunerError};
-use crate::oracle::{OracleContext, Suggestion};
-use crate::pruner::PrunerContext;
 use crate::report::progress::Progress;
-use crate::storage::{retried, retry_plan, StorageError};
-use crate::trial::{Curve, Metrics, Trial, TrialPlan, TrialState};
+use crate::storage::{retried, StorageError};
+use crate::study::{Finished, Next, Ran, StudyError};
+use crate::trial::{Metrics, Trial, TrialState};
 use std::time::{Duration, Instant};
 
 /// One execution of a trial, as the loop calls it.
 type RunFn<'a, P> = dyn FnMut(&P, &mut TrialContext<'_>) -> Result<Outcome, TrialError> + 'a;
 
+/// A learning curve: each epoch's metrics, in order.
+type Curve = Vec<(u32, Metrics)>;
+
 /// How long a worker sleeps while the oracle waits for other workers' trials.
 const POLL: Duration = Duration::from_millis(200);
-
-/// What the oracle (through the storage) answered when asked for a trial.
-pub(super) enum Next {
-    /// A new Running trial, stored.
-    Trial(Trial),
-    /// Nothing to run until running trials end.
-    Wait,
-    /// The search is over, for this reason (empty: the oracle waits for trials that no
-    /// worker is running).
-    Done(String),
-}
 
 impl<S: Searchable> Tuner<S> {
     /// Searches with a black-box objective (KerasTuner's overridden `run_trial`): `f` gets the
@@ -63,31 +54,28 @@ impl<S: Searchable> Tuner<S> {
         } else {
             self.trials()?.len() as u64
         };
-        let progress = Progress::start(self.settings.quiet, self.settings.max_trials, existing);
+        let progress = Progress::start(self.settings.quiet, self.study.max_trials(), existing);
         while let Some(mut trial) = self.next_trial(&mut report)? {
             for cb in &mut self.on_begin {
                 cb(&trial);
             }
-            tracing::debug!(study = %self.study, trial = trial.number, "trial started");
+            tracing::debug!(study = %self.study.name(), trial = trial.number, "trial started");
             progress.trial_begin(&trial, trial.plan.epochs.or(epochs));
-            let t0 = Instant::now();
             let beat = Heartbeat::start(
-                self.storage.clone(),
-                self.study.clone(),
+                self.storage().clone(),
+                self.study.name().to_owned(),
                 trial.number,
                 self.settings.heartbeat,
             );
-            let ran = self.run_trial(&mut trial, run, &progress);
+            let ended = self.run_trial(&mut trial, run, &progress);
             drop(beat);
-            ran?;
-            trial.seconds = t0.elapsed().as_secs_f64();
-            match self.storage.update_trial(&self.study, &trial) {
+            match ended {
                 Ok(()) => {}
                 // This worker stalled past the grace period and another one took the trial
                 // over: its verdict stands, and this result is dropped.
-                Err(StorageError::Finished { .. }) => {
+                Err(TunerError::Storage(StorageError::Finished { .. })) => {
                     tracing::warn!(
-                        study = %self.study,
+                        study = %self.study.name(),
                         trial = trial.number,
                         "trial taken over by another worker after its heartbeat went stale"
                     );
@@ -98,17 +86,9 @@ impl<S: Searchable> Tuner<S> {
                     ));
                     continue;
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             }
             report.record(&trial);
-            tracing::info!(
-                study = %self.study,
-                trial = trial.number,
-                state = %trial.state,
-                score = ?trial.score,
-                seconds = trial.seconds,
-                "trial finished"
-            );
             if progress.shows_lines() {
                 let best = self.best_trials(1)?.into_iter().next();
                 let line = self.progress_line(&trial, started.elapsed(), best.as_ref());
@@ -139,11 +119,11 @@ impl<S: Searchable> Tuner<S> {
     /// stopped beating is failed by the storage and comes back here first, as a retry.
     fn next_trial(&self, report: &mut SearchReport) -> Result<Option<Trial>, TunerError> {
         loop {
-            match self.propose(Some(self.settings.grace), &mut |_| {})? {
+            match self.study.propose(Some(self.settings.grace), &mut |_| {})? {
                 Next::Trial(trial) => return Ok(Some(trial)),
                 Next::Wait => std::thread::sleep(POLL),
                 Next::Done(reason) if reason.is_empty() => {
-                    return Err(TunerError::Stalled(self.oracle.name()));
+                    return Err(StudyError::Stalled(self.study.oracle_name().to_owned()).into());
                 }
                 Next::Done(reason) => {
                     report.stop_reason = reason;
@@ -153,84 +133,21 @@ impl<S: Searchable> Tuner<S> {
         }
     }
 
-    /// One atomic decision: with `stale_after`, a trial whose worker stopped beating is
-    /// retried first; else the oracle decides from the history (and `max_trials`). `edit`
-    /// may add to a new trial's plan before it is stored.
-    pub(super) fn propose(
-        &self,
-        stale_after: Option<Duration>,
-        edit: &mut dyn FnMut(&mut TrialPlan),
-    ) -> Result<Next, TunerError> {
-        let mut answer = None;
-        let created =
-            self.storage
-                .create_trial(&self.study, stale_after, &mut |trials, stale| {
-                    if let Some(stale) = stale.and_then(|n| trials.iter().find(|t| t.number == n)) {
-                        tracing::warn!(
-                            study = %self.study,
-                            trial = stale.number,
-                            "no heartbeat within the grace period: the trial is failed and retried"
-                        );
-                        return Some(retry_plan(stale));
-                    }
-                    // The study is not over while trials run elsewhere: their workers may die,
-                    // and then their trials are retried here.
-                    let running = trials.iter().any(|t| t.state == TrialState::Running);
-                    if let Some(max) = self.settings.max_trials {
-                        // A retry replaces its failed trial: it does not use up another slot.
-                        let used = trials.iter().filter(|t| retried(&t.plan).is_none()).count();
-                        if used as u64 >= max {
-                            answer = Some(if running {
-                                Suggestion::Wait
-                            } else {
-                                Suggestion::Done(format!("max_trials ({max}) reached"))
-                            });
-                            return None;
-                        }
-                    }
-                    let ctx = OracleContext {
-                        space: self.model.space(),
-                        objectives: &self.objectives,
-                        trials,
-                        seed: self.settings.seed,
-                    };
-                    match self.oracle.suggest(&ctx) {
-                        Suggestion::Try(mut plan) => {
-                            edit(&mut plan);
-                            Some(plan)
-                        }
-                        other => {
-                            answer = Some(match other {
-                                Suggestion::Wait if !running => Suggestion::Done(String::new()),
-                                Suggestion::Done(_) if running => Suggestion::Wait,
-                                other => other,
-                            });
-                            None
-                        }
-                    }
-                })?;
-        if let Some(trial) = created {
-            return Ok(Next::Trial(trial));
-        }
-        match answer {
-            Some(Suggestion::Wait) => Ok(Next::Wait),
-            Some(Suggestion::Done(reason)) => Ok(Next::Done(reason)),
-            _ => unreachable!("the oracle's answer is recorded whenever no trial is created"),
-        }
-    }
-
-    /// Runs every execution of `trial`, retrying it while Invalid, and sets its final state.
+    /// Runs every execution of `trial`, retrying it while Invalid, and ends it through the
+    /// study's [`finish`](crate::study::Study::finish), which stores its final state.
     fn run_trial(
         &self,
         trial: &mut Trial,
         run: &mut RunFn<'_, S::Params>,
         progress: &Progress,
     ) -> Result<(), TunerError> {
+        let t0 = Instant::now();
         let params = match self.model.decode(trial.values()) {
             Ok(p) => p,
             Err(e) => {
-                trial.state = TrialState::Failed;
-                trial.message = Some(format!("its values do not fit the space: {e}"));
+                let failed = TrialError::Failed(format!("its values do not fit the space: {e}"));
+                self.study
+                    .finish(trial, Err(failed), t0.elapsed().as_secs_f64(), false)?;
                 return Ok(());
             }
         };
@@ -241,40 +158,13 @@ impl<S: Searchable> Tuner<S> {
         })?;
         let parent_dir = trial.plan.parent.map(|p| self.trial_dir(p));
         loop {
-            match self.execute(trial, &params, &dir, parent_dir.as_deref(), run, progress) {
-                Ok((history, pruned)) => {
-                    trial.history = history;
-                    trial.rescore(&self.objectives);
-                    if let (Some(epoch), Some(pruner)) = (pruned, &self.pruner) {
-                        trial.state = TrialState::Stopped;
-                        trial.message = Some(format!(
-                            "pruned after epoch {epoch} by the {} pruner",
-                            pruner.name()
-                        ));
-                        return Ok(());
-                    }
-                    if trial.score.is_some() {
-                        trial.state = TrialState::Completed;
-                        trial.message = None;
-                        return Ok(());
-                    }
-                    trial.message = Some(format!(
-                        "no finite value of `{}` was reported",
-                        self.objectives.scalar().name
-                    ));
-                }
-                Err(TrialError::Failed(msg)) => {
-                    trial.state = TrialState::Failed;
-                    trial.message = Some(msg);
-                    return Ok(());
-                }
-                Err(TrialError::Invalid(msg)) => trial.message = Some(msg),
+            let attempt = self.execute(trial, &params, &dir, parent_dir.as_deref(), run, progress);
+            let may_retry = trial.retries < self.settings.max_retries_per_trial;
+            let seconds = t0.elapsed().as_secs_f64();
+            match self.study.finish(trial, attempt, seconds, may_retry)? {
+                Finished::Stored => return Ok(()),
+                Finished::Retry => trial.retries += 1,
             }
-            if trial.retries >= self.settings.max_retries_per_trial {
-                trial.state = TrialState::Failed;
-                return Ok(());
-            }
-            trial.retries += 1;
         }
     }
 
@@ -287,31 +177,31 @@ impl<S: Searchable> Tuner<S> {
         parent_dir: Option<&std::path::Path>,
         run: &mut RunFn<'_, S::Params>,
         progress: &Progress,
-    ) -> Result<(Curve, Option<u32>), TrialError> {
-        let objective = self.objectives.list()[0].name.clone();
+    ) -> Result<Ran, TrialError> {
+        let objective = self.objectives().list()[0].name.clone();
         let mut curves = Vec::new();
         let mut pruned = None;
         for execution in 0..self.settings.executions_per_trial {
             let seed = self
-                .settings
-                .seed
+                .study
+                .seed()
                 .wrapping_mul(0x2545_F491_4F6C_DD1D)
                 .wrapping_add(trial.number.wrapping_mul(1_000_003))
                 .wrapping_add(execution as u64 + trial.retries as u64 * 7919);
-            let mut so_far = Curve::new();
+            let mut so_far: Curve = Vec::new();
             let mut sink = |epoch: u32, metrics: &Metrics| {
                 // Intermediate values are progress, not results: a storage hiccup must not
                 // kill the trial, and the final update will carry the whole history anyway.
-                if let Err(e) = self
-                    .storage
-                    .report(&self.study, trial.number, epoch, metrics)
+                if let Err(e) =
+                    self.storage()
+                        .report(self.study.name(), trial.number, epoch, metrics)
                 {
                     tracing::debug!(trial = trial.number, epoch, error = %e, "epoch not stored");
                 }
                 progress.epoch_end(execution, epoch, metrics, &objective);
-                so_far.insert(epoch, metrics.clone());
+                so_far.push((epoch, metrics.clone()));
                 // The first execution decides: later ones only refine an average.
-                if execution == 0 && self.should_prune(trial.number, epoch, &so_far) {
+                if execution == 0 && self.study.should_prune(trial.number, epoch, &so_far) {
                     pruned = Some(epoch);
                     return Control::Stop;
                 }
@@ -338,7 +228,17 @@ impl<S: Searchable> Tuner<S> {
                 break;
             }
         }
-        Ok((average(&curves).into(), pruned))
+        // One execution is its own curve: averaging it would only turn -0.0 into 0.0, and a
+        // searched trial must store what the same outcome told through `tell` stores.
+        let history = if curves.len() == 1 {
+            curves.remove(0)
+        } else {
+            average(&curves)
+        };
+        Ok(Ran {
+            history,
+            pruned_at: pruned,
+        })
     }
 
     /// The folder of the trial a retry continues, when its files can be continued: with one
@@ -347,23 +247,5 @@ impl<S: Searchable> Tuner<S> {
         let from = retried(&trial.plan)?;
         (self.settings.executions_per_trial == 1 && trial.retries == 0)
             .then(|| self.trial_dir(from))
-    }
-
-    /// Asks the pruner (if any) about a running trial's curve so far.
-    pub(super) fn should_prune(&self, number: u64, epoch: u32, history: &Curve) -> bool {
-        let Some(pruner) = &self.pruner else {
-            return false;
-        };
-        // A pruner that cannot see the others cannot judge: keep training.
-        let Ok(trials) = self.storage.trials(&self.study) else {
-            return false;
-        };
-        pruner.prune(&PrunerContext {
-            trial: number,
-            epoch,
-            history,
-            trials: &trials,
-            objectives: &self.objectives,
-        })
     }
 }

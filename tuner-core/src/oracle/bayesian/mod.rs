@@ -301,14 +301,13 @@ impl Oracle for BayesianOptimization {
         "bayesian"
     }
 
-    fn config(&self) -> serde_json::Value {
-        serde_json::json!({
-            "name": "bayesian",
-            "num_initial_points": self.num_initial_points,
-            "acquisition": self.acquisition,
-            "candidates": self.candidates,
-            "output_warping": self.warp,
-        })
+    fn config(&self) -> crate::oracle::OracleConfig {
+        crate::oracle::OracleConfig::Bayesian {
+            num_initial_points: self.num_initial_points,
+            acquisition: self.acquisition,
+            candidates: self.candidates,
+            output_warping: self.warp,
+        }
     }
 
     fn suggest(&self, ctx: &OracleContext<'_>) -> Suggestion {

@@ -145,16 +145,15 @@ impl Oracle for Tpe {
         "tpe"
     }
 
-    fn config(&self) -> serde_json::Value {
-        serde_json::json!({
-            "name": "tpe",
-            "n_startup_trials": self.n_startup_trials,
-            "n_ei_candidates": self.n_ei_candidates,
-            "multivariate": self.multivariate,
-            "group": self.group,
-            "prior_weight": self.prior_weight,
-            "constant_liar": self.constant_liar,
-        })
+    fn config(&self) -> crate::oracle::OracleConfig {
+        crate::oracle::OracleConfig::Tpe {
+            n_startup_trials: self.n_startup_trials,
+            n_ei_candidates: self.n_ei_candidates,
+            multivariate: self.multivariate,
+            group: self.group,
+            prior_weight: self.prior_weight,
+            constant_liar: self.constant_liar,
+        }
     }
 
     fn suggest(&self, ctx: &OracleContext<'_>) -> Suggestion {
