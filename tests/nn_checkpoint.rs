@@ -237,3 +237,118 @@ fn saving_overwrites_atomically_into_new_directories() {
     assert_eq!(files(&tmp.path("nested/dir")), ["model.safetensors"]);
     assert!(Network::load(&path).unwrap().weights() == b.weights());
 }
+
+/// The same network trained 0..4 straight, and 0..2, saved, loaded and trained 2..4.
+fn straight_and_continued(spec: &NetSpec, tmp: &TempDir) -> (Network, Network) {
+    let (train, val) = data();
+    let fit = Fit::default().batch_size(32).seed(11);
+    let mut straight = Network::new(spec, 4).unwrap();
+    let all = straight
+        .fit(&train, Some(&val), &fit.clone().epochs(4), &mut [])
+        .unwrap();
+    let mut first = Network::new(spec, 4).unwrap();
+    let head = first
+        .fit(&train, Some(&val), &fit.clone().epochs(2), &mut [])
+        .unwrap();
+    let path = tmp.path("half.safetensors");
+    first.save(&path).unwrap();
+    let mut continued = Network::load(&path).unwrap();
+    let tail = continued
+        .fit(
+            &train,
+            Some(&val),
+            &fit.clone().initial_epoch(2).epochs(4),
+            &mut [],
+        )
+        .unwrap();
+    let mut joined = head.epochs;
+    joined.extend(tail.epochs);
+    assert_eq!(joined, all.epochs, "every epoch's metrics, bit for bit");
+    (straight, continued)
+}
+
+fn same_bits(a: &Network, b: &Network) -> bool {
+    a.weights()
+        .iter()
+        .zip(b.weights())
+        .all(|((na, va), (nb, vb))| {
+            *na == nb && va.iter().zip(&vb).all(|(x, y)| x.to_bits() == y.to_bits())
+        })
+}
+
+#[test]
+fn two_epochs_saved_loaded_and_two_more_equal_four_straight() {
+    let tmp = TempDir::new("two-plus-two");
+    let optimizers: [Optimizer; 3] = [
+        Optimizer::adam(1e-3).into(),
+        Optimizer::sgd(1e-2).momentum(0.9).into(),
+        Optimizer::rmsprop(1e-3).centered(true).momentum(0.5).into(),
+    ];
+    for opt in optimizers {
+        let spec = spec().optimizer(opt.clone());
+        let (straight, continued) = straight_and_continued(&spec, &tmp);
+        assert!(same_bits(&straight, &continued), "{opt:?}: weights differ");
+        assert_eq!(continued.epochs_completed(), 4);
+    }
+}
+
+/// Rewrites a checkpoint as one written before optimizer state was saved: without the
+/// `optimizer.*` tensors and the step count.
+fn strip_optimizer(bytes: &[u8]) -> Vec<u8> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let data = &bytes[8 + n..];
+    let mut kept: Vec<(String, serde_json::Value)> = header
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("optimizer."))
+        .collect();
+    let offset = |v: &serde_json::Value| v["data_offsets"][0].as_u64().unwrap_or(0);
+    kept.sort_by_key(|(_, v)| offset(v));
+    let mut out_header = serde_json::Map::new();
+    let mut out_data = Vec::new();
+    for (name, mut v) in kept {
+        if name == "__metadata__" {
+            v.as_object_mut().unwrap().remove("tuner.optimizer_steps");
+        } else {
+            let [a, b] = [0, 1].map(|i| v["data_offsets"][i].as_u64().unwrap() as usize);
+            let start = out_data.len();
+            out_data.extend_from_slice(&data[a..b]);
+            v["data_offsets"] = serde_json::json!([start, out_data.len()]);
+        }
+        out_header.insert(name, v);
+    }
+    let mut h = serde_json::to_vec(&out_header).unwrap();
+    while h.len() % 8 != 0 {
+        h.push(b' ');
+    }
+    let mut out = (h.len() as u64).to_le_bytes().to_vec();
+    out.extend(h);
+    out.extend(out_data);
+    out
+}
+
+#[test]
+fn a_checkpoint_without_optimizer_state_loads_with_a_fresh_optimizer() {
+    let tmp = TempDir::new("old-format");
+    let (train, val) = data();
+    let net = trained(5);
+    let path = tmp.path("new.safetensors");
+    net.save(&path).unwrap();
+    let old = tmp.path("old.safetensors");
+    std::fs::write(&old, strip_optimizer(&std::fs::read(&path).unwrap())).unwrap();
+
+    let more = Fit::default().initial_epoch(2).epochs(3).seed(1);
+    let mut from_old = Network::load(&old).unwrap();
+    assert!(same_bits(&from_old, &net), "the weights still load");
+    from_old.fit(&train, Some(&val), &more, &mut []).unwrap();
+    // A fresh optimizer is what `load_weights_into` a new network gives.
+    let mut fresh = Network::new(&spec(), 5).unwrap();
+    fresh.load_weights_into(&old).unwrap();
+    fresh.fit(&train, Some(&val), &more, &mut []).unwrap();
+    assert!(same_bits(&from_old, &fresh));
+    // And the saved state matters: continuing with it trains to other weights.
+    let mut from_new = Network::load(&path).unwrap();
+    from_new.fit(&train, Some(&val), &more, &mut []).unwrap();
+    assert!(!same_bits(&from_new, &fresh));
+}

@@ -4,12 +4,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use tuner::data::{fashion_mnist, Dataset};
-use tuner::nn::{Adam, Fit, NetSpec};
+use tuner::model::{Callback, Control, EarlyStopping, Mode};
+use tuner::nn::{Adam, Fit, NetSpec, Network};
 use tuner::oracle::{GridSearch, Hyperband, RandomSearch};
 use tuner::prelude::*;
 use tuner::storage::MemoryStorage;
+use tuner::trial::Metrics;
 use tuner::trial::TrialState;
-use tuner::tuner::{KFold, TrialError, CHECKPOINT};
+use tuner::tuner::{KFold, TrialError, CHECKPOINT, LAST_CHECKPOINT};
 use tuner::Tuner;
 
 #[hypermodel]
@@ -217,4 +219,136 @@ fn centroid_accuracy(train: &Dataset, val: &Dataset, shrink: f32) -> f64 {
         })
         .count();
     correct as f64 / val.len() as f64
+}
+
+#[hypermodel]
+fn dropped() -> NetSpec {
+    NetSpec::input_shape([28, 28])
+        .flatten()
+        .dense(hp_int!(width, 16..=32, step = 16))
+        .relu()
+        .dropout(0.25)
+        .dense(10)
+        .optimizer(Adam::new(hp_float!(lr, 1e-3..=1e-2, log)))
+}
+
+/// Counts the trainings it sees begin and the epochs it sees end.
+#[derive(Default)]
+struct Counter {
+    begins: usize,
+    epochs: Vec<usize>,
+}
+
+impl Callback for Counter {
+    fn on_train_begin(&mut self) {
+        self.begins += 1;
+    }
+    fn on_epoch_end(&mut self, epoch: usize, _: &Metrics) -> Control {
+        self.epochs.push(epoch);
+        Control::Continue
+    }
+}
+
+#[test]
+fn a_users_early_stopping_stops_every_trial_and_the_curve_shows_where() {
+    let (train, val) = data();
+    let mut tuner = Tuner::builder::<Small>(RandomSearch::new())
+        .objective("val_loss")
+        .max_trials(2)
+        .seed(3)
+        .storage(Arc::new(MemoryStorage::new()))
+        .directory(tmp("early"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    // The training loss falls, so watched as "larger is better" it never improves after the
+    // first epoch: patience 0 stops every trial at epoch 1 of its 5.
+    let mut early = EarlyStopping::new("loss").mode(Mode::Max);
+    let mut counter = Counter::default();
+    tuner
+        .search_with_callbacks(
+            &train,
+            &val,
+            Fit::default().batch_size(64).epochs(5),
+            &mut [&mut early, &mut counter],
+        )
+        .unwrap();
+    let trials = tuner.trials().unwrap();
+    assert_eq!(trials.len(), 2);
+    for t in &trials {
+        assert_eq!(t.state, TrialState::Completed);
+        let epochs: Vec<u32> = t.history.iter().map(|(e, _)| *e).collect();
+        assert_eq!(epochs, [0, 1], "trial {} stopped after epoch 1", t.number);
+        assert!(t.history[1].1["loss"] < t.history[0].1["loss"]);
+    }
+    assert_eq!(early.stopped_epoch(), Some(1));
+    // Every trial's training began afresh and ran the user's callbacks on each epoch.
+    assert_eq!(counter.begins, 2);
+    assert_eq!(counter.epochs, [0, 1, 0, 1]);
+}
+
+#[test]
+fn a_promoted_trial_continues_bit_for_bit_as_one_trained_straight() {
+    let (train, val) = data();
+    let fit = Fit::default().batch_size(64);
+    let mut tuner = Tuner::builder::<Dropped>(Hyperband::new(4).factor(2))
+        .objective("loss")
+        .seed(21)
+        .storage(Arc::new(MemoryStorage::new()))
+        .directory(tmp("two-plus-two"))
+        .quiet(true)
+        .build()
+        .unwrap();
+    tuner.search(&train, &val, fit.clone()).unwrap();
+    let trials = tuner.trials().unwrap();
+    // Children trained 2..4 from a parent trained 0..2 from scratch, whose best epoch (the
+    // one it checkpointed for its children) is its last.
+    let pairs: Vec<_> = trials
+        .iter()
+        .filter(|t| t.plan.initial_epoch == 2 && t.plan.epochs == Some(4))
+        .filter_map(|t| {
+            let parent = &trials[t.plan.parent? as usize];
+            let fresh = parent.plan.parent.is_none() && parent.history.len() == 2;
+            let best_is_last = fresh && parent.history[1].1["loss"] < parent.history[0].1["loss"];
+            (best_is_last && t.state == TrialState::Completed).then_some((parent, t))
+        })
+        .collect();
+    assert!(
+        !pairs.is_empty(),
+        "Hyperband(4, 2) promotes from 2 to 4 epochs"
+    );
+    for (parent, child) in pairs {
+        let params: DroppedParams = tuner.params_of(parent).unwrap();
+        let seed = tuner.load_model(parent).unwrap().seed();
+        let mut straight = Network::new(&Dropped::build(&params), seed).unwrap();
+        let history = straight
+            .fit(
+                &train,
+                Some(&val),
+                &fit.clone().epochs(4).seed(seed),
+                &mut [],
+            )
+            .unwrap();
+        let stored: Vec<(u32, Metrics)> = parent.history[..2]
+            .iter()
+            .chain(&child.history)
+            .cloned()
+            .collect();
+        let trained: Vec<(u32, Metrics)> = history
+            .epochs
+            .iter()
+            .map(|e| (e.epoch as u32, e.metrics.clone()))
+            .collect();
+        assert_eq!(
+            stored, trained,
+            "trials {} + {}",
+            parent.number, child.number
+        );
+        let continued = Network::load(tuner.trial_dir(child.number).join(LAST_CHECKPOINT)).unwrap();
+        assert_eq!(continued.epochs_completed(), 4);
+        for ((name, a), (_, b)) in straight.weights().iter().zip(continued.weights()) {
+            let same = a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits());
+            assert!(same, "{name} differs");
+        }
+    }
 }

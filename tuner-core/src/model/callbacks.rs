@@ -1,6 +1,6 @@
 //! Hooks into `fit`: observe batches and epochs, stop early (pruning, Hyperband, patience).
 
-use super::History;
+use super::{Checkpoint, History};
 use crate::objective::{Direction, Objective};
 use crate::trial::Metrics;
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,9 @@ pub enum Control {
     Stop,
 }
 
-/// Called by `fit`; every method has a do-nothing default.
+/// Called by `fit`; every method has a do-nothing default. Passed to the tuner's `search`, one
+/// callback serves every trial in turn: reset its state in `on_train_begin` (as
+/// [`EarlyStopping`] does), which each trial's training calls first.
 pub trait Callback {
     /// Before the first epoch.
     fn on_train_begin(&mut self) {}
@@ -25,6 +27,16 @@ pub trait Callback {
     /// After each epoch, with its metrics (validation ones included); `Stop` ends training.
     fn on_epoch_end(&mut self, _epoch: usize, _metrics: &Metrics) -> Control {
         Control::Continue
+    }
+    /// What `fit` calls after each epoch: [`on_epoch_end`](Self::on_epoch_end) plus a handle
+    /// that saves the model, for callbacks that checkpoint it. The default ignores the handle.
+    fn on_epoch_end_with_model(
+        &mut self,
+        epoch: usize,
+        metrics: &Metrics,
+        _model: &dyn Checkpoint,
+    ) -> Control {
+        self.on_epoch_end(epoch, metrics)
     }
     /// After the last epoch.
     fn on_train_end(&mut self, _history: &History) {}
@@ -177,7 +189,13 @@ mod tests {
 
     #[test]
     fn auto_mode_agrees_with_the_objective_inference() {
-        for name in ["val_categorical_accuracy", "f1", "r2", "val_auc", "accuracy"] {
+        for name in [
+            "val_categorical_accuracy",
+            "f1",
+            "r2",
+            "val_auc",
+            "accuracy",
+        ] {
             assert_eq!(Mode::Auto.resolve(name), Mode::Max, "{name}");
         }
         for name in ["loss", "val_loss", "val_mae", "custom_thing"] {

@@ -1,13 +1,16 @@
 //! What the tuner needs of a trainable model, whatever library it is written in: training
 //! settings ([`Fit`]), per-epoch [`History`], and [`Callback`]s that observe epochs and may stop
-//! training (pruning, Hyperband budgets, [`EarlyStopping`]). No network library is named here.
+//! training (pruning, Hyperband budgets, [`EarlyStopping`]), and the [`Trainable`] /
+//! [`ModelSpec`] traits a model implements to be tuned. No network library is named here.
 
 mod callbacks;
 mod error;
 mod fit;
 mod history;
+mod trainable;
 
 pub use callbacks::{Callback, Control, EarlyStopping, Mode};
 pub use error::FitError;
 pub use fit::Fit;
 pub use history::{EpochMetrics, History};
+pub use trainable::{BoxError, Checkpoint, ModelSpec, Trainable};

@@ -1,11 +1,13 @@
-//! Checkpoints: one safetensors file holding the weights, with the `NetSpec`, seed, epochs
-//! trained and optional caller metadata (e.g. trial params) in its header, so weights and
-//! spec can never drift apart. Written to a temporary file then renamed: never half-written.
+//! Checkpoints: one safetensors file holding the weights and the optimizer's state (its
+//! moments as `optimizer.<slot>.<parameter>` tensors, its step count in the header), with the
+//! `NetSpec`, seed, epochs trained and optional caller metadata (e.g. trial params) in its
+//! header, so weights and spec can never drift apart. Written to a temporary file then renamed: never half-written.
 //! Loading checks every name, shape and dtype before touching the model, then loads into a
 //! copy and swaps it in: a bad file leaves the target exactly as it was.
 
 use super::error::NnError;
 use super::network::{Model, Network};
+use super::optim_state::PREFIX as OPT_PREFIX;
 use super::spec::NetSpec;
 use dfdx::nn::tensor_collection::{
     RecursiveWalker, ScalarOptions, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
@@ -24,6 +26,7 @@ const SPEC_KEY: &str = "tuner.netspec";
 const SEED_KEY: &str = "tuner.seed";
 const EPOCHS_KEY: &str = "tuner.epochs_completed";
 const USER_KEY: &str = "tuner.metadata";
+const OPT_STEPS_KEY: &str = "tuner.optimizer_steps";
 
 /// One tensor's name (`"0.weight"`), shape and values.
 pub(crate) struct NamedTensor {
@@ -254,7 +257,7 @@ fn check_tensors(path: &Path, model: &Model, file: &SafeTensors) -> Result<(), N
         }
     }
     for name in file.names() {
-        if !expected.contains_key(name.as_str()) {
+        if !expected.contains_key(name.as_str()) && !name.starts_with(OPT_PREFIX) {
             mismatches.push(format!("{name} is not in the model"));
         }
     }
@@ -329,6 +332,7 @@ impl Network {
         if let Some(m) = metadata {
             header.insert(USER_KEY.to_string(), m.to_string());
         }
+        header.insert(OPT_STEPS_KEY.to_string(), self.opt.steps().to_string());
         let mut owned: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = c
             .tensors
             .iter()
@@ -341,6 +345,10 @@ impl Network {
                 )
             })
             .collect();
+        owned.extend(self.opt.export(&self.model).into_iter().map(|(n, s, v)| {
+            let bytes = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+            (n, Dtype::F32, s, bytes)
+        }));
         owned.extend(
             c.scalars
                 .iter()
@@ -362,7 +370,8 @@ impl Network {
     }
 
     /// Rebuilds a network from a checkpoint: reads the spec from the header, builds a fresh
-    /// network with the saved seed, and loads the weights into it.
+    /// network with the saved seed, and loads the weights and the optimizer's state into it.
+    /// A checkpoint written before optimizer state was saved loads with a fresh optimizer.
     pub fn load(path: impl AsRef<Path>) -> Result<Network, NnError> {
         let path = path.as_ref();
         let bytes = read_file(path)?;
@@ -373,12 +382,29 @@ impl Network {
         })?;
         net.load_parsed(path, &file, Some(&info.spec))?;
         net.epochs_completed = info.epochs_completed;
+        if let Some(steps) = meta.get(OPT_STEPS_KEY) {
+            let steps: i32 = steps.parse().map_err(|_| {
+                NnError::checkpoint(
+                    path,
+                    format!("header field {OPT_STEPS_KEY} = {steps:?} is not a step count"),
+                )
+            })?;
+            let tensors = file
+                .tensors()
+                .into_iter()
+                .filter(|(name, _)| name.starts_with(OPT_PREFIX))
+                .map(|(name, view)| (name, f32s(view.data())))
+                .collect();
+            net.opt
+                .import(&net.model, steps, &tensors)
+                .map_err(|reason| NnError::checkpoint(path, reason))?;
+        }
         Ok(net)
     }
 
     /// Loads weights from `path` into this network, all or nothing: if the file's spec,
     /// tensor names, shapes or dtypes do not fit, this network is left exactly as it was.
-    /// Optimizer state is kept (as Keras' `load_weights`).
+    /// Optimizer state is kept and the file's is ignored (as Keras' `load_weights`).
     pub fn load_weights_into(&mut self, path: impl AsRef<Path>) -> Result<(), NnError> {
         let path = path.as_ref();
         let bytes = read_file(path)?;

@@ -4,12 +4,16 @@
 //! that trains with [`Network::fit`], evaluates, predicts and checkpoints. dfdx types stay inside this module; [`modules`]
 //! holds the dfdx building blocks for direct use.
 
+mod batch;
 mod checkpoint;
 mod error;
+mod fit_loop;
 pub mod modules;
 mod network;
+mod optim_state;
 mod optimizer;
 mod spec;
+mod trainable;
 
 // The library-neutral training vocabulary, re-exported where dfdx users look for it.
 pub use crate::model::{Callback, Control, EarlyStopping, EpochMetrics, Fit, History, Mode};

@@ -1,240 +1,18 @@
 //! `Network`: a built model, its optimizer state and its own seeded device.
 
+use super::batch::{argmax, BatchTargets, Totals};
 use super::error::NnError;
 use super::modules::{Net, Width};
-use super::optimizer::Optimizer;
+use super::optim_state::OptState;
 use super::spec::{Loss, NetSpec};
 use crate::data::{Dataset, Targets};
-use crate::model::{Callback, Control, EpochMetrics, Fit, History};
 use crate::trial::Metrics;
 use dfdx::losses::{cross_entropy_with_logits_loss, huber_loss, mae_loss, mse_loss};
-use dfdx::nn::tensor_collection::{
-    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
-};
 use dfdx::nn::{Module, ModuleMut, NumParams, ZeroGrads};
-use dfdx::optim::{AdamConfig, Momentum, RMSpropConfig, SgdConfig, WeightDecay};
-use dfdx::prelude::{
-    AsArray, Backward, Cpu, CpuError, Gradients, Shape, Tape, Tensor, TensorFromVec, Trace,
-};
-use rand::rngs::ChaCha8Rng;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
+use dfdx::prelude::{AsArray, Backward, Cpu, Gradients, Tape, Tensor, TensorFromVec, Trace};
 use std::fmt;
-use std::time::Instant;
 
 pub(crate) type Model = Net<f32, Cpu>;
-
-/// dfdx's optimizer state (moments keyed by tensor id).
-enum OptState {
-    Adam(Box<dfdx::optim::Adam<Model, f32, Cpu>>),
-    Sgd(Box<dfdx::optim::Sgd<Model, f32, Cpu>>),
-    RmsProp(Box<KerasRmsProp>),
-}
-
-/// RMSprop as Keras runs it: dfdx's kernel, but the squared-gradient average starts at 0
-/// (dfdx's own `RMSprop` starts it at 1, as TensorFlow 1 did, which shrinks the first
-/// hundred steps by orders of magnitude).
-struct KerasRmsProp {
-    cfg: RMSpropConfig,
-    momentum: Gradients<f32, Cpu>,
-    square_avg: Gradients<f32, Cpu>,
-    grad_avg: Gradients<f32, Cpu>,
-}
-
-/// One RMSprop update over every parameter.
-struct RmsStep<'a> {
-    state: &'a mut KerasRmsProp,
-    grads: &'a mut Gradients<f32, Cpu>,
-}
-
-impl TensorVisitor<f32, Cpu> for RmsStep<'_> {
-    type Viewer = ViewTensorMut;
-    type Err = CpuError;
-    type E2 = f32;
-    type D2 = Cpu;
-
-    fn visit<S: Shape>(
-        &mut self,
-        opts: TensorOptions<S, f32, Cpu>,
-        p: &mut Tensor<S, f32, Cpu>,
-    ) -> Result<Option<Tensor<S, f32, Cpu>>, CpuError> {
-        if opts.do_gradient_update {
-            let g = self.grads.get_or_alloc_mut(p)?;
-            let m = self.state.momentum.get_or_alloc_mut(p)?;
-            let sa = self.state.square_avg.get_or_alloc_mut(p)?;
-            let ga = self.state.grad_avg.get_or_alloc_mut(p)?;
-            self.state.cfg.try_update(p, m, sa, ga, g)?;
-        }
-        Ok(None)
-    }
-}
-
-// SAFETY: dfdx's optimizers are `!Send` only through a `PhantomData<*const M>` marker naming
-// the model type; what they hold (their config, a step counter and `Gradients` of moment
-// buffers) is `Send`, which `_send_parts` checks at compile time.
-unsafe impl Send for OptState {}
-
-#[allow(dead_code)]
-fn _send_parts() {
-    fn send<T: Send>() {}
-    send::<Gradients<f32, Cpu>>();
-    send::<(AdamConfig, SgdConfig, RMSpropConfig, usize)>();
-    send::<Model>();
-}
-
-fn decay(wd: f64) -> Option<WeightDecay> {
-    (wd > 0.0).then_some(WeightDecay::Decoupled(wd))
-}
-
-impl OptState {
-    fn new(opt: &Optimizer, model: &Model) -> Self {
-        match opt {
-            Optimizer::Adam(a) => OptState::Adam(Box::new(dfdx::optim::Adam::new(
-                model,
-                AdamConfig {
-                    lr: a.learning_rate,
-                    betas: [a.beta_1, a.beta_2],
-                    eps: a.epsilon,
-                    weight_decay: decay(a.weight_decay),
-                },
-            ))),
-            Optimizer::Sgd(s) => OptState::Sgd(Box::new(dfdx::optim::Sgd::new(
-                model,
-                SgdConfig {
-                    lr: s.learning_rate,
-                    momentum: match (s.momentum > 0.0, s.nesterov) {
-                        (false, _) => None,
-                        (true, false) => Some(Momentum::Classic(s.momentum)),
-                        (true, true) => Some(Momentum::Nesterov(s.momentum)),
-                    },
-                    weight_decay: decay(s.weight_decay),
-                },
-            ))),
-            Optimizer::RmsProp(r) => OptState::RmsProp(Box::new(KerasRmsProp {
-                cfg: RMSpropConfig {
-                    lr: r.learning_rate,
-                    alpha: r.rho,
-                    eps: r.epsilon,
-                    momentum: (r.momentum > 0.0).then_some(r.momentum),
-                    centered: r.centered,
-                    weight_decay: decay(r.weight_decay),
-                },
-                momentum: Gradients::leaky(),
-                square_avg: Gradients::leaky(),
-                grad_avg: Gradients::leaky(),
-            })),
-        }
-    }
-
-    fn update(
-        &mut self,
-        model: &mut Model,
-        grads: &mut Gradients<f32, Cpu>,
-    ) -> Result<(), NnError> {
-        use dfdx::optim::Optimizer as _;
-        match self {
-            OptState::Adam(o) => o.update(model, grads).map_err(NnError::device),
-            OptState::Sgd(o) => o.update(model, grads).map_err(NnError::device),
-            OptState::RmsProp(o) => Model::iter_tensors(&mut RecursiveWalker {
-                m: model,
-                f: &mut RmsStep { state: o, grads },
-            })
-            .map(|_| ())
-            .map_err(NnError::device),
-        }
-    }
-}
-
-/// Where one batch's targets come from.
-#[derive(Clone, Copy)]
-enum BatchTargets<'a> {
-    Classes(&'a [usize]),
-    Values(&'a [f32]),
-}
-
-impl BatchTargets<'_> {
-    /// Targets as a dense `n x width` matrix (one-hot for classes).
-    fn dense(&self, width: usize) -> Vec<f32> {
-        match self {
-            BatchTargets::Classes(labels) => {
-                let mut v = vec![0.0; labels.len() * width];
-                for (i, &l) in labels.iter().enumerate() {
-                    v[i * width + l] = 1.0;
-                }
-                v
-            }
-            BatchTargets::Values(v) => v.to_vec(),
-        }
-    }
-
-    /// Correct predictions (classes) or the summed absolute error per output (values).
-    fn score(&self, outputs: &[f32], width: usize) -> f64 {
-        match self {
-            BatchTargets::Classes(labels) => labels
-                .iter()
-                .zip(outputs.chunks_exact(width))
-                .filter(|(&l, row)| argmax(row) == Some(l))
-                .count() as f64,
-            BatchTargets::Values(v) => {
-                let sum: f64 = v
-                    .iter()
-                    .zip(outputs)
-                    .map(|(&t, &y)| f64::from((y - t).abs()))
-                    .sum();
-                sum / width as f64
-            }
-        }
-    }
-}
-
-/// Index of the largest value; `None` if a NaN is present (a NaN prediction is never right).
-fn argmax(row: &[f32]) -> Option<usize> {
-    let mut best: Option<(usize, f32)> = None;
-    for (i, &v) in row.iter().enumerate() {
-        if v.is_nan() {
-            return None;
-        }
-        if best.is_none_or(|(_, b)| v > b) {
-            best = Some((i, v));
-        }
-    }
-    best.map(|(i, _)| i)
-}
-
-/// Running sums over an epoch or an evaluation.
-#[derive(Default)]
-struct Totals {
-    loss: f64,
-    score: f64,
-    samples: usize,
-}
-
-impl Totals {
-    fn add(&mut self, loss: f64, score: f64, n: usize) {
-        self.loss += loss * n as f64;
-        self.score += score;
-        self.samples += n;
-    }
-
-    fn metrics(&self, classification: bool, prefix: &str, out: &mut Metrics) {
-        let n = self.samples.max(1) as f64;
-        out.insert(format!("{prefix}loss"), self.loss / n);
-        let name = if classification { "accuracy" } else { "mae" };
-        out.insert(format!("{prefix}{name}"), self.score / n);
-    }
-}
-
-/// Mixes the fit seed and the epoch so each epoch's order is reproducible on its own
-/// (a continued run shuffles epoch 3 exactly as an uninterrupted one).
-fn epoch_seed(seed: u64, epoch: usize) -> u64 {
-    let mut z = seed
-        ^ (epoch as u64)
-            .wrapping_add(1)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 /// A built network: the dfdx model, its optimizer state, its spec and its own device
 /// (seeded per network, since `Cpu::default()` is always seed 0).
@@ -259,7 +37,7 @@ pub struct Network {
     pub(crate) seed: u64,
     pub(crate) device: Cpu,
     pub(crate) model: Model,
-    opt: OptState,
+    pub(crate) opt: OptState,
     grads: Option<Gradients<f32, Cpu>>,
     pub(crate) epochs_completed: usize,
 }
@@ -280,7 +58,7 @@ impl Network {
     pub fn new(spec: &NetSpec, seed: u64) -> Result<Network, NnError> {
         let device = Cpu::seed_from_u64(seed);
         let model: Model = spec.build(&device)?;
-        let opt = OptState::new(&spec.optimizer, &model);
+        let opt = OptState::new(&spec.optimizer);
         Ok(Network {
             spec: spec.clone(),
             seed,
@@ -353,7 +131,7 @@ impl Network {
         Ok(())
     }
 
-    fn batch_targets<'a>(
+    pub(crate) fn batch_targets<'a>(
         data: &'a Dataset,
         range: std::ops::Range<usize>,
         width: usize,
@@ -379,9 +157,11 @@ impl Network {
         }
     }
 
-    /// One gradient step on `n` samples; returns the batch's mean loss and score sum.
-    fn step(
+    /// One gradient step on `n` samples; returns the batch's mean loss and score sum. The
+    /// input lives on `device`, whose rng dropout and augmentation draw from.
+    pub(crate) fn step(
         &mut self,
+        device: &Cpu,
         x: Vec<f32>,
         n: usize,
         targets: BatchTargets,
@@ -391,8 +171,7 @@ impl Network {
             Some(g) => g,
             None => self.model.try_alloc_grads().map_err(NnError::device)?,
         };
-        let x = self
-            .device
+        let x = device
             .try_tensor_from_vec(x, (n, Width(w_in)))
             .map_err(NnError::device)?;
         // The mutable forward: batch-norm layers move their running statistics.
@@ -423,7 +202,8 @@ impl Network {
             return Err(NnError::Fit("cannot train on an empty batch".into()));
         }
         let targets = Self::batch_targets(batch, 0..batch.len(), self.model.output_width());
-        self.step(batch.features().to_vec(), batch.len(), targets)
+        let device = self.device.clone();
+        self.step(&device, batch.features().to_vec(), batch.len(), targets)
             .map(|(loss, _)| loss)
     }
 
@@ -443,7 +223,7 @@ impl Network {
         Ok(m)
     }
 
-    fn evaluate_into(
+    pub(crate) fn evaluate_into(
         &self,
         data: &Dataset,
         batch_size: usize,
@@ -508,127 +288,5 @@ impl Network {
             .chunks_exact(w)
             .map(|row| argmax(row).unwrap_or(0))
             .collect())
-    }
-
-    /// Trains for epochs `fit.initial_epoch..fit.epochs` (Keras' `fit`), validating on `val`
-    /// or on the `fit.validation_split` tail of `train`. A NaN or infinite loss ends training
-    /// after that epoch's metrics are recorded (`History::non_finite_loss`), it never panics.
-    pub fn fit(
-        &mut self,
-        train: &Dataset,
-        val: Option<&Dataset>,
-        fit: &Fit,
-        callbacks: &mut [&mut dyn Callback],
-    ) -> Result<History, NnError> {
-        fit.validate()?;
-        self.check_data(train)?;
-        let split;
-        let (train, val) = match (val, fit.validation_split) {
-            (Some(v), _) => (train, Some(v)),
-            (None, Some(frac)) => {
-                let at = (train.len() as f64 * (1.0 - frac)).floor() as usize;
-                split = train.split_at(at);
-                if split.1.is_empty() {
-                    return Err(NnError::Fit(format!(
-                        "validation_split {frac} of {} samples leaves no validation sample",
-                        train.len()
-                    )));
-                }
-                (&split.0, Some(&split.1))
-            }
-            (None, None) => (train, None),
-        };
-        if let Some(v) = val {
-            self.check_data(v)?;
-        }
-        if train.is_empty() {
-            return Err(NnError::Fit("the training set is empty".into()));
-        }
-        let classification = self.spec.loss.is_classification();
-        let (w_in, w_out) = (self.model.input_width(), self.model.output_width());
-        let mut history = History::default();
-        for cb in callbacks.iter_mut() {
-            cb.on_train_begin();
-        }
-        let mut order: Vec<usize> = (0..train.len()).collect();
-        for epoch in fit.initial_epoch..fit.epochs {
-            let started = Instant::now();
-            for cb in callbacks.iter_mut() {
-                cb.on_epoch_begin(epoch);
-            }
-            order.sort_unstable();
-            if fit.shuffle {
-                order.shuffle(&mut ChaCha8Rng::seed_from_u64(epoch_seed(fit.seed, epoch)));
-            }
-            let mut totals = Totals::default();
-            let mut non_finite = false;
-            for (b, idx) in order.chunks(fit.batch_size).enumerate() {
-                let mut x = Vec::with_capacity(idx.len() * w_in);
-                for &i in idx {
-                    x.extend_from_slice(train.row(i));
-                }
-                let labels: Vec<usize>;
-                let values: Vec<f32>;
-                let targets = match train.targets() {
-                    Targets::Classes { labels: all, .. } => {
-                        labels = idx.iter().map(|&i| all[i]).collect();
-                        BatchTargets::Classes(&labels)
-                    }
-                    Targets::Values { values: all, .. } => {
-                        values = idx
-                            .iter()
-                            .flat_map(|&i| &all[i * w_out..(i + 1) * w_out])
-                            .copied()
-                            .collect();
-                        BatchTargets::Values(&values)
-                    }
-                };
-                let (loss, score) = self.step(x, idx.len(), targets)?;
-                totals.add(loss, score, idx.len());
-                for cb in callbacks.iter_mut() {
-                    cb.on_batch_end(b, loss);
-                }
-                if !loss.is_finite() {
-                    non_finite = true;
-                    break;
-                }
-            }
-            let mut metrics = Metrics::new();
-            totals.metrics(classification, "", &mut metrics);
-            if let Some(v) = val {
-                self.evaluate_into(v, fit.batch_size.max(256), "val_", &mut metrics)?;
-            }
-            self.epochs_completed = epoch + 1;
-            if fit.verbose {
-                let parts: Vec<String> = metrics
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {v:.4}"))
-                    .collect();
-                println!(
-                    "Epoch {}/{} - {:.1}s - {}",
-                    epoch + 1,
-                    fit.epochs,
-                    started.elapsed().as_secs_f64(),
-                    parts.join(" - ")
-                );
-            }
-            let mut stop = false;
-            for cb in callbacks.iter_mut() {
-                stop |= cb.on_epoch_end(epoch, &metrics) == Control::Stop;
-            }
-            history.epochs.push(EpochMetrics { epoch, metrics });
-            if non_finite {
-                history.non_finite_loss = true;
-                break;
-            }
-            if stop {
-                history.stopped_early = epoch + 1 < fit.epochs;
-                break;
-            }
-        }
-        for cb in callbacks.iter_mut() {
-            cb.on_train_end(&history);
-        }
-        Ok(history)
     }
 }

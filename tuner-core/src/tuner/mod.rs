@@ -4,7 +4,6 @@ mod ask_tell;
 mod cross_validation;
 mod error;
 mod heartbeat;
-#[cfg(feature = "nn")]
 mod model_search;
 mod results;
 pub(crate) mod run;
@@ -13,7 +12,6 @@ mod search;
 pub use crate::study::ASKED_AT;
 pub use cross_validation::KFold;
 pub use error::TunerError;
-#[cfg(feature = "nn")]
 pub use model_search::{CHECKPOINT, LAST_CHECKPOINT};
 pub use results::SearchReport;
 pub use run::{Control, Outcome, TrialContext, TrialError};

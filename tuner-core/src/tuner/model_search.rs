@@ -1,220 +1,368 @@
-//! Searching a `#[hypermodel]` whose builder returns a [`NetSpec`]: build, train epoch by epoch,
-//! report, keep the best epoch's checkpoint, continue a parent's checkpoint (Hyperband).
+//! Searching a `#[hypermodel]` whose builder returns a [`ModelSpec`] (a `NetSpec`, or any model
+//! implementing [`Trainable`]): build, train once per trial through `fit` with the tuner's
+//! reporting, pruning and checkpointing as a callback beside the user's, continue a parent's
+//! checkpoint (Hyperband) or a dead trial's last epoch.
 
 use super::run::{Control, Outcome, TrialContext, TrialError};
 use super::{SearchReport, Tuner, TunerError, Typed};
-use crate::data::Dataset;
 use crate::hypermodel::HyperModel;
-use crate::nn::{read_checkpoint_info, Fit, NetSpec, Network};
-use crate::objective::Objectives;
+use crate::model::{Callback, Checkpoint, Fit, ModelSpec, Trainable};
+use crate::objective::{Objective, Objectives};
 use crate::storage::optuna::{float_json, json_float};
 use crate::trial::{Metrics, Trial};
 use serde_json::{json, Value as Json};
 use std::path::{Path, PathBuf};
 
-/// The file, in a trial's folder, holding the weights of its best epoch (and its spec).
+/// The file, in a trial's folder, holding its best epoch's model (weights, optimizer state).
 pub const CHECKPOINT: &str = "checkpoint.safetensors";
 
-/// The file, in a trial's folder, holding the weights after its latest epoch, with the next
-/// epoch and the learning curve so far in its header: a retried trial continues from it.
+/// The file, in a trial's folder, holding the model after its latest epoch, with the next
+/// epoch and the learning curve so far in its metadata: a retried trial continues from it.
 pub const LAST_CHECKPOINT: &str = "last.safetensors";
+
+/// The model a hypermodel's output builds.
+type ModelOf<M> = <<M as HyperModel>::Output as ModelSpec>::Model;
+/// What that model trains on.
+type DataOf<M> = <ModelOf<M> as Trainable>::Data;
 
 impl<M> Tuner<Typed<M>>
 where
     M: HyperModel,
-    M::Output: Into<NetSpec>,
+    M::Output: ModelSpec,
 {
     /// Tunes the hypermodel on `train`, scoring each epoch on `val` (KerasTuner's `search(x, y,
     /// validation_data=...)`). `fit.epochs` is each trial's budget unless the oracle sets one
-    /// (Hyperband); the best epoch's weights are kept for [`best_models`](Self::best_models).
+    /// (Hyperband); the best epoch's model is kept for [`best_models`](Self::best_models).
     pub fn search(
         &mut self,
-        train: &Dataset,
-        val: &Dataset,
+        train: &DataOf<M>,
+        val: &DataOf<M>,
         fit: Fit,
+    ) -> Result<SearchReport, TunerError> {
+        self.search_with_callbacks(train, val, fit, &mut [])
+    }
+
+    /// [`search`](Self::search) with `callbacks` (e.g. an `EarlyStopping`) run in every trial's
+    /// training beside the tuner's own, as KerasTuner's `search(..., callbacks=[...])`. One
+    /// callback serves every trial in turn; each trial's training begins with its
+    /// `on_train_begin`, where it resets its state. A `Stop` from any of them ends the trial
+    /// after that epoch, which stays in the trial's curve.
+    pub fn search_with_callbacks(
+        &mut self,
+        train: &DataOf<M>,
+        val: &DataOf<M>,
+        fit: Fit,
+        callbacks: &mut [&mut dyn Callback],
     ) -> Result<SearchReport, TunerError> {
         let objectives = self.objectives().clone();
         let max_model_size = self.settings.max_model_size;
         let epochs = u32::try_from(fit.epochs).ok();
         self.search_with_budget(
             &mut |params, ctx| {
-                let spec: NetSpec = M::build(params).into();
-                train_trial(&spec, train, val, &fit, &objectives, max_model_size, ctx)
+                let job = Job {
+                    train,
+                    val,
+                    fit: &fit,
+                    objectives: &objectives,
+                    max_model_size,
+                };
+                job.run(&M::build(params), callbacks, ctx)
             },
             epochs,
         )
     }
 
-    /// The trained networks of the `n` best trials, best first, each at its best epoch.
-    pub fn best_models(&self, n: usize) -> Result<Vec<Network>, TunerError> {
+    /// The trained models of the `n` best trials, best first, each at its best epoch.
+    pub fn best_models(&self, n: usize) -> Result<Vec<ModelOf<M>>, TunerError> {
         self.best_trials(n)?
             .iter()
             .map(|t| self.load_model(t))
             .collect()
     }
 
-    /// The network of one trial at its best epoch, from its checkpoint.
-    pub fn load_model(&self, trial: &Trial) -> Result<Network, TunerError> {
+    /// The model of one trial at its best epoch, from its checkpoint.
+    pub fn load_model(&self, trial: &Trial) -> Result<ModelOf<M>, TunerError> {
         let path = self.trial_dir(trial.number).join(CHECKPOINT);
-        Network::load(&path).map_err(|e| {
-            TunerError::NoResult(format!(
-                "cannot load the model of trial {}: {e}",
-                trial.id()
-            ))
-        })
+        ModelOf::<M>::load_checkpoint(&path)
+            .map(|(model, _)| model)
+            .map_err(|e| {
+                TunerError::NoResult(format!(
+                    "cannot load the model of trial {}: {e}",
+                    trial.id()
+                ))
+            })
     }
 
-    /// A fresh network built from params (e.g. the best ones) to retrain on all the data.
-    pub fn build_model(params: &M::Params, seed: u64) -> Result<Network, TunerError> {
-        let spec: NetSpec = M::build(params).into();
-        Network::new(&spec, seed).map_err(|e| TunerError::NoResult(e.to_string()))
+    /// A fresh model built from params (e.g. the best ones) to retrain on all the data.
+    pub fn build_model(params: &M::Params, seed: u64) -> Result<ModelOf<M>, TunerError> {
+        M::build(params)
+            .build(seed)
+            .map_err(|e| TunerError::NoResult(e.to_string()))
     }
 }
 
-/// One execution of a trial: epoch by epoch so that every epoch is reported (pruning,
-/// heartbeats) and the best one checkpointed.
-fn train_trial(
-    spec: &NetSpec,
-    train: &Dataset,
-    val: &Dataset,
-    fit: &Fit,
-    objectives: &Objectives,
+/// What every trial of one `search` call shares.
+struct Job<'a, D: ?Sized> {
+    train: &'a D,
+    val: &'a D,
+    fit: &'a Fit,
+    objectives: &'a Objectives,
     max_model_size: Option<usize>,
-    ctx: &mut TrialContext<'_>,
-) -> Result<Outcome, TrialError> {
-    spec.validate().map_err(TrialError::failed)?;
-    if let Some(max) = max_model_size {
-        let size = spec.num_params();
-        if size > max {
-            return Err(TrialError::failed(format!(
-                "the model has {size} trainable parameters, more than max_model_size ({max})"
-            )));
+}
+
+/// The tuner's seed of a run, kept in its checkpoints' metadata: a continued run shuffles and
+/// draws from the run's seed, not the continuing trial's, so it repeats an uninterrupted one.
+const SEED: &str = "seed";
+
+impl<D: ?Sized> Job<'_, D> {
+    /// One execution of a trial: a single `fit` over its epochs, reporting every epoch
+    /// (pruning, heartbeats) and checkpointing the best and the latest.
+    fn run<S>(
+        &self,
+        spec: &S,
+        user: &mut [&mut dyn Callback],
+        ctx: &mut TrialContext<'_>,
+    ) -> Result<Outcome, TrialError>
+    where
+        S: ModelSpec,
+        S::Model: Trainable<Data = D>,
+    {
+        if let Some(size) = spec.num_params() {
+            self.check_size(size)?;
         }
-    }
-    let end = ctx.epochs().map_or(fit.epochs as u32, |e| e);
-    let checkpoint: Option<PathBuf> = (ctx.execution() == 0).then(|| ctx.dir().join(CHECKPOINT));
-    let last_path: Option<PathBuf> =
-        (ctx.execution() == 0).then(|| ctx.dir().join(LAST_CHECKPOINT));
-    let objective = objectives.scalar();
-    let mut best: Option<f64> = None;
-    let mut curve: Vec<(u32, Metrics)> = Vec::new();
-    let resumed = ctx
-        .resume_dir()
-        .and_then(|from| Resume::load(from, ctx.dir(), spec, objectives));
-    let mut start = ctx.initial_epoch();
-    let mut resumed_net = None;
-    if let Some(resume) = resumed {
-        // The epochs the dead worker finished count as this trial's own.
-        for (epoch, metrics) in &resume.curve {
-            if let Some(v) = objectives.score(metrics).filter(|v| v.is_finite()) {
-                if best.is_none_or(|b| objective.better(v, b)) {
-                    best = Some(v);
+        let end = ctx.epochs().map_or(self.fit.epochs, |e| e as usize);
+        let first = ctx.execution() == 0;
+        let mut tracker = Tracker {
+            best: None,
+            curve: Vec::new(),
+            seed: ctx.seed(),
+            best_path: first.then(|| ctx.dir().join(CHECKPOINT)),
+            last_path: first.then(|| ctx.dir().join(LAST_CHECKPOINT)),
+            objective: self.objectives.scalar(),
+            objectives: self.objectives,
+            error: None,
+        };
+        let resumed = ctx
+            .resume_dir()
+            .and_then(|from| Resume::load(from, ctx.dir(), spec, self.objectives, ctx.seed()));
+        let (mut model, start) = match resumed {
+            Some(resume) => {
+                // The epochs the dead worker finished count as this trial's own.
+                for (epoch, metrics) in &resume.curve {
+                    tracker.observe(metrics);
+                    if ctx.report(*epoch, metrics.clone()) == Control::Stop {
+                        return Ok(Outcome::Reported);
+                    }
                 }
+                tracker.curve = resume.curve;
+                tracker.seed = resume.seed;
+                (resume.model, resume.next_epoch as usize)
             }
-            if ctx.report(*epoch, metrics.clone()) == Control::Stop {
-                return Ok(Outcome::Reported);
-            }
-        }
-        curve = resume.curve;
-        start = resume.next_epoch;
-        resumed_net = Some(resume.net);
-    }
-    let mut net = match (resumed_net, ctx.parent_dir()) {
-        (Some(net), _) => net,
-        (None, Some(dir)) => {
-            let path = dir.join(CHECKPOINT);
-            let net = Network::load(&path).map_err(TrialError::invalid)?;
-            if net.spec() != spec {
-                return Err(TrialError::failed(format!(
-                    "the parent checkpoint {} holds another architecture",
-                    path.display()
-                )));
-            }
-            net
-        }
-        (None, None) => Network::new(spec, ctx.seed()).map_err(TrialError::failed)?,
-    };
-    for epoch in start..end {
-        let one = Fit {
-            initial_epoch: epoch as usize,
-            epochs: epoch as usize + 1,
-            seed: ctx.seed().wrapping_add(epoch as u64),
-            ..fit.clone()
+            None => match ctx.parent_dir() {
+                Some(dir) => {
+                    let path = dir.join(CHECKPOINT);
+                    let (model, meta) =
+                        S::Model::load_checkpoint(&path).map_err(TrialError::invalid)?;
+                    if !spec.matches(&model) {
+                        return Err(TrialError::failed(format!(
+                            "the parent checkpoint {} holds another architecture",
+                            path.display()
+                        )));
+                    }
+                    if let Some(seed) = meta.as_ref().and_then(|m| m[SEED].as_u64()) {
+                        tracker.seed = seed;
+                    }
+                    (model, ctx.initial_epoch() as usize)
+                }
+                None => {
+                    let model = spec.build(ctx.seed()).map_err(TrialError::failed)?;
+                    (model, ctx.initial_epoch() as usize)
+                }
+            },
         };
-        let history = net
-            .fit(train, Some(val), &one, &mut [])
+        if spec.num_params().is_none() {
+            self.check_size(model.num_params())?;
+        }
+        if start >= end {
+            return Ok(Outcome::Reported);
+        }
+        let run = Fit {
+            initial_epoch: start,
+            epochs: end,
+            seed: tracker.seed,
+            ..self.fit.clone()
+        };
+        let mut reporter = Reporter {
+            tracker: &mut tracker,
+            ctx,
+        };
+        let mut callbacks: Vec<&mut dyn Callback> = Vec::with_capacity(user.len() + 1);
+        callbacks.push(&mut reporter);
+        for cb in user.iter_mut() {
+            callbacks.push(&mut **cb);
+        }
+        model
+            .fit(self.train, Some(self.val), &run, &mut callbacks)
             .map_err(TrialError::invalid)?;
-        let Some(last) = history.epochs.last() else {
-            break;
+        match tracker.error.take() {
+            Some(e) => Err(e),
+            None => Ok(Outcome::Reported),
+        }
+    }
+
+    fn check_size(&self, size: usize) -> Result<(), TrialError> {
+        match self.max_model_size {
+            Some(max) if size > max => Err(TrialError::failed(format!(
+                "the model has {size} trainable parameters, more than max_model_size ({max})"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A trial's learning curve, best value and checkpoint files.
+struct Tracker<'a> {
+    best: Option<f64>,
+    curve: Vec<(u32, Metrics)>,
+    seed: u64,
+    best_path: Option<PathBuf>,
+    last_path: Option<PathBuf>,
+    objective: Objective,
+    objectives: &'a Objectives,
+    /// A checkpoint that could not be written: training stops and the trial is retried.
+    error: Option<TrialError>,
+}
+
+impl Tracker<'_> {
+    /// Whether `metrics` beat the best so far (and becomes it).
+    fn observe(&mut self, metrics: &Metrics) -> bool {
+        let Some(v) = self.objectives.score(metrics).filter(|v| v.is_finite()) else {
+            return false;
         };
-        let metrics = last.metrics.clone();
-        curve.push((epoch, metrics.clone()));
-        // Last-epoch state first, then the best: whichever write a kill interrupts, the two
-        // files and the curve in the first one stay consistent (see `Resume::load`).
-        if let Some(path) = &last_path {
-            let meta = json!({"next_epoch": epoch + 1, "curve": curve_json(&curve)});
-            net.save_with_metadata(path, Some(&meta))
+        let better = self.best.is_none_or(|b| self.objective.better(v, b));
+        if better {
+            self.best = Some(v);
+        }
+        better
+    }
+
+    /// Records one epoch and writes its checkpoints: last-epoch state first, then the best,
+    /// so whichever write a kill interrupts, the files and the curve in the first one stay
+    /// consistent (see `Resume::load`).
+    fn epoch_end(
+        &mut self,
+        epoch: u32,
+        metrics: &Metrics,
+        model: &dyn Checkpoint,
+    ) -> Result<(), TrialError> {
+        self.curve.push((epoch, metrics.clone()));
+        if let Some(path) = &self.last_path {
+            let meta = json!({
+                SEED: self.seed,
+                "next_epoch": epoch + 1,
+                "curve": curve_json(&self.curve),
+            });
+            model
+                .save_to(path, Some(&meta))
                 .map_err(TrialError::invalid)?;
         }
-        if let Some(v) = objectives.score(&metrics).filter(|v| v.is_finite()) {
-            if best.is_none_or(|b| objective.better(v, b)) {
-                best = Some(v);
-                if let Some(path) = &checkpoint {
-                    net.save(path).map_err(TrialError::invalid)?;
-                }
+        if self.observe(metrics) {
+            if let Some(path) = &self.best_path {
+                model
+                    .save_to(path, Some(&json!({ SEED: self.seed })))
+                    .map_err(TrialError::invalid)?;
             }
         }
-        let stop = ctx.report(epoch, metrics) == Control::Stop;
-        if stop || history.non_finite_loss {
-            break;
-        }
+        Ok(())
     }
-    Ok(Outcome::Reported)
 }
 
-/// Where a retried trial continues: the dead trial's last-epoch network and learning curve.
-struct Resume {
-    net: Network,
+/// The tuner's callback in a trial's `fit`: checkpoints, then reports (the pruner and the
+/// oracle's budget answer through [`TrialContext::report`]).
+struct Reporter<'t, 'c, 'a> {
+    tracker: &'t mut Tracker<'a>,
+    ctx: &'t mut TrialContext<'c>,
+}
+
+impl Callback for Reporter<'_, '_, '_> {
+    fn on_epoch_end_with_model(
+        &mut self,
+        epoch: usize,
+        metrics: &Metrics,
+        model: &dyn Checkpoint,
+    ) -> Control {
+        let epoch = epoch as u32;
+        if let Err(e) = self.tracker.epoch_end(epoch, metrics, model) {
+            self.tracker.error = Some(e);
+            return Control::Stop;
+        }
+        self.ctx.report(epoch, metrics.clone())
+    }
+}
+
+/// Where a retried trial continues: the dead trial's last-epoch model and learning curve.
+struct Resume<T> {
+    model: T,
+    seed: u64,
     next_epoch: u32,
     curve: Vec<(u32, Metrics)>,
 }
 
-impl Resume {
+impl<T: Trainable> Resume<T> {
     /// Reads `from`'s last-epoch checkpoint and copies the files into `own` folder, so the
     /// retry's best checkpoint is right and a retry of the retry can continue too. `None` when
-    /// there is nothing usable to continue (the retry then starts from scratch).
-    fn load(from: &Path, own: &Path, spec: &NetSpec, objectives: &Objectives) -> Option<Self> {
+    /// there is nothing usable to continue (the retry then starts from scratch). `seed` stands
+    /// in for a checkpoint written before runs saved theirs.
+    fn load<S: ModelSpec<Model = T>>(
+        from: &Path,
+        own: &Path,
+        spec: &S,
+        objectives: &Objectives,
+        seed: u64,
+    ) -> Option<Self> {
         let last = from.join(LAST_CHECKPOINT);
-        let info = read_checkpoint_info(&last).ok()?;
-        let meta = info.metadata?;
+        let (model, meta) = T::load_checkpoint(&last).ok()?;
+        let meta = meta?;
+        if !spec.matches(&model) {
+            return None;
+        }
         let next_epoch = u32::try_from(meta["next_epoch"].as_u64()?).ok()?;
         let curve = json_curve(&meta["curve"])?;
-        let net = Network::load(&last).ok().filter(|n| n.spec() == spec)?;
-        // The best epoch's weights: the last epoch's if it is the best (its best checkpoint
-        // may not have been written before the kill), else the best checkpoint as it stands.
-        let objective = objectives.scalar();
-        let mut best: Option<(u32, f64)> = None;
-        for (epoch, metrics) in &curve {
-            if let Some(v) = objectives.score(metrics).filter(|v| v.is_finite()) {
-                if best.is_none_or(|(_, b)| objective.better(v, b)) {
-                    best = Some((*epoch, v));
-                }
-            }
-        }
-        let best_source = match (best, curve.last()) {
-            (Some((b, _)), Some((l, _))) if b == *l => last.clone(),
-            _ => from.join(CHECKPOINT),
+        let seed = meta[SEED].as_u64().unwrap_or(seed);
+        // The best epoch's model: the last epoch's if it is the best (its best checkpoint may
+        // not have been written before the kill), else the best checkpoint as it stands.
+        let best = best_epoch(&curve, objectives);
+        let best_is_last = best.is_some() && best == curve.last().map(|(e, _)| *e);
+        let best_source = if best_is_last {
+            last.clone()
+        } else {
+            from.join(CHECKPOINT)
         };
         if best_source.exists() {
             copy_atomic(&best_source, &own.join(CHECKPOINT)).ok()?;
         }
         copy_atomic(&last, &own.join(LAST_CHECKPOINT)).ok()?;
         Some(Self {
-            net,
+            model,
+            seed,
             next_epoch,
             curve,
         })
     }
+}
+
+/// The epoch with the best objective value (the first of equals), if any is finite.
+fn best_epoch(curve: &[(u32, Metrics)], objectives: &Objectives) -> Option<u32> {
+    let objective = objectives.scalar();
+    let mut best: Option<(u32, f64)> = None;
+    for (epoch, metrics) in curve {
+        if let Some(v) = objectives.score(metrics).filter(|v| v.is_finite()) {
+            if best.is_none_or(|(_, b)| objective.better(v, b)) {
+                best = Some((*epoch, v));
+            }
+        }
+    }
+    best.map(|(e, _)| e)
 }
 
 /// Copies through a temporary file and a rename: the target is whole or absent.

@@ -1,0 +1,156 @@
+//! `Network::fit`: Keras' training loop, with callbacks, validation and per-epoch seeding.
+
+use super::batch::{BatchTargets, Totals};
+use super::error::NnError;
+use super::network::Network;
+use crate::data::{Dataset, Targets};
+use crate::model::{Callback, Control, EpochMetrics, Fit, History};
+use crate::trial::Metrics;
+use dfdx::prelude::Cpu;
+use rand::rngs::ChaCha8Rng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use std::time::Instant;
+
+/// Keeps the dropout stream apart from the shuffling one when `fit.seed` equals the
+/// network's seed (the tuner passes the trial seed to both).
+const DROPOUT_SALT: u64 = 0xD50F_A11E_5EED_0001;
+
+/// Mixes the fit seed and the epoch so each epoch's order is reproducible on its own
+/// (a continued run shuffles epoch 3 exactly as an uninterrupted one).
+fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    let mut z = seed
+        ^ (epoch as u64)
+            .wrapping_add(1)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Network {
+    /// Trains for epochs `fit.initial_epoch..fit.epochs` (Keras' `fit`), validating on `val`
+    /// or on the `fit.validation_split` tail of `train`. A NaN or infinite loss ends training
+    /// after that epoch's metrics are recorded (`History::non_finite_loss`), it never panics.
+    pub fn fit(
+        &mut self,
+        train: &Dataset,
+        val: Option<&Dataset>,
+        fit: &Fit,
+        callbacks: &mut [&mut dyn Callback],
+    ) -> Result<History, NnError> {
+        fit.validate()?;
+        self.check_data(train)?;
+        let split;
+        let (train, val) = match (val, fit.validation_split) {
+            (Some(v), _) => (train, Some(v)),
+            (None, Some(frac)) => {
+                let at = (train.len() as f64 * (1.0 - frac)).floor() as usize;
+                split = train.split_at(at);
+                if split.1.is_empty() {
+                    return Err(NnError::Fit(format!(
+                        "validation_split {frac} of {} samples leaves no validation sample",
+                        train.len()
+                    )));
+                }
+                (&split.0, Some(&split.1))
+            }
+            (None, None) => (train, None),
+        };
+        if let Some(v) = val {
+            self.check_data(v)?;
+        }
+        if train.is_empty() {
+            return Err(NnError::Fit("the training set is empty".into()));
+        }
+        let classification = self.spec.loss.is_classification();
+        let (w_in, w_out) = (self.model.input_width(), self.model.output_width());
+        let mut history = History::default();
+        for cb in callbacks.iter_mut() {
+            cb.on_train_begin();
+        }
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        for epoch in fit.initial_epoch..fit.epochs {
+            let started = Instant::now();
+            for cb in callbacks.iter_mut() {
+                cb.on_epoch_begin(epoch);
+            }
+            // Dropout and augmentation draw from the input's device: seeding it per epoch
+            // makes epoch `e` the same whether or not the run was checkpointed before it.
+            let device = Cpu::seed_from_u64(epoch_seed(self.seed ^ DROPOUT_SALT, epoch));
+            order.sort_unstable();
+            if fit.shuffle {
+                order.shuffle(&mut ChaCha8Rng::seed_from_u64(epoch_seed(fit.seed, epoch)));
+            }
+            let mut totals = Totals::default();
+            let mut non_finite = false;
+            for (b, idx) in order.chunks(fit.batch_size).enumerate() {
+                let mut x = Vec::with_capacity(idx.len() * w_in);
+                for &i in idx {
+                    x.extend_from_slice(train.row(i));
+                }
+                let labels: Vec<usize>;
+                let values: Vec<f32>;
+                let targets = match train.targets() {
+                    Targets::Classes { labels: all, .. } => {
+                        labels = idx.iter().map(|&i| all[i]).collect();
+                        BatchTargets::Classes(&labels)
+                    }
+                    Targets::Values { values: all, .. } => {
+                        values = idx
+                            .iter()
+                            .flat_map(|&i| &all[i * w_out..(i + 1) * w_out])
+                            .copied()
+                            .collect();
+                        BatchTargets::Values(&values)
+                    }
+                };
+                let (loss, score) = self.step(&device, x, idx.len(), targets)?;
+                totals.add(loss, score, idx.len());
+                for cb in callbacks.iter_mut() {
+                    cb.on_batch_end(b, loss);
+                }
+                if !loss.is_finite() {
+                    non_finite = true;
+                    break;
+                }
+            }
+            let mut metrics = Metrics::new();
+            totals.metrics(classification, "", &mut metrics);
+            if let Some(v) = val {
+                self.evaluate_into(v, fit.batch_size.max(256), "val_", &mut metrics)?;
+            }
+            self.epochs_completed = epoch + 1;
+            if fit.verbose {
+                let parts: Vec<String> = metrics
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v:.4}"))
+                    .collect();
+                println!(
+                    "Epoch {}/{} - {:.1}s - {}",
+                    epoch + 1,
+                    fit.epochs,
+                    started.elapsed().as_secs_f64(),
+                    parts.join(" - ")
+                );
+            }
+            let mut stop = false;
+            for cb in callbacks.iter_mut() {
+                stop |= cb.on_epoch_end_with_model(epoch, &metrics, &*self) == Control::Stop;
+            }
+            history.epochs.push(EpochMetrics { epoch, metrics });
+            if non_finite {
+                history.non_finite_loss = true;
+                break;
+            }
+            if stop {
+                history.stopped_early = epoch + 1 < fit.epochs;
+                break;
+            }
+        }
+        for cb in callbacks.iter_mut() {
+            cb.on_train_end(&history);
+        }
+        Ok(history)
+    }
+}
