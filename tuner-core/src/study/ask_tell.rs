@@ -11,7 +11,7 @@ use crate::oracle::{OracleContext, Suggestion};
 use crate::pruner::PrunerContext;
 use crate::space::Value;
 use crate::storage::{retried, retry_plan};
-use crate::trial::{Metrics, Trial, TrialPlan, TrialState};
+use crate::trial::{Curve, Metrics, Trial, TrialPlan, TrialState};
 use crate::tuner::run::curve;
 use crate::tuner::{Control, Outcome, TrialError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -164,7 +164,12 @@ impl Study {
             let outcome = outcome.into();
             let only_reported = outcome == Outcome::Reported;
             let reported = std::mem::take(&mut trial.history);
-            let history = curve(reported, outcome, &objective, trial.plan.initial_epoch);
+            let history = curve(
+                reported.into_vec(),
+                outcome,
+                &objective,
+                trial.plan.initial_epoch,
+            );
             Ran {
                 pruned_at: self.pruned_at(number, &history, only_reported),
                 history,
@@ -191,7 +196,7 @@ impl Study {
     fn pruned_at(
         &self,
         number: u64,
-        history: &[(u32, Metrics)],
+        history: &Curve,
         only_reported: bool,
     ) -> Option<u32> {
         self.pruner()?;
@@ -208,7 +213,7 @@ impl Study {
     }
 
     /// Asks the pruner (if any) about a running trial's curve so far.
-    pub(crate) fn should_prune(&self, number: u64, epoch: u32, history: &[(u32, Metrics)]) -> bool {
+    pub(crate) fn should_prune(&self, number: u64, epoch: u32, history: &Curve) -> bool {
         let Some(pruner) = self.pruner() else {
             return false;
         };

@@ -3,14 +3,14 @@
 //! told from outside is stored exactly as the same score returned inside the loop.
 
 use super::{Study, StudyError};
-use crate::trial::{Metrics, Trial, TrialState};
+use crate::trial::{Curve, Trial, TrialState};
 use crate::tuner::TrialError;
 
 /// What one attempt at a trial produced, before the study judges it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Ran {
     /// The learning curve: each epoch's metrics (averaged over executions), in epoch order.
-    pub history: Vec<(u32, Metrics)>,
+    pub history: Curve,
     /// The epoch after which the study's pruner stopped the trial, if it did.
     pub pruned_at: Option<u32>,
 }

@@ -1,8 +1,7 @@
 //! Running one trial: its context, what it returns, retries, executions and caught panics.
 
 use crate::space::SpaceError;
-use crate::trial::{Metrics, Trial};
-use std::collections::BTreeMap;
+use crate::trial::{Curve, Metrics, Trial};
 use std::fmt::Display;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -218,7 +217,7 @@ pub(crate) fn curve(
     outcome: Outcome,
     objective: &str,
     initial_epoch: u32,
-) -> Vec<(u32, Metrics)> {
+) -> Curve {
     reported.sort_by_key(|(e, _)| *e);
     let next = reported.last().map_or(initial_epoch, |(e, _)| e + 1);
     match outcome {
@@ -226,45 +225,12 @@ pub(crate) fn curve(
         Outcome::Score(v) => reported.push((next, Metrics::from([(objective.to_owned(), v)]))),
         Outcome::Metrics(m) => reported.push((next, m)),
     }
-    reported
-}
-
-/// Averages several executions' curves epoch by epoch, metric by metric (KerasTuner's
-/// `executions_per_trial`).
-pub(crate) fn average(curves: &[Vec<(u32, Metrics)>]) -> Vec<(u32, Metrics)> {
-    let mut sums: BTreeMap<u32, BTreeMap<String, (f64, u32)>> = BTreeMap::new();
-    for curve in curves {
-        for (epoch, metrics) in curve {
-            let slot = sums.entry(*epoch).or_default();
-            for (name, v) in metrics {
-                let s = slot.entry(name.clone()).or_insert((0.0, 0));
-                s.0 += v;
-                s.1 += 1;
-            }
-        }
-    }
-    sums.into_iter()
-        .map(|(epoch, m)| {
-            let avg = m
-                .into_iter()
-                .map(|(k, (sum, n))| (k, sum / n as f64))
-                .collect();
-            (epoch, avg)
-        })
-        .collect()
+    reported.into()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn executions_are_averaged_per_epoch() {
-        let m = |v: f64| Metrics::from([("loss".to_owned(), v)]);
-        let a = vec![(0, m(1.0)), (1, m(0.5))];
-        let b = vec![(0, m(3.0)), (1, m(1.5))];
-        assert_eq!(average(&[a, b]), vec![(0, m(2.0)), (1, m(1.0))]);
-    }
 
     #[test]
     fn panics_become_invalid_with_message() {

@@ -1,19 +1,17 @@
 //! The search loop: ask the oracle (atomically, through the storage), run, record, repeat.
 
 use super::heartbeat::Heartbeat;
-use super::run::{average, catch, curve, Control, Outcome, TrialContext, TrialError};
+use super::run::{catch, curve, Control, Outcome, TrialContext, TrialError};
 use super::{SearchReport, Searchable, Tuner, TunerError};
 use crate::report::progress::Progress;
 use crate::storage::{retried, StorageError};
 use crate::study::{Finished, Next, Ran, StudyError};
-use crate::trial::{Metrics, Trial, TrialState};
+use crate::trial::{Curve, Metrics, Trial, TrialState};
 use std::time::{Duration, Instant};
 
 /// One execution of a trial, as the loop calls it.
 type RunFn<'a, P> = dyn FnMut(&P, &mut TrialContext<'_>) -> Result<Outcome, TrialError> + 'a;
 
-/// A learning curve: each epoch's metrics, in order.
-type Curve = Vec<(u32, Metrics)>;
 
 /// How long a worker sleeps while the oracle waits for other workers' trials.
 const POLL: Duration = Duration::from_millis(200);
@@ -188,7 +186,7 @@ impl<S: Searchable> Tuner<S> {
                 .wrapping_mul(0x2545_F491_4F6C_DD1D)
                 .wrapping_add(trial.number.wrapping_mul(1_000_003))
                 .wrapping_add(execution as u64 + trial.retries as u64 * 7919);
-            let mut so_far: Curve = Vec::new();
+            let mut so_far = Curve::new();
             let mut sink = |epoch: u32, metrics: &Metrics| {
                 // Intermediate values are progress, not results: a storage hiccup must not
                 // kill the trial, and the final update will carry the whole history anyway.
@@ -199,7 +197,7 @@ impl<S: Searchable> Tuner<S> {
                     tracing::debug!(trial = trial.number, epoch, error = %e, "epoch not stored");
                 }
                 progress.epoch_end(execution, epoch, metrics, &objective);
-                so_far.push((epoch, metrics.clone()));
+                so_far.insert(epoch, metrics.clone());
                 // The first execution decides: later ones only refine an average.
                 if execution == 0 && self.study.should_prune(trial.number, epoch, &so_far) {
                     pruned = Some(epoch);
@@ -233,7 +231,7 @@ impl<S: Searchable> Tuner<S> {
         let history = if curves.len() == 1 {
             curves.remove(0)
         } else {
-            average(&curves)
+            Curve::average(&curves)
         };
         Ok(Ran {
             history,

@@ -164,7 +164,7 @@ mod tests {
             name: "s".into(),
             space: SearchSpace::builder().build().unwrap(),
             objectives: Objective::minimize("loss").into(),
-            oracle: serde_json::json!({"name": "random"}),
+            oracle: crate::oracle::OracleConfig::Random,
         };
         StudyCache::new(identity, config)
     }
