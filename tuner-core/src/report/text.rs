@@ -2,7 +2,7 @@
 //! scores, every trial of one study, and its best trials with their params.
 
 use super::StudyView;
-use crate::objective::{Direction, Objectives};
+use crate::objective::Objectives;
 use crate::space::Value;
 use crate::trial::{Trial, TrialState};
 use std::fmt::Write;
@@ -12,13 +12,7 @@ pub fn objectives_text(objectives: &Objectives) -> String {
     objectives
         .list()
         .iter()
-        .map(|o| {
-            let dir = match o.direction {
-                Direction::Minimize => "min",
-                Direction::Maximize => "max",
-            };
-            format!("{} ({dir})", o.name)
-        })
+        .map(|o| format!("{} ({})", o.name, o.direction.short_name()))
         .collect::<Vec<_>>()
         .join(", ")
 }
