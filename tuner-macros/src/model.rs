@@ -95,14 +95,12 @@ impl Lit {
     }
 }
 
+/// As the run time writes values in messages; an identifier as itself.
 impl fmt::Display for Lit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Lit::Int(v) => write!(f, "{v}"),
-            Lit::Float(v) => write!(f, "{v:?}"),
-            Lit::Str(v) => write!(f, "{v:?}"),
-            Lit::Bool(v) => write!(f, "{v}"),
-            Lit::Ident(v) => write!(f, "{v}"),
+            Lit::Ident(v) => f.write_str(v),
+            other => f.write_str(&other.value().repr()),
         }
     }
 }
