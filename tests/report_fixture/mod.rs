@@ -16,10 +16,7 @@ use tuner::Tuner;
 
 /// A fresh folder for one test.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tuner-report-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::common::tmp("report", name)
 }
 
 /// The small study's space: a log float, a stepped int, a choice and a conditional bool.

@@ -193,12 +193,7 @@ impl Study {
     /// The epoch the pruner stopped trial `number` at: the verdict `report` gave through this
     /// handle, or, for a trial reported elsewhere and told as its reported epochs alone, the
     /// pruner's answer at its last epoch.
-    fn pruned_at(
-        &self,
-        number: u64,
-        history: &Curve,
-        only_reported: bool,
-    ) -> Option<u32> {
+    fn pruned_at(&self, number: u64, history: &Curve, only_reported: bool) -> Option<u32> {
         self.pruner()?;
         let verdicts = self.verdicts.lock().unwrap_or_else(|e| e.into_inner());
         match verdicts.get(&number) {

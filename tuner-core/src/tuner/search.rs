@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 /// One execution of a trial, as the loop calls it.
 type RunFn<'a, P> = dyn FnMut(&P, &mut TrialContext<'_>) -> Result<Outcome, TrialError> + 'a;
 
-
 /// How long a worker sleeps while the oracle waits for other workers' trials.
 const POLL: Duration = Duration::from_millis(200);
 

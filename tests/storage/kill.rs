@@ -22,16 +22,18 @@ const CHILD_DIR: &str = "TUNER_KILL_TEST_DIR";
 const CHILD_KIND: &str = "TUNER_KILL_TEST_KIND";
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tuner-kill-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::common::tmp(module_path!(), name)
 }
 
 /// Starts this test binary on `child_entry` only, searching in `dir`.
 fn spawn_child(dir: &Path, kind: &str) -> std::process::Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            crate::common::exact_test_name(module_path!(), "child_entry").as_str(),
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_DIR, dir)
         .env(CHILD_KIND, kind)
         .stdout(Stdio::null())

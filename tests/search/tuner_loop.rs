@@ -26,7 +26,7 @@ fn six_points() -> SearchSpace {
 }
 
 fn tmp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("tuner-test-{}-{name}", std::process::id()))
+    crate::common::tmp_path(module_path!(), name)
 }
 
 /// A quiet tuner over `space` in its own temporary folder.

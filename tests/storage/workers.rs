@@ -19,10 +19,7 @@ const CHILD_DIR: &str = "TUNER_WORKER_TEST_DIR";
 const CHILD_ORACLE: &str = "TUNER_WORKER_TEST_ORACLE";
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tuner-workers-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::common::tmp(module_path!(), name)
 }
 
 /// The PostgreSQL URL to test against; a visible skip line (not a failure) when there is none,
@@ -121,7 +118,12 @@ fn run_workers(url: &str, study: &str, oracle: &str, n: usize) -> Vec<Trial> {
     let children: Vec<_> = (0..n)
         .map(|_| {
             Command::new(std::env::current_exe().unwrap())
-                .args(["worker_entry", "--exact", "--nocapture", "--test-threads=1"])
+                .args([
+                    crate::common::exact_test_name(module_path!(), "worker_entry").as_str(),
+                    "--exact",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env(CHILD_URL, url)
                 .env(CHILD_STUDY, study)
                 .env(CHILD_DIR, &dir)

@@ -32,7 +32,7 @@ fn data() -> (Dataset, Dataset) {
 }
 
 fn tmp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("tuner-models-{}-{name}", std::process::id()))
+    crate::common::tmp_path(module_path!(), name)
 }
 
 #[test]

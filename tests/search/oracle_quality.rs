@@ -1,6 +1,6 @@
 //! The quality benchmark's reduced mode, in-process: only robust facts are asserted.
 
-#[path = "../examples/oracle_quality.rs"]
+#[path = "../../examples/oracle_quality.rs"]
 #[allow(dead_code)]
 mod quality;
 

@@ -13,10 +13,7 @@ use tuner::tuner::TrialError;
 use tuner::{Tuner, TunerError};
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tuner-storage-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::common::tmp(module_path!(), name)
 }
 
 fn every_kind() -> SearchSpace {

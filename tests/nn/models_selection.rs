@@ -1,7 +1,7 @@
 //! The `model_selection` example's conditional model: every trial holds exactly the live
 //! branch's parameters, whether drawn from the space or run by a tuner.
 
-#[path = "../examples/model_selection.rs"]
+#[path = "../../examples/model_selection.rs"]
 #[allow(dead_code)]
 mod example;
 

@@ -1,9 +1,7 @@
 //! Golden outputs of the reports on a fixed small study: KerasTuner's summary, CSV and JSON.
 //! `TUNER_BLESS=1 cargo test --test report_golden` rewrites the files after a deliberate change.
 
-mod report_fixture;
-
-use report_fixture::{scratch, small_study};
+use crate::report_fixture::{scratch, small_study};
 use std::path::Path;
 use tuner::report::{self, StudyView};
 use tuner::storage::{SqliteStorage, Storage};

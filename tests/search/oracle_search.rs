@@ -18,7 +18,7 @@ fn six_points() -> SearchSpace {
 }
 
 fn tmp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("tuner-oracle-test-{}-{name}", std::process::id()))
+    crate::common::tmp_path(module_path!(), name)
 }
 
 fn exhausts_six_points(oracle: impl Oracle + 'static, name: &str) {

@@ -16,15 +16,15 @@ fn the_documented_summaries_are_the_spaces() {
     // The rustdoc of each model embeds these files; they must say what the code defines.
     let docs = [
         (
-            include_str!("../tuner-core/src/models/spaces/mlp.txt"),
+            include_str!("../../tuner-core/src/models/spaces/mlp.txt"),
             FashionMnistMlp::space().summary(),
         ),
         (
-            include_str!("../tuner-core/src/models/spaces/cnn.txt"),
+            include_str!("../../tuner-core/src/models/spaces/cnn.txt"),
             FashionMnistCnn::space().summary(),
         ),
         (
-            include_str!("../tuner-core/src/models/spaces/augment.txt"),
+            include_str!("../../tuner-core/src/models/spaces/augment.txt"),
             HyperImageAugment::space().summary(),
         ),
     ];

@@ -2,9 +2,7 @@
 //! Set `TUNER_PLOT_DIR` to keep the pictures for a look.
 #![cfg(feature = "plots")]
 
-mod report_fixture;
-
-use report_fixture::{scratch, searched_study};
+use crate::report_fixture::{scratch, searched_study};
 use tuner::report::plot::{self, PlotKind};
 use tuner::trial::TrialState;
 

@@ -2,9 +2,7 @@
 //! loop, and the error paths (unknown study, bad URL, bad files, misuse).
 #![cfg(feature = "cli")]
 
-mod report_fixture;
-
-use report_fixture::{scratch, small_study};
+use crate::report_fixture::{scratch, small_study};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -132,10 +130,10 @@ fn summary_trials_and_best_match_the_library() {
 fn space_prints_the_summary_and_json_that_ask_reads_back() {
     let dir = with_small_study("cli-space");
     let text = ok(&dir, &["space", "small"]);
-    assert_eq!(text, report_fixture::small_space().summary());
+    assert_eq!(text, crate::report_fixture::small_space().summary());
     let json = ok(&dir, &["space", "small", "--json"]);
     let space: tuner::space::SearchSpace = serde_json::from_str(&json).unwrap();
-    assert_eq!(space, report_fixture::small_space());
+    assert_eq!(space, crate::report_fixture::small_space());
     // The printed JSON creates a new study with the same space.
     std::fs::write(dir.join("space.json"), &json).unwrap();
     let asked = ok(
@@ -398,7 +396,7 @@ fn tell_goes_through_the_study() {
         Study::open(
             Arc::new(storage),
             name,
-            report_fixture::small_space(),
+            crate::report_fixture::small_space(),
             tuner::objective::Objective::minimize("value").into(),
             Box::new(Fixed),
             false,

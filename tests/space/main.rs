@@ -1,0 +1,17 @@
+//! The search space and the `#[hypermodel]` macro: kinds, sampling, encoding, grids,
+//! conditions, validation, summaries and every accepted form.
+//!
+//! One test binary: each module was a test file of its own.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod conditions;
+mod encoding;
+mod grid;
+mod hypermodel_conditions;
+mod hypermodel_forms;
+mod hypermodel_kinds;
+mod sampling;
+mod serde_form;
+mod summary;
+mod validation;

@@ -1,0 +1,11 @@
+//! Storage in Optuna's schema: SQLite, PostgreSQL, killed workers, many workers, and
+//! Optuna reading our studies.
+//!
+//! One test binary: each module was a test file of its own.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod kill;
+mod python;
+mod sqlite;
+mod workers;
