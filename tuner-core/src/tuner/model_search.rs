@@ -401,3 +401,7 @@ fn json_curve(json: &Json) -> Option<Vec<(u32, Metrics)>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "model_search_tests.rs"]
+mod tests;
