@@ -59,7 +59,7 @@ impl Trainable for Line {
         }
         for epoch in fit.initial_epoch..fit.epochs {
             let mut order: Vec<usize> = (0..train.len()).collect();
-            let mix = fit.seed ^ self.seed.rotate_left(17) ^ (epoch as u64 + 1) * 0x9E37_79B9;
+            let mix = fit.seed ^ self.seed.rotate_left(17) ^ ((epoch as u64 + 1) * 0x9E37_79B9);
             order.shuffle(&mut ChaCha8Rng::seed_from_u64(mix));
             for &i in &order {
                 let (x, y) = train[i];
