@@ -8,10 +8,12 @@ mod batch;
 mod checkpoint;
 mod error;
 mod fit_loop;
+mod layers;
 pub mod modules;
 mod network;
 mod optim_state;
 mod optimizer;
+mod shapes;
 mod spec;
 mod trainable;
 
