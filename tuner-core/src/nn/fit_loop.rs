@@ -32,6 +32,9 @@ impl Network {
     /// Trains for epochs `fit.initial_epoch..fit.epochs` (Keras' `fit`), validating on `val`
     /// or on the `fit.validation_split` tail of `train`. A NaN or infinite loss ends training
     /// after that epoch's metrics are recorded (`History::non_finite_loss`), it never panics.
+    /// Epoch `e` shuffles from `fit.seed` and `e`, and draws dropout and augmentation from the
+    /// network's seed and `e`: training `0..2`, saving, loading and training `2..4` repeats
+    /// training `0..4` bit for bit.
     pub fn fit(
         &mut self,
         train: &Dataset,

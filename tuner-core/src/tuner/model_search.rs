@@ -46,7 +46,8 @@ where
     /// training beside the tuner's own, as KerasTuner's `search(..., callbacks=[...])`. One
     /// callback serves every trial in turn; each trial's training begins with its
     /// `on_train_begin`, where it resets its state. A `Stop` from any of them ends the trial
-    /// after that epoch, which stays in the trial's curve.
+    /// after that epoch, which stays in the trial's curve. A Hyperband child or a retried
+    /// trial's callbacks see the epochs it trains, not the ones it continues from.
     pub fn search_with_callbacks(
         &mut self,
         train: &DataOf<M>,
@@ -401,3 +402,7 @@ fn json_curve(json: &Json) -> Option<Vec<(u32, Metrics)>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "model_search_tests.rs"]
+mod tests;
