@@ -36,7 +36,7 @@ impl Oracle for Timed {
     fn name(&self) -> &'static str {
         self.inner.name()
     }
-    fn config(&self) -> serde_json::Value {
+    fn config(&self) -> tuner::oracle::OracleConfig {
         self.inner.config()
     }
     fn suggest(&self, ctx: &OracleContext<'_>) -> Suggestion {

@@ -194,6 +194,8 @@ fn grids() -> f64 {
     let d = hp_float!(d, 1.0..=9.0, step = 2.0, reverse_log, default = 6.0);
     let e = hp_int!(e, 1..=10, step = 3, reverse_log) as f64;
     let f = hp_choice!(f, [0.1, 0.100001]);
+    // Not an `if`: the explicit parent alone must carry the condition here.
+    #[allow(clippy::obfuscated_if_else)]
     let g = (b == 0.1 || b == 0.3)
         .then(|| {
             hp_float!(

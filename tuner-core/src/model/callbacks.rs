@@ -1,7 +1,7 @@
 //! Hooks into `fit`: observe batches and epochs, stop early (pruning, Hyperband, patience).
 
 use super::{Checkpoint, History};
-use crate::objective::{Direction, Objective};
+use crate::trial::Direction;
 use crate::trial::Metrics;
 use serde::{Deserialize, Serialize};
 
@@ -55,20 +55,14 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// `Min` or `Max` for `metric` (never `Auto`). `Auto` follows the tuner's own inference
-    /// ([`Objective::infer`], KerasTuner's rules); a name it cannot place is minimised, as Keras'
-    /// `EarlyStopping` does, with a warning.
-    pub fn resolve(self, metric: &str) -> Mode {
+    /// The direction of improvement for `metric`. `Auto` follows the tuner's own inference
+    /// ([`Direction::infer`], KerasTuner's rules); a name it cannot place is minimised, as
+    /// Keras' `EarlyStopping` does, with a warning.
+    pub fn direction(self, metric: &str) -> Direction {
         match self {
-            Mode::Auto => match Objective::infer(metric) {
-                Ok(o) if o.direction == Direction::Maximize => Mode::Max,
-                Ok(_) => Mode::Min,
-                Err(_) => {
-                    tracing::warn!(metric, "EarlyStopping cannot infer a direction; minimising");
-                    Mode::Min
-                }
-            },
-            other => other,
+            Mode::Auto => Direction::infer_or_minimize(metric),
+            Mode::Min => Direction::Minimize,
+            Mode::Max => Direction::Maximize,
         }
     }
 }
@@ -88,6 +82,8 @@ pub struct EarlyStopping {
     /// Training also stops unless the metric beats this value within `patience` epochs.
     pub baseline: Option<f64>,
     best: Option<f64>,
+    /// `mode` resolved for `monitor` when training begins (inferred once, not every epoch).
+    direction: Option<Direction>,
     best_epoch: Option<usize>,
     wait: usize,
     stopped_epoch: Option<usize>,
@@ -103,6 +99,7 @@ impl EarlyStopping {
             mode: Mode::Auto,
             baseline: None,
             best: None,
+            direction: None,
             best_epoch: None,
             wait: 0,
             stopped_epoch: None,
@@ -147,15 +144,16 @@ impl EarlyStopping {
         let Some(reference) = reference else {
             return !current.is_nan();
         };
-        match self.mode.resolve(&self.monitor) {
-            Mode::Max => current - self.min_delta > reference,
-            _ => current + self.min_delta < reference,
-        }
+        let direction = self
+            .direction
+            .unwrap_or_else(|| self.mode.direction(&self.monitor));
+        direction.improves(current, reference, self.min_delta)
     }
 }
 
 impl Callback for EarlyStopping {
     fn on_train_begin(&mut self) {
+        self.direction = Some(self.mode.direction(&self.monitor));
         self.best = None;
         self.best_epoch = None;
         self.wait = 0;
@@ -196,12 +194,12 @@ mod tests {
             "val_auc",
             "accuracy",
         ] {
-            assert_eq!(Mode::Auto.resolve(name), Mode::Max, "{name}");
+            assert_eq!(Mode::Auto.direction(name), Direction::Maximize, "{name}");
         }
         for name in ["loss", "val_loss", "val_mae", "custom_thing"] {
-            assert_eq!(Mode::Auto.resolve(name), Mode::Min, "{name}");
+            assert_eq!(Mode::Auto.direction(name), Direction::Minimize, "{name}");
         }
-        assert_eq!(Mode::Max.resolve("loss"), Mode::Max);
+        assert_eq!(Mode::Max.direction("loss"), Direction::Maximize);
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub(crate) mod progress;
 mod summary;
 pub mod text;
 
-pub use summary::{best_trials, results_summary};
+pub use summary::results_summary;
 
 // The view is the study's: reports only read it.
 pub use crate::study::StudyView;

@@ -1,20 +1,7 @@
 //! KerasTuner's `results_summary` text, for a tuner or any stored study.
 
 use super::StudyView;
-use crate::trial::{sort_best_first, Trial, TrialState};
 use std::fmt::Write;
-
-/// The `n` best completed trials, best first (ties by number).
-pub fn best_trials<'a>(study: &StudyView<'a>, n: usize) -> Vec<&'a Trial> {
-    let mut done: Vec<&Trial> = study
-        .trials
-        .iter()
-        .filter(|t| t.state == TrialState::Completed && t.score.is_some())
-        .collect();
-    sort_best_first(&mut done, study.objectives.direction());
-    done.truncate(n);
-    done
-}
 
 /// KerasTuner's `results_summary` layout for the `n` best trials; `location` is what follows
 /// "Results in" (the tuner's folder, or the storage's URL).
@@ -32,7 +19,7 @@ pub fn results_summary(study: &StudyView<'_>, location: &str, n: usize) -> Strin
             let _ = writeln!(out, "MultiObjective([{}])", list.join(", "));
         }
     }
-    for trial in best_trials(study, n) {
+    for trial in study.best(n) {
         let _ = writeln!(out);
         let _ = writeln!(out, "Trial {} summary", trial.id());
         let _ = writeln!(out, "Hyperparameters:");

@@ -31,7 +31,8 @@ pub fn studies_table(studies: &[(StudyView<'_>, String)]) -> String {
     .map(str::to_owned)
     .to_vec()];
     for (view, location) in studies {
-        let best = super::best_trials(view, 1)
+        let best = view
+            .best(1)
             .first()
             .and_then(|t| t.score)
             .map_or("-".to_owned(), |s| format!("{s:.6}"));

@@ -7,13 +7,13 @@
 //! by another worker. Asked and searched trials can share a study.
 
 use super::{Finished, Ran, Study, StudyError};
+use crate::model::Control;
 use crate::oracle::{OracleContext, Suggestion};
 use crate::pruner::PrunerContext;
 use crate::space::Value;
 use crate::storage::{retried, retry_plan};
-use crate::trial::{Curve, Metrics, Trial, TrialPlan, TrialState};
-use crate::tuner::run::curve;
-use crate::tuner::{Control, Outcome, TrialError};
+use crate::trial::{curve, Curve, Metrics, Trial, TrialPlan, TrialState};
+use crate::trial::{Outcome, TrialError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The plan attribute holding when a trial was asked (seconds since the Unix epoch): `tell`
@@ -164,12 +164,7 @@ impl Study {
             let outcome = outcome.into();
             let only_reported = outcome == Outcome::Reported;
             let reported = std::mem::take(&mut trial.history);
-            let history = curve(
-                reported.into_vec(),
-                outcome,
-                &objective,
-                trial.plan.initial_epoch,
-            );
+            let history = curve(reported, outcome, &objective, trial.plan.initial_epoch);
             Ran {
                 pruned_at: self.pruned_at(number, &history, only_reported),
                 history,

@@ -3,8 +3,8 @@
 //! told from outside is stored exactly as the same score returned inside the loop.
 
 use super::{Study, StudyError};
+use crate::trial::TrialError;
 use crate::trial::{Curve, Trial, TrialState};
-use crate::tuner::TrialError;
 
 /// What one attempt at a trial produced, before the study judges it.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -51,7 +51,6 @@ pub(crate) use ask_tell::Next;
 use crate::objective::Objectives;
 use crate::oracle::{Oracle, OracleConfigError};
 use crate::pruner::Pruner;
-use crate::report;
 use crate::space::SearchSpace;
 use crate::storage::{Storage, StorageError};
 use crate::trial::{Trial, TrialState};
@@ -229,19 +228,13 @@ impl Study {
     /// number); empty when none has completed.
     pub fn best(&self, n: usize) -> Result<Vec<Trial>, StudyError> {
         let trials = self.trials()?;
-        Ok(report::best_trials(&self.view(&trials), n)
-            .into_iter()
-            .cloned()
-            .collect())
+        Ok(self.view(&trials).best(n).into_iter().cloned().collect())
     }
 
     /// Like [`best`](Self::best), but a study with no completed trial is an error saying so.
     pub fn best_completed(&self, n: usize) -> Result<Vec<Trial>, StudyError> {
         let trials = self.trials()?;
-        let best: Vec<Trial> = report::best_trials(&self.view(&trials), n)
-            .into_iter()
-            .cloned()
-            .collect();
+        let best: Vec<Trial> = self.view(&trials).best(n).into_iter().cloned().collect();
         if best.is_empty() {
             return Err(StudyError::NoCompleted {
                 study: self.config.name.clone(),

@@ -3,7 +3,7 @@
 use super::StudyConfig;
 use crate::objective::Objectives;
 use crate::space::SearchSpace;
-use crate::trial::Trial;
+use crate::trial::{sort_best_first, Trial, TrialState};
 
 /// A study as the reports read it: its name, space, objectives and trials (by number).
 #[derive(Debug, Clone, Copy)]
@@ -39,5 +39,17 @@ impl<'a> StudyView<'a> {
     /// [`Storage::study`]: crate::storage::Storage::study
     pub fn from_config(config: &'a StudyConfig, trials: &'a [Trial]) -> Self {
         Self::new(&config.name, &config.space, &config.objectives, trials)
+    }
+
+    /// The `n` best completed trials, best first (ties by number).
+    pub fn best(&self, n: usize) -> Vec<&'a Trial> {
+        let mut done: Vec<&'a Trial> = self
+            .trials
+            .iter()
+            .filter(|t| t.state == TrialState::Completed && t.score.is_some())
+            .collect();
+        sort_best_first(&mut done, self.objectives.direction());
+        done.truncate(n);
+        done
     }
 }

@@ -4,10 +4,13 @@
 
 mod curve;
 mod direction;
+mod outcome;
 mod state;
 
 pub use curve::{Curve, CurveJsonError};
 pub use direction::{Direction, UnknownDirection};
+pub(crate) use outcome::curve;
+pub use outcome::{Outcome, TrialError};
 pub use state::{State, TrialState};
 
 use crate::objective::Objectives;

@@ -7,10 +7,9 @@ use super::run::{Control, Outcome, TrialContext, TrialError};
 use super::{SearchReport, Tuner, TunerError, Typed};
 use crate::hypermodel::HyperModel;
 use crate::model::{Callback, Checkpoint, Fit, ModelSpec, Trainable};
-use crate::objective::{Objective, Objectives};
-use crate::storage::optuna::{float_json, json_float};
-use crate::trial::{Metrics, Trial};
-use serde_json::{json, Value as Json};
+use crate::objective::Objectives;
+use crate::trial::{Curve, Metrics, Trial};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// The file, in a trial's folder, holding its best epoch's model (weights, optimizer state).
@@ -134,12 +133,10 @@ impl<D: ?Sized> Job<'_, D> {
         let end = ctx.epochs().map_or(self.fit.epochs, |e| e as usize);
         let first = ctx.execution() == 0;
         let mut tracker = Tracker {
-            best: None,
-            curve: Vec::new(),
+            curve: Curve::new(),
             seed: ctx.seed(),
             best_path: first.then(|| ctx.dir().join(CHECKPOINT)),
             last_path: first.then(|| ctx.dir().join(LAST_CHECKPOINT)),
-            objective: self.objectives.scalar(),
             objectives: self.objectives,
             error: None,
         };
@@ -150,7 +147,6 @@ impl<D: ?Sized> Job<'_, D> {
             Some(resume) => {
                 // The epochs the dead worker finished count as this trial's own.
                 for (epoch, metrics) in &resume.curve {
-                    tracker.observe(metrics);
                     if ctx.report(*epoch, metrics.clone()) == Control::Stop {
                         return Ok(Outcome::Reported);
                     }
@@ -221,32 +217,18 @@ impl<D: ?Sized> Job<'_, D> {
     }
 }
 
-/// A trial's learning curve, best value and checkpoint files.
+/// A trial's learning curve and checkpoint files.
 struct Tracker<'a> {
-    best: Option<f64>,
-    curve: Vec<(u32, Metrics)>,
+    curve: Curve,
     seed: u64,
     best_path: Option<PathBuf>,
     last_path: Option<PathBuf>,
-    objective: Objective,
     objectives: &'a Objectives,
     /// A checkpoint that could not be written: training stops and the trial is retried.
     error: Option<TrialError>,
 }
 
 impl Tracker<'_> {
-    /// Whether `metrics` beat the best so far (and becomes it).
-    fn observe(&mut self, metrics: &Metrics) -> bool {
-        let Some(v) = self.objectives.score(metrics).filter(|v| v.is_finite()) else {
-            return false;
-        };
-        let better = self.best.is_none_or(|b| self.objective.better(v, b));
-        if better {
-            self.best = Some(v);
-        }
-        better
-    }
-
     /// Records one epoch and writes its checkpoints: last-epoch state first, then the best,
     /// so whichever write a kill interrupts, the files and the curve in the first one stay
     /// consistent (see `Resume::load`).
@@ -256,18 +238,20 @@ impl Tracker<'_> {
         metrics: &Metrics,
         model: &dyn Checkpoint,
     ) -> Result<(), TrialError> {
-        self.curve.push((epoch, metrics.clone()));
+        self.curve.insert(epoch, metrics.clone());
         if let Some(path) = &self.last_path {
             let meta = json!({
                 SEED: self.seed,
                 "next_epoch": epoch + 1,
-                "curve": curve_json(&self.curve),
+                "curve": self.curve.to_json(),
             });
             model
                 .save_to(path, Some(&meta))
                 .map_err(TrialError::invalid)?;
         }
-        if self.observe(metrics) {
+        // Best when no earlier epoch is as good (the first of equal bests is kept).
+        let best = self.curve.best_finite(self.objectives);
+        if best.is_some_and(|(e, _)| e == epoch) {
             if let Some(path) = &self.best_path {
                 model
                     .save_to(path, Some(&json!({ SEED: self.seed })))
@@ -306,7 +290,7 @@ struct Resume<T> {
     model: T,
     seed: u64,
     next_epoch: u32,
-    curve: Vec<(u32, Metrics)>,
+    curve: Curve,
 }
 
 impl<T: Trainable> Resume<T> {
@@ -328,11 +312,11 @@ impl<T: Trainable> Resume<T> {
             return None;
         }
         let next_epoch = u32::try_from(meta["next_epoch"].as_u64()?).ok()?;
-        let curve = json_curve(&meta["curve"])?;
+        let curve = Curve::from_json(&meta["curve"]).ok()?;
         let seed = meta[SEED].as_u64().unwrap_or(seed);
         // The best epoch's model: the last epoch's if it is the best (its best checkpoint may
         // not have been written before the kill), else the best checkpoint as it stands.
-        let best = best_epoch(&curve, objectives);
+        let best = curve.best_finite(objectives).map(|(e, _)| e);
         let best_is_last = best.is_some() && best == curve.last().map(|(e, _)| *e);
         let best_source = if best_is_last {
             last.clone()
@@ -352,55 +336,12 @@ impl<T: Trainable> Resume<T> {
     }
 }
 
-/// The epoch with the best objective value (the first of equals), if any is finite.
-fn best_epoch(curve: &[(u32, Metrics)], objectives: &Objectives) -> Option<u32> {
-    let objective = objectives.scalar();
-    let mut best: Option<(u32, f64)> = None;
-    for (epoch, metrics) in curve {
-        if let Some(v) = objectives.score(metrics).filter(|v| v.is_finite()) {
-            if best.is_none_or(|(_, b)| objective.better(v, b)) {
-                best = Some((*epoch, v));
-            }
-        }
-    }
-    best.map(|(e, _)| e)
-}
-
 /// Copies through a temporary file and a rename: the target is whole or absent.
 fn copy_atomic(from: &Path, to: &Path) -> std::io::Result<()> {
     let tmp = to.with_extension(format!("copy-{}.tmp", std::process::id()));
     std::fs::copy(from, &tmp)?;
     std::fs::File::open(&tmp)?.sync_all()?;
     std::fs::rename(&tmp, to)
-}
-
-fn curve_json(curve: &[(u32, Metrics)]) -> Json {
-    Json::Array(
-        curve
-            .iter()
-            .map(|(e, m)| {
-                let map: serde_json::Map<String, Json> =
-                    m.iter().map(|(k, v)| (k.clone(), float_json(*v))).collect();
-                json!([e, map])
-            })
-            .collect(),
-    )
-}
-
-fn json_curve(json: &Json) -> Option<Vec<(u32, Metrics)>> {
-    json.as_array()?
-        .iter()
-        .map(|item| {
-            let epoch = u32::try_from(item.get(0)?.as_u64()?).ok()?;
-            let metrics = item
-                .get(1)?
-                .as_object()?
-                .iter()
-                .map(|(k, v)| json_float(v).map(|f| (k.clone(), f)))
-                .collect::<Option<Metrics>>()?;
-            Some((epoch, metrics))
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,99 +1,11 @@
 //! Running one trial: its context, what it returns, retries, executions and caught panics.
 
-use crate::space::SpaceError;
 use crate::trial::{Curve, Metrics, Trial};
-use std::fmt::Display;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 pub use crate::model::Control;
-
-/// What a trial's objective function may return.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// The objective's value.
-    Score(f64),
-    /// Named metrics, the objective among them.
-    Metrics(Metrics),
-    /// Only what was passed to [`TrialContext::report`] (a learning curve).
-    Reported,
-}
-
-impl From<f64> for Outcome {
-    fn from(v: f64) -> Self {
-        Outcome::Score(v)
-    }
-}
-impl From<Metrics> for Outcome {
-    fn from(m: Metrics) -> Self {
-        Outcome::Metrics(m)
-    }
-}
-impl From<()> for Outcome {
-    fn from(_: ()) -> Self {
-        Outcome::Reported
-    }
-}
-
-/// Why a trial did not produce a result.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TrialError {
-    /// Worth retrying (KerasTuner's Invalid): retried up to `max_retries_per_trial`.
-    Invalid(String),
-    /// Not worth retrying (KerasTuner's `FailedTrialError`).
-    Failed(String),
-}
-
-impl TrialError {
-    /// A retryable error.
-    pub fn invalid(e: impl Display) -> Self {
-        TrialError::Invalid(e.to_string())
-    }
-    /// An error that ends the trial for good.
-    pub fn failed(e: impl Display) -> Self {
-        TrialError::Failed(e.to_string())
-    }
-    /// The message.
-    pub fn message(&self) -> &str {
-        match self {
-            TrialError::Invalid(m) | TrialError::Failed(m) => m,
-        }
-    }
-}
-
-impl Display for TrialError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.message())
-    }
-}
-
-impl std::error::Error for TrialError {}
-
-impl From<String> for TrialError {
-    fn from(e: String) -> Self {
-        TrialError::Invalid(e)
-    }
-}
-impl From<&str> for TrialError {
-    fn from(e: &str) -> Self {
-        TrialError::Invalid(e.to_owned())
-    }
-}
-impl From<std::io::Error> for TrialError {
-    fn from(e: std::io::Error) -> Self {
-        TrialError::invalid(e)
-    }
-}
-impl From<SpaceError> for TrialError {
-    fn from(e: SpaceError) -> Self {
-        TrialError::failed(e)
-    }
-}
-impl From<Box<dyn std::error::Error + Send + Sync>> for TrialError {
-    fn from(e: Box<dyn std::error::Error + Send + Sync>) -> Self {
-        TrialError::invalid(e)
-    }
-}
+pub use crate::trial::{Outcome, TrialError};
 
 /// What one execution of a trial sees: its budget, its folders, its seed and a metric sink.
 pub struct TrialContext<'a> {
@@ -103,7 +15,7 @@ pub struct TrialContext<'a> {
     dir: PathBuf,
     parent_dir: Option<PathBuf>,
     resume_dir: Option<PathBuf>,
-    reported: Vec<(u32, Metrics)>,
+    reported: Curve,
     sink: &'a mut dyn FnMut(u32, &Metrics) -> Control,
 }
 
@@ -123,7 +35,7 @@ impl<'a> TrialContext<'a> {
             dir,
             parent_dir,
             resume_dir: None,
-            reported: Vec::new(),
+            reported: Curve::new(),
             sink,
         }
     }
@@ -183,8 +95,7 @@ impl<'a> TrialContext<'a> {
     /// Records one epoch's metrics; answers whether to go on.
     pub fn report(&mut self, epoch: u32, metrics: Metrics) -> Control {
         let control = (self.sink)(epoch, &metrics);
-        self.reported.retain(|(e, _)| *e != epoch);
-        self.reported.push((epoch, metrics));
+        self.reported.insert(epoch, metrics);
         control
     }
 
@@ -193,7 +104,7 @@ impl<'a> TrialContext<'a> {
         &self.reported
     }
 
-    pub(crate) fn into_reported(self) -> Vec<(u32, Metrics)> {
+    pub(crate) fn into_reported(self) -> Curve {
         self.reported
     }
 }
@@ -208,24 +119,6 @@ pub(crate) fn catch<T>(f: impl FnOnce() -> Result<T, TrialError>) -> Result<T, T
             .unwrap_or_else(|| "unknown panic payload".to_owned());
         Err(TrialError::Invalid(format!("panicked: {msg}")))
     })
-}
-
-/// One execution's learning curve: the reported epochs, then the returned result (if any) as
-/// one more epoch, or on its own as epoch `initial_epoch` when nothing was reported.
-pub(crate) fn curve(
-    mut reported: Vec<(u32, Metrics)>,
-    outcome: Outcome,
-    objective: &str,
-    initial_epoch: u32,
-) -> Curve {
-    reported.sort_by_key(|(e, _)| *e);
-    let next = reported.last().map_or(initial_epoch, |(e, _)| e + 1);
-    match outcome {
-        Outcome::Reported => {}
-        Outcome::Score(v) => reported.push((next, Metrics::from([(objective.to_owned(), v)]))),
-        Outcome::Metrics(m) => reported.push((next, m)),
-    }
-    reported.into()
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! The search loop: ask the oracle (atomically, through the storage), run, record, repeat.
 
 use super::heartbeat::Heartbeat;
-use super::run::{catch, curve, Control, Outcome, TrialContext, TrialError};
+use super::run::{catch, Control, Outcome, TrialContext, TrialError};
 use super::{SearchReport, Searchable, Tuner, TunerError};
 use crate::report::progress::Progress;
 use crate::storage::{retried, StorageError};
 use crate::study::{Finished, Next, Ran, StudyError};
+use crate::trial::curve;
 use crate::trial::{Curve, Metrics, Trial, TrialState};
 use std::time::{Duration, Instant};
 
