@@ -2,7 +2,7 @@
 //! values in Optuna's internal representation, and the JSON of what Optuna has no column for.
 
 use crate::space::{Param, ParamKind, Sampling, SearchSpace, Value};
-use crate::trial::{Metrics, TrialPlan, TrialState};
+use crate::trial::{float_json, json_float, Metrics, TrialPlan, TrialState};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
@@ -207,33 +207,6 @@ pub(crate) fn param_value(distribution_json: &str, internal: f64) -> Result<Valu
             }
         }
         _ => Err(format!("unknown distribution {distribution_json}")),
-    }
-}
-
-/// A float as JSON; non-finite values (which JSON lacks) as the strings Python's `json` reads.
-pub(crate) fn float_json(v: f64) -> Json {
-    if v.is_finite() {
-        Json::from(v)
-    } else if v.is_nan() {
-        Json::from("NaN")
-    } else if v > 0.0 {
-        Json::from("Infinity")
-    } else {
-        Json::from("-Infinity")
-    }
-}
-
-/// Reads [`float_json`] back.
-pub(crate) fn json_float(v: &Json) -> Option<f64> {
-    match v {
-        Json::Number(n) => n.as_f64(),
-        Json::String(s) => match s.as_str() {
-            "NaN" => Some(f64::NAN),
-            "Infinity" => Some(f64::INFINITY),
-            "-Infinity" => Some(f64::NEG_INFINITY),
-            _ => None,
-        },
-        _ => None,
     }
 }
 

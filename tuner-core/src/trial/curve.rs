@@ -2,8 +2,8 @@
 //! average over a trial's executions and an exact JSON form.
 
 use super::Metrics;
+use super::{float_json, json_float};
 use crate::objective::Objectives;
-use crate::storage::optuna::{float_json, json_float};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;

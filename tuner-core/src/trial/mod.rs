@@ -4,11 +4,13 @@
 
 mod curve;
 mod direction;
+mod float_json;
 mod outcome;
 mod state;
 
 pub use curve::{Curve, CurveJsonError};
 pub use direction::{Direction, UnknownDirection};
+pub use float_json::{float_json, json_float};
 pub(crate) use outcome::curve;
 pub use outcome::{Outcome, TrialError};
 pub use state::{State, TrialState};
