@@ -10,9 +10,16 @@ pub use tuner_macros::*;
 pub mod prelude {
     pub use tuner_core::data::Dataset;
     pub use tuner_core::hypermodel::HyperModel;
-    pub use tuner_core::model::{Callback, Control, EarlyStopping, Fit, History};
+    pub use tuner_core::model::{
+        Callback, Control, EarlyStopping, Fit, History, ModelSpec, Trainable,
+    };
+    pub use tuner_core::objective::Objective;
+    // What a first program tunes with: the tuner, its oracles, and the study it keeps.
+    pub use tuner_core::oracle::{BayesianOptimization, GridSearch, Hyperband, RandomSearch, Tpe};
     pub use tuner_core::space::{HyperParameters, Param, SearchSpace, Value};
+    pub use tuner_core::study::Study;
     pub use tuner_core::trial::Metrics;
+    pub use tuner_core::tuner::{TrialError, Tuner};
     // `Activation` stays out: a builder file often glob-imports its own activation enum.
     #[cfg(feature = "nn")]
     pub use tuner_core::nn::{Adam, Loss, NetSpec, Network, Optimizer, RmsProp, Sgd};
