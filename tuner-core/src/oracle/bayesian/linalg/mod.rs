@@ -1,10 +1,17 @@
-//! Dense symmetric positive-definite algebra for the Gaussian process. Every `faer` type stays
-//! in this module, so swapping the backend touches one file.
+//! Dense symmetric positive-definite algebra for the Gaussian process: a Cholesky factor, its
+//! triangular solves and its growth by a border. The kernels come from `faer` (feature
+//! `faer`, default on: runtime-dispatched SIMD kernels) or from the plain loops in
+//! `plain.rs`, which also check faer's results in the tests; no other module sees either.
 
-use faer::linalg::triangular_solve::{
-    solve_lower_triangular_in_place, solve_upper_triangular_in_place,
-};
-use faer::{Mat, MatMut, MatRef, Par, Side};
+#[cfg(feature = "faer")]
+mod faer_backend;
+#[cfg(any(test, not(feature = "faer")))]
+mod plain;
+
+#[cfg(feature = "faer")]
+use faer_backend as backend;
+#[cfg(not(feature = "faer"))]
+use plain as backend;
 
 /// A column-major dense matrix owned by the caller.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,20 +52,13 @@ impl Dense {
     pub fn col_mut(&mut self, j: usize) -> &mut [f64] {
         &mut self.data[j * self.rows..(j + 1) * self.rows]
     }
-
-    fn view(&self) -> MatRef<'_, f64> {
-        MatRef::from_column_major_slice(&self.data, self.rows, self.cols)
-    }
-
-    fn view_mut(&mut self) -> MatMut<'_, f64> {
-        MatMut::from_column_major_slice_mut(&mut self.data, self.rows, self.cols)
-    }
 }
 
-/// The Cholesky factor `L` of a symmetric positive-definite matrix `A = L L^T`.
+/// The Cholesky factor `L` of a symmetric positive-definite matrix `A = L L^T` (lower
+/// triangle; zeros above).
 #[derive(Debug, Clone)]
 pub(crate) struct Cholesky {
-    l: Mat<f64>,
+    l: Dense,
 }
 
 impl Cholesky {
@@ -66,30 +66,29 @@ impl Cholesky {
     /// numerically positive definite.
     pub fn new(a: &Dense) -> Option<Self> {
         debug_assert_eq!(a.rows, a.cols);
-        let llt = a.view().llt(Side::Lower).ok()?;
-        let l = llt.L().to_owned();
-        let ok = (0..l.nrows()).all(|i| l[(i, i)].is_finite() && l[(i, i)] > 0.0);
+        let l = backend::factor(a)?;
+        let ok = (0..l.rows).all(|i| l.get(i, i).is_finite() && l.get(i, i) > 0.0);
         ok.then_some(Self { l })
     }
 
     /// The order of the matrix.
     pub fn n(&self) -> usize {
-        self.l.nrows()
+        self.l.rows
     }
 
     /// `log det A = 2 sum log L_ii`.
     pub fn log_det(&self) -> f64 {
-        2.0 * (0..self.n()).map(|i| self.l[(i, i)].ln()).sum::<f64>()
+        2.0 * (0..self.n()).map(|i| self.l.get(i, i).ln()).sum::<f64>()
     }
 
     /// Overwrites every column `b` of `rhs` with `L^-1 b`.
     pub fn solve_lower(&self, rhs: &mut Dense) {
-        solve_lower_triangular_in_place(self.l.as_ref(), rhs.view_mut(), Par::Seq);
+        backend::solve_lower(&self.l, rhs);
     }
 
     /// Overwrites every column `b` of `rhs` with `L^-T b`.
     pub fn solve_upper(&self, rhs: &mut Dense) {
-        solve_upper_triangular_in_place(self.l.transpose(), rhs.view_mut(), Par::Seq);
+        backend::solve_upper(&self.l, rhs);
     }
 
     /// Overwrites every column `b` of `rhs` with `A^-1 b`.
@@ -145,18 +144,18 @@ impl Cholesky {
             }
         }
         let tail = Cholesky::new(&schur)?;
-        let mut l = Mat::<f64>::zeros(n + r, n + r);
+        let mut l = Dense::zeros(n + r, n + r);
         for j in 0..n {
             for i in j..n {
-                l[(i, j)] = self.l[(i, j)];
+                l.set(i, j, self.l.get(i, j));
             }
             for i in 0..r {
-                l[(n + i, j)] = l21t.get(j, i);
+                l.set(n + i, j, l21t.get(j, i));
             }
         }
         for j in 0..r {
             for i in j..r {
-                l[(n + i, n + j)] = tail.l[(i, j)];
+                l.set(n + i, n + j, tail.l.get(i, j));
             }
         }
         Some(Self { l })
@@ -215,6 +214,29 @@ mod tests {
         let b = [1.0, -2.0, 0.5, 3.0, 0.0, 1.5, -1.0];
         for (x, y) in full.solve_vec(&b).iter().zip(grown.solve_vec(&b)) {
             assert!((x - y).abs() < 1e-10);
+        }
+    }
+
+    #[cfg(feature = "faer")]
+    #[test]
+    fn the_plain_kernels_agree_with_faer() {
+        let a = spd(40);
+        let fast = faer_backend::factor(&a).unwrap();
+        let slow = plain::factor(&a).unwrap();
+        for (x, y) in fast.data.iter().zip(&slow.data) {
+            assert!((x - y).abs() < 1e-12, "{x} vs {y}");
+        }
+        let mut rhs = Dense::zeros(40, 3);
+        for (i, v) in rhs.data.iter_mut().enumerate() {
+            *v = (i as f64 * 0.37).sin();
+        }
+        let (mut f, mut p) = (rhs.clone(), rhs);
+        faer_backend::solve_lower(&fast, &mut f);
+        plain::solve_lower(&slow, &mut p);
+        faer_backend::solve_upper(&fast, &mut f);
+        plain::solve_upper(&slow, &mut p);
+        for (x, y) in f.data.iter().zip(&p.data) {
+            assert!((x - y).abs() < 1e-10, "{x} vs {y}");
         }
     }
 
