@@ -8,3 +8,14 @@ mod oracle_quality;
 mod oracle_search;
 mod pruner_curves;
 mod tuner_loop;
+
+use tuner::space::{Param, SearchSpace};
+
+/// Two parameters, six points (`a` in 1..=3, `b` a bool): small enough to enumerate.
+fn six_points() -> SearchSpace {
+    SearchSpace::builder()
+        .param(Param::int("a", 1, 3))
+        .param(Param::boolean("b"))
+        .build()
+        .unwrap()
+}

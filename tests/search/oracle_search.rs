@@ -1,6 +1,7 @@
 //! Bayesian optimisation and TPE: no duplicates, exhaustion of finite spaces, concentration
 //! near the optimum, conditional spaces, and parallel workers' running trials.
 
+use crate::six_points;
 use std::collections::HashSet;
 use tuner::objective::{Objective, Objectives};
 use tuner::oracle::{Acquisition, BayesianOptimization, Oracle, OracleContext, Suggestion, Tpe};
@@ -8,14 +9,6 @@ use tuner::space::{HyperParameters, Param, SearchSpace};
 use tuner::trial::{Metrics, Trial, TrialPlan, TrialState};
 use tuner::tuner::TrialError;
 use tuner::Tuner;
-
-fn six_points() -> SearchSpace {
-    SearchSpace::builder()
-        .param(Param::int("a", 1, 3))
-        .param(Param::boolean("b"))
-        .build()
-        .unwrap()
-}
 
 fn tmp(name: &str) -> std::path::PathBuf {
     crate::common::tmp_path(module_path!(), name)

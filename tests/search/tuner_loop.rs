@@ -1,5 +1,6 @@
 //! The search loop with KerasTuner's rules: counts, retries, failures, executions, Hyperband.
 
+use crate::six_points;
 use std::cell::Cell;
 use std::rc::Rc;
 use tuner::objective::Objective;
@@ -13,14 +14,6 @@ fn seed_time_series_space() -> SearchSpace {
     SearchSpace::builder()
         .param(Param::int("units", 10, 30).step(2))
         .param(Param::choice("momentum", [0.9, 0.7, 0.5, 0.3]))
-        .build()
-        .unwrap()
-}
-
-fn six_points() -> SearchSpace {
-    SearchSpace::builder()
-        .param(Param::int("a", 1, 3))
-        .param(Param::boolean("b"))
         .build()
         .unwrap()
 }
