@@ -80,14 +80,13 @@ fn conditions_of_the_less_common_forms() {
         width(4, &[6]),
         width(5, &[6]),
         ("a".to_owned(), vec![]),
-        ("b".to_owned(), vec![]),
+        // Read only when `a` holds (`&&` evaluates its right side lazily).
+        ("b".to_owned(), vec![cond("a", t.clone())]),
         ("both".to_owned(), vec![cond("a", t.clone()), cond("b", t)]),
         ("heads".to_owned(), vec![]),
-        // A guarded arm does not narrow the arms after it.
-        (
-            "many_scale".to_owned(),
-            vec![cond("heads", ints(&[2, 4, 8]))],
-        ),
+        // The guard `n > 4` narrows its own arm; a guarded arm does not narrow the arms
+        // after it.
+        ("many_scale".to_owned(), vec![cond("heads", ints(&[8]))]),
         ("few_mode".to_owned(), vec![cond("heads", ints(&[2, 4]))]),
         ("other_flag".to_owned(), vec![cond("heads", ints(&[8]))]),
         ("type".to_owned(), vec![]),
@@ -131,7 +130,7 @@ fn build_reads_through_closures_and_nested_loops() {
         depth: 4,
         width: vec![8, 16, 24, 32],
         a: true,
-        b: true,
+        b: Some(true),
         both: Some(0.5),
         heads: 8,
         many_scale: Some(0.25),
@@ -172,12 +171,13 @@ fn sampled_params_build() {
     for _ in 0..300 {
         let p = Forms::params_from(&Forms::space().sample(&mut rng)).unwrap();
         assert_eq!(p.width.len() as i64, p.depth);
-        assert_eq!(p.both.is_some(), p.a && p.b);
+        assert_eq!(p.b.is_some(), p.a);
+        assert_eq!(p.both.is_some(), p.a && p.b == Some(true));
         assert_eq!(p.few_mode.is_some(), [2, 4].contains(&p.heads));
         let out = Forms::build(&p);
         assert_eq!(
             out.len() as i64,
-            1 + 2 * p.depth + 2 + i64::from(p.a && p.b) + i64::from(!p.flag)
+            1 + 2 * p.depth + 2 + i64::from(p.a && p.b == Some(true)) + i64::from(!p.flag)
         );
     }
 }

@@ -213,9 +213,9 @@ fn bound(call: &HpCall, b: &Spanned<Lit>, cx: &mut Ctxt) -> Option<Lit> {
             cx.error(
                 &b.tokens,
                 format!(
-                    "`hp_int!` bounds must be integer literals, found {}: use integers, or \
-                     `hp_float!` for a float range",
-                    b.value
+                    "`hp_int!` bounds must be integer literals, found the float `{}`: use \
+                     integers (no `.`, `e` or `f64` suffix), or `hp_float!` for a float range",
+                    b.tokens.to_string().replace(' ', "")
                 ),
             );
             None

@@ -1,23 +1,31 @@
 //! Walks a `#[hypermodel]` body: records every `hp_*!` call with the conditions and loop it
 //! sits in, and replaces each call by a numbered placeholder that `expand` turns into a read.
 //!
-//! Inference is sound by construction: params are immutable during one build, so code inside
-//! `if x { .. }` can only run when `x` holds, whatever closures or loops surround it. Anything
-//! not recognised adds no condition, which only makes a parameter live more often (safe).
+//! Inference is exact or an error: params are immutable during one build, so code inside
+//! `if x > 1 { .. }` runs exactly when `x` takes one of the values above 1, whatever closures
+//! or loops surround it. A guard that depends on hyperparameters in a way no AND of parent
+//! values states (an OR over two parameters, a continuous float, a value computed from
+//! parameters, a user function) is an error on the guard when a call sits under it, unless
+//! the call states its condition with `parent_name`. Guards on anything else (data, config)
+//! restrict no parameter, which is KerasTuner's meaning: a parameter is live when reached.
 
 mod control;
+mod foreign;
+mod pred;
 
 use crate::check::Ctxt;
 use crate::model::{Lit, MacroKind};
 use crate::parse;
+use pred::{Analysis, Outcome};
+pub use pred::{Opaque, SymCond};
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, ToTokens};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use syn::parse::ParseStream;
 use syn::punctuated::Punctuated;
 use syn::visit::Visit;
 use syn::visit_mut::{self, VisitMut};
-use syn::{BinOp, Expr, Ident, Local, Macro, Pat, RangeLimits, Stmt, Token, UnOp};
+use syn::{Expr, Ident, Local, Macro, Pat, Stmt, Token};
 
 /// Name of the placeholder macro left where each call was.
 pub const PLACEHOLDER: &str = "__tuner_hp_site";
@@ -26,9 +34,11 @@ pub const PLACEHOLDER: &str = "__tuner_hp_site";
 #[derive(Debug, Clone)]
 pub struct Site {
     pub call: crate::model::HpCall,
-    /// Conditions of the enclosing `if`/`match` arms, innermost last.
+    /// Conditions of the enclosing `if`/`match` arms, guards and loops, innermost last.
     pub conds: Vec<SymCond>,
     pub index: Option<SiteIndex>,
+    /// Enclosing guards the macro could not state (allowed only with an explicit parent).
+    pub opaque: Vec<Opaque>,
 }
 
 /// `name[var]` under `for var in 0..bound`.
@@ -36,17 +46,6 @@ pub struct Site {
 pub struct SiteIndex {
     pub var: Ident,
     pub bound: String,
-}
-
-/// A condition as seen in the source: `parent` takes one of `values`.
-#[derive(Debug, Clone)]
-pub struct SymCond {
-    pub parent: String,
-    /// The loop that indexes the parent (`use_bn[i]`), if any.
-    pub parent_loop: Option<usize>,
-    pub values: Vec<Lit>,
-    /// The `if` condition or `match` arm pattern, for messages.
-    pub tokens: TokenStream,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +57,11 @@ struct ParamRef {
 #[derive(Debug, Clone)]
 enum Binding {
     Param(ParamRef),
+    /// A local holding a condition on parameters (`let is_mlp = kind == "mlp";`).
+    Cond(Box<Analysis>),
+    /// A local computed from parameters in a way conditions cannot follow.
+    Derived(TokenStream),
+    /// A loop variable; its loop's bound, or why it cannot index.
     Loop(usize),
     Other,
 }
@@ -66,9 +70,16 @@ enum Binding {
 #[derive(Debug, Clone)]
 struct Domain {
     kind: MacroKind,
-    /// Bool and choice values (conditions can only be on these).
-    values: Vec<Lit>,
+    /// Every value, when there are few enough to list; otherwise why not.
+    values: Result<Vec<Lit>, String>,
     ident: bool,
+}
+
+/// One enclosing loop: its id and, when it can index, its bound's name.
+#[derive(Debug, Clone)]
+struct Loop {
+    id: usize,
+    bound: Result<String, String>,
 }
 
 /// The walker's state: scopes of tracked locals, enclosing loops and conditions.
@@ -76,10 +87,14 @@ pub struct Walker<'a> {
     cx: &'a mut Ctxt,
     sites: Vec<Site>,
     scopes: Vec<HashMap<String, Binding>>,
-    loops: Vec<(usize, Option<String>)>,
-    conds: Vec<SymCond>,
+    loops: Vec<Loop>,
+    frames: Vec<Outcome>,
     domains: HashMap<String, Domain>,
     next_loop: usize,
+    next_opaque: usize,
+    reported: HashSet<usize>,
+    /// What the statement just visited leaves for the rest of its block (a guard clause).
+    rest: Option<Outcome>,
 }
 
 impl<'a> Walker<'a> {
@@ -89,14 +104,22 @@ impl<'a> Walker<'a> {
             sites: Vec::new(),
             scopes: vec![HashMap::new()],
             loops: Vec::new(),
-            conds: Vec::new(),
+            frames: Vec::new(),
             domains: HashMap::new(),
             next_loop: 0,
+            next_opaque: 0,
+            reported: HashSet::new(),
+            rest: None,
         }
     }
 
-    pub fn finish(self) -> Vec<Site> {
-        self.sites
+    /// The sites, after checking every explicit parent against where its call is read.
+    pub fn finish(mut self) -> Vec<Site> {
+        let sites = std::mem::take(&mut self.sites);
+        for site in &sites {
+            self.explicit_parent(site);
+        }
+        sites
     }
 
     fn lookup(&self, name: &str) -> Option<Binding> {
@@ -108,6 +131,14 @@ impl<'a> Walker<'a> {
             .last_mut()
             .expect("a scope is always open")
             .insert(ident.to_string(), binding);
+    }
+
+    /// Marks an existing local as computed from parameters (an assignment changed it).
+    fn taint(&mut self, ident: &Ident, tokens: TokenStream) {
+        let name = ident.to_string();
+        if let Some(scope) = self.scopes.iter_mut().rev().find(|s| s.contains_key(&name)) {
+            scope.insert(name, Binding::Derived(tokens));
+        }
     }
 
     /// Every name a pattern binds now hides any tracked local of that name.
@@ -133,12 +164,21 @@ impl<'a> Walker<'a> {
         r
     }
 
-    fn with_conds<R>(&mut self, conds: Vec<SymCond>, f: impl FnOnce(&mut Self) -> R) -> R {
-        let depth = self.conds.len();
-        self.conds.extend(conds);
+    fn with_frame<R>(&mut self, frame: Outcome, f: impl FnOnce(&mut Self) -> R) -> R {
+        let depth = self.frames.len();
+        self.frames.push(frame);
         let r = f(self);
-        self.conds.truncate(depth);
+        self.frames.truncate(depth);
         r
+    }
+
+    fn opaque(&mut self, tokens: &dyn ToTokens, why: String) -> Opaque {
+        self.next_opaque += 1;
+        Opaque {
+            id: self.next_opaque,
+            tokens: tokens.to_token_stream(),
+            why,
+        }
     }
 
     /// Records the call in `e` (an `hp_*!` macro) and replaces it by its placeholder.
@@ -154,55 +194,76 @@ impl<'a> Walker<'a> {
         Some(r)
     }
 
-    fn register(&mut self, call: crate::model::HpCall) -> Option<(usize, ParamRef)> {
+    /// The loop a call's index names, or the error that it cannot index.
+    fn site_index(
+        &mut self,
+        call: &crate::model::HpCall,
+    ) -> Result<Option<(SiteIndex, usize)>, ()> {
         let name = call.name_str();
-        let mut index = None;
-        let mut loop_id = None;
-        if let Some(var) = &call.index {
-            match self.lookup(&var.to_string()) {
-                Some(Binding::Loop(id)) => {
-                    let bound = self
-                        .loops
-                        .iter()
-                        .find(|l| l.0 == id)
-                        .and_then(|l| l.1.clone());
-                    match bound {
-                        Some(bound) => {
-                            index = Some(SiteIndex {
-                                var: var.clone(),
-                                bound,
-                            });
-                            loop_id = Some(id);
-                        }
-                        None => {
-                            self.cx.error(
-                                var,
-                                format!(
-                                    "indexed hyperparameter `{name}[{var}]` needs a loop bound that is a \
-                                     hyperparameter: write the loop as `for {var} in 0..BOUND` (or \
-                                     `(0..BOUND).map(|{var}| ..)`) where BOUND is \
-                                     `hp_int!(..)` or a `let BOUND = hp_int!(..);` (not `mut`), so that \
-                                     `{name}_k` is live exactly when k < BOUND"
-                                ),
-                            );
-                            return None;
-                        }
-                    }
-                }
-                _ => {
-                    self.cx.error(
-                        var,
-                        format!(
-                            "`{var}` in `{name}[{var}]` is not the variable of an enclosing \
-                             `for {var} in 0..BOUND` loop: index with the loop variable (not shadowed, \
-                             not `mut`), or drop the index for a single shared parameter"
-                        ),
-                    );
-                    return None;
-                }
+        let Some(var) = &call.index else {
+            return Ok(None);
+        };
+        let Some(Binding::Loop(id)) = self.lookup(&var.to_string()) else {
+            self.cx.error(
+                var,
+                format!(
+                    "`{var}` in `{name}[{var}]` is not the variable of an enclosing \
+                     `for {var} in 0..BOUND` loop: index with the loop variable (not shadowed, \
+                     not `mut`), or drop the index for a single shared parameter"
+                ),
+            );
+            return Err(());
+        };
+        let bound = self
+            .loops
+            .iter()
+            .find(|l| l.id == id)
+            .map(|l| l.bound.clone())
+            .unwrap_or_else(|| Err(String::new()));
+        match bound {
+            Ok(bound) => Ok(Some((
+                SiteIndex {
+                    var: var.clone(),
+                    bound,
+                },
+                id,
+            ))),
+            Err(why) => {
+                self.cx.error(
+                    var,
+                    format!(
+                        "indexed hyperparameter `{name}[{var}]` needs a loop bound that is a \
+                         hyperparameter{why}: write the loop as `for {var} in 0..BOUND` (or \
+                         `(0..BOUND).map(|{var}| ..)`), from 0 with the end excluded, where BOUND is \
+                         `hp_int!(..)`, an int `hp_choice!(..)` or a `let BOUND = ..;` of one (not \
+                         `mut`, casts allowed), so that `{name}_k` is live exactly when k < BOUND"
+                    ),
+                );
+                Err(())
             }
         }
-        for c in &self.conds {
+    }
+
+    fn register(&mut self, call: crate::model::HpCall) -> Option<(usize, ParamRef)> {
+        let name = call.name_str();
+        let (index, loop_id) = match self.site_index(&call).ok()? {
+            Some((ix, id)) => (Some(ix), Some(id)),
+            None => (None, None),
+        };
+        let mut conds = Vec::new();
+        let mut opaque = Vec::new();
+        for frame in &self.frames {
+            match frame {
+                Outcome::Conds(cs) => conds.extend(
+                    cs.iter()
+                        // The per-iteration condition of `x[i]` implies its loop runs.
+                        .filter(|c| c.loop_frame.is_none() || c.loop_frame != loop_id)
+                        .cloned(),
+                ),
+                Outcome::Opaque(o) => opaque.push(o.clone()),
+            }
+        }
+        for c in &conds {
             if c.parent_loop.is_some() && c.parent_loop != loop_id {
                 self.cx.error(
                     &call.tokens,
@@ -215,27 +276,31 @@ impl<'a> Walker<'a> {
                 return None;
             }
         }
-        self.domains.entry(name.clone()).or_insert_with(|| Domain {
-            kind: call.kind,
-            values: match call.kind {
-                MacroKind::Bool => vec![Lit::Bool(true), Lit::Bool(false)],
-                MacroKind::Choice => call
-                    .values
-                    .iter()
-                    .flat_map(|v| v.value.iter().map(|c| c.lit.value.clone()))
-                    .collect(),
-                _ => Vec::new(),
-            },
-            ident: call
-                .values
-                .as_ref()
-                .and_then(|v| v.value.first())
-                .is_some_and(|c| matches!(c.lit.value, Lit::Ident(_))),
-        });
+        if call.parent.is_none() {
+            if let Some(o) = opaque.first() {
+                if self.reported.insert(o.id) {
+                    self.cx.error(
+                        &o.tokens,
+                        format!(
+                            "`{name}` is read under `{}`, which depends on hyperparameters in a way a \
+                             search space cannot state: {}; or, if you know the condition, state it on \
+                             the call with `parent_name = P, parent_values = [..]`",
+                            pred::shown(&o.tokens),
+                            o.why
+                        ),
+                    );
+                }
+            }
+        }
+        if !self.domains.contains_key(&name) {
+            let domain = Domain::of(&call);
+            self.domains.insert(name.clone(), domain);
+        }
         self.sites.push(Site {
             call,
-            conds: self.conds.clone(),
+            conds,
             index,
+            opaque,
         });
         Some((self.sites.len() - 1, ParamRef { name, loop_id }))
     }
@@ -260,126 +325,117 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// A bool/choice parameter's domain, for conditions on it.
-    fn domain(&self, r: &ParamRef) -> Option<&Domain> {
-        self.domains.get(&r.name).filter(|d| {
-            matches!(d.kind, MacroKind::Bool | MacroKind::Choice) && !d.values.is_empty()
-        })
-    }
-
-    fn cond(&self, r: &ParamRef, values: Vec<Lit>, tokens: TokenStream) -> SymCond {
-        SymCond {
-            parent: r.name.clone(),
-            parent_loop: r.loop_id,
-            values,
-            tokens,
-        }
-    }
-
-    fn complement(&self, c: &SymCond) -> Option<SymCond> {
-        let domain = self.domains.get(&c.parent)?;
-        Some(SymCond {
-            values: domain
-                .values
-                .iter()
-                .filter(|v| !c.values.contains(v))
-                .cloned()
-                .collect(),
-            ..c.clone()
-        })
-    }
-
-    /// A value compared with (or matched against) `r`, checked to be one of its values.
-    fn value_for(&mut self, r: &ParamRef, expr: &Expr) -> Option<Lit> {
-        let domain = self.domain(r)?.clone();
-        if let Expr::Path(p) = expr {
-            let last = p.path.segments.last()?.ident.to_string();
-            // A path is a value only for identifier choices, and then only if it looks like a
-            // variant (consts such as `DEFAULT_ACT` are left alone: no condition, still safe).
-            let variant_like = last.starts_with(|c: char| c.is_ascii_uppercase())
-                && last.chars().any(|c| c.is_ascii_lowercase());
-            if !domain.ident || !variant_like {
-                return None;
-            }
-        }
-        let lit = parse::lit_value(expr, domain.ident).ok()?;
-        if !domain.values.first().is_some_and(|v| v.same_type(&lit)) {
-            return None;
-        }
-        if !domain.values.contains(&lit) {
-            self.not_a_value(r, &lit, expr);
-            return None;
-        }
-        Some(lit)
-    }
-
-    fn not_a_value(&mut self, r: &ParamRef, lit: &Lit, tokens: &dyn ToTokens) {
-        let values = self
-            .domains
-            .get(&r.name)
-            .map(|d| d.values.clone())
-            .unwrap_or_default();
-        self.cx.error(
-            tokens,
-            format!(
-                "{lit} is not one of the values of `{}` ({}): this condition could never hold; \
-                 use one of those values or add {lit} to the parameter's values",
-                r.name,
-                crate::model::list(&values)
-            ),
-        );
-    }
-
-    /// Conditions that hold whenever `e` is true, and whether they are equivalent to `e`
-    /// (only then does the `else` branch get the complement); visits `e` exactly once.
-    fn cond_of(&mut self, e: &mut Expr) -> Option<(Vec<SymCond>, bool)> {
-        let tokens = e.to_token_stream();
-        match e {
-            Expr::Paren(p) => self.cond_of(&mut p.expr),
-            Expr::Group(g) => self.cond_of(&mut g.expr),
-            Expr::Unary(u) if matches!(u.op, UnOp::Not(_)) => match self.cond_of(&mut u.expr)? {
-                (inner, true) if inner.len() == 1 => {
-                    self.complement(&inner[0]).map(|c| (vec![c], true))
+    /// Whether an expression (already visited) reads a parameter or a local computed from one.
+    fn mentions(&self, e: &dyn ToTokens) -> bool {
+        fn scan(w: &Walker<'_>, tokens: TokenStream) -> bool {
+            tokens.into_iter().any(|t| match t {
+                TokenTree::Ident(i) => {
+                    i == PLACEHOLDER
+                        || matches!(
+                            w.lookup(&i.to_string()),
+                            Some(Binding::Param(_) | Binding::Cond(_) | Binding::Derived(_))
+                        )
                 }
-                _ => None,
-            },
-            Expr::Binary(b) if matches!(b.op, BinOp::And(_)) => {
-                let left = self.cond_of(&mut b.left);
-                let right = self.cond_of(&mut b.right);
-                if left.is_none() && right.is_none() {
-                    return None;
-                }
-                let conds = left.into_iter().chain(right).flat_map(|(c, _)| c).collect();
-                Some((conds, false))
-            }
-            Expr::Binary(b) if matches!(b.op, BinOp::Eq(_) | BinOp::Ne(_)) => {
-                let left = self.param_ref_of(&mut b.left);
-                let right = self.param_ref_of(&mut b.right);
-                let (r, other) = match (left, right) {
-                    (Some(r), None) => (r, &*b.right),
-                    (None, Some(r)) => (r, &*b.left),
-                    _ => return None,
-                };
-                let lit = self.value_for(&r, other)?;
-                let c = self.cond(&r, vec![lit], tokens);
-                if matches!(b.op, BinOp::Ne(_)) {
-                    self.complement(&c).map(|c| (vec![c], true))
+                TokenTree::Group(g) => scan(w, g.stream()),
+                _ => false,
+            })
+        }
+        scan(self, e.to_token_stream())
+    }
+
+    /// An explicit parent is ANDed with where the call is read: every read must be where the
+    /// parent takes one of `parent_values` (else it would read an inactive parameter), and
+    /// some value must be left.
+    fn explicit_parent(&mut self, site: &Site) {
+        let Some(p) = &site.call.parent else { return };
+        let pname = syn::ext::IdentExt::unraw(&p.name).to_string();
+        let name = site.call.name_str();
+        if pname == name {
+            return; // the run time's rule on a parameter that is its own parent reports it
+        }
+        let Some(Ok(domain)) = self.domains.get(&pname).map(|d| d.values.clone()) else {
+            return; // an unknown or continuous parent is the run time's rule to report
+        };
+        let stated: Vec<Lit> = p.values.iter().map(|v| v.value.clone()).collect();
+        if stated.is_empty() {
+            return; // the run time's rule on an empty condition reports it
+        }
+        if stated
+            .iter()
+            .any(|v| !domain.iter().any(|d| pred::lit_eq(d, v)))
+        {
+            return; // a value the parent never takes: reported by the run time's rules
+        }
+        let mut here = domain.clone();
+        for c in site.conds.iter().filter(|c| c.parent == pname) {
+            here.retain(|v| c.values.iter().any(|w| pred::lit_eq(v, w)));
+        }
+        let left: Vec<Lit> = here
+            .iter()
+            .filter(|v| stated.iter().any(|w| pred::lit_eq(v, w)))
+            .cloned()
+            .collect();
+        let tokens = p
+            .values
+            .first()
+            .map(|v| v.tokens.clone())
+            .unwrap_or_else(|| p.name.to_token_stream());
+        if left.is_empty() {
+            self.cx.error(
+                tokens,
+                format!(
+                    "`parent_values = [{}]` leave `{name}` no value: it is read only where `{pname}` \
+                     is {}, so it could never be live; use parent values among those, or move the call",
+                    crate::model::list(&stated),
+                    crate::model::list(&here)
+                ),
+            );
+        } else if left.len() < here.len() && site.opaque.is_empty() {
+            let outside: Vec<Lit> = here.iter().filter(|v| !left.contains(v)).cloned().collect();
+            self.cx.error(
+                &p.name,
+                format!(
+                    "`{name}` is live only when `{pname}` is {} (its `parent_values`), but this read \
+                     also runs when `{pname}` is {}, where it has no value: move the call inside \
+                     `if {pname} == {} {{ .. }}` (or a `match` arm on it), where the condition is \
+                     inferred and `parent_name` is not needed",
+                    crate::model::list(&stated),
+                    crate::model::list(&outside),
+                    stated[0]
+                ),
+            );
+        }
+    }
+}
+
+impl Domain {
+    /// The values a call's parameter takes, from its definition as the run time builds it
+    /// (problems of the definition are reported where the model is assembled).
+    fn of(call: &crate::model::HpCall) -> Domain {
+        let mut scratch = Ctxt::default();
+        let def = crate::check::definition(call, &mut scratch);
+        let name = call.name_str();
+        let values = match &def {
+            None => Err(String::new()),
+            Some(def) => def.domain().ok_or_else(|| {
+                if def.param.cardinality().is_none() {
+                    format!(
+                        "`{name}` is a continuous float, so a condition on it has no list of values \
+                         (a parent has finitely many, as in KerasTuner): give `{name}` a `step`, or \
+                         make it an `hp_choice!`"
+                    )
                 } else {
-                    Some((vec![c], true))
+                    format!(
+                        "`{name}` has too many values to list in a condition: narrow its range or \
+                         give it a coarser `step`"
+                    )
                 }
-            }
-            Expr::Let(_) => {
-                self.visit_expr_mut(e);
-                None
-            }
-            _ => {
-                let r = self.param_ref_of(e)?;
-                let domain = self.domain(&r)?;
-                domain
-                    .values
-                    .contains(&Lit::Bool(true))
-                    .then(|| (vec![self.cond(&r, vec![Lit::Bool(true)], tokens)], true))
-            }
+            }),
+        };
+        Domain {
+            kind: call.kind,
+            values,
+            ident: def.as_ref().is_some_and(|d| d.idents),
         }
     }
 }
@@ -388,7 +444,7 @@ impl<'a> Walker<'a> {
 fn let_patterns(e: &Expr) -> Vec<Pat> {
     match e {
         Expr::Let(l) => vec![(*l.pat).clone()],
-        Expr::Binary(b) if matches!(b.op, BinOp::And(_)) => {
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
             let mut v = let_patterns(&b.left);
             v.extend(let_patterns(&b.right));
             v
@@ -448,69 +504,146 @@ impl VisitMut for Walker<'_> {
             Expr::Macro(m) if parse::hp_kind(&m.mac).is_some() => {
                 self.hp_expr(e);
             }
+            Expr::Macro(m) if m.mac.path.is_ident("matches") => {
+                self.cond_of(e);
+            }
             Expr::Macro(m) => self.foreign_macro(&mut m.mac),
+            Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) => {
+                // The right operand runs only when the left one decides so.
+                self.cond_of(e);
+            }
+            Expr::Assign(a) => {
+                self.visit_expr_mut(&mut a.left);
+                self.visit_expr_mut(&mut a.right);
+                self.assigned(&a.left.clone(), &a.right.clone());
+            }
+            Expr::Binary(b) if is_compound_assign(&b.op) => {
+                self.visit_expr_mut(&mut b.left);
+                self.visit_expr_mut(&mut b.right);
+                self.assigned(&b.left.clone(), &b.right.clone());
+            }
             Expr::If(i) => self.visit_if(i),
             Expr::Match(m) => self.visit_match(m),
             Expr::ForLoop(f) => self.visit_for(f),
-            Expr::MethodCall(mc) => {
-                if !self.visit_range_closure(mc) {
-                    visit_mut::visit_expr_mut(self, e);
-                }
-            }
+            Expr::MethodCall(mc) => self.visit_method_call(mc),
             Expr::Closure(c) => self.scoped(|w| {
                 for input in &c.inputs {
                     w.shadow(input);
                 }
                 w.visit_expr_mut(&mut c.body);
             }),
-            Expr::While(wl) => {
-                let lets = let_patterns(&wl.cond);
-                self.visit_expr_mut(&mut wl.cond);
-                self.scoped(|w| {
-                    for pat in &lets {
-                        w.shadow(pat);
-                    }
-                    w.visit_block_mut(&mut wl.body);
-                });
-            }
+            Expr::While(wl) => self.visit_while(wl),
             _ => visit_mut::visit_expr_mut(self, e),
         }
     }
 
     fn visit_block_mut(&mut self, b: &mut syn::Block) {
-        self.scoped(|w| visit_mut::visit_block_mut(w, b));
+        self.scoped(|w| w.visit_stmts(&mut b.stmts));
     }
 
     fn visit_stmt_mut(&mut self, s: &mut Stmt) {
         stmt_macro_as_expr(s, |m| parse::hp_kind(m).is_some());
         match s {
             Stmt::Macro(m) => self.foreign_macro(&mut m.mac),
-            // Nested items are separate functions: `hp_*!` there is an error of its own.
-            Stmt::Item(_) => {}
+            Stmt::Item(item) => self.nested_item(item),
             _ => visit_mut::visit_stmt_mut(self, s),
         }
     }
 
     fn visit_local_mut(&mut self, l: &mut Local) {
-        let mut bound = None;
+        let pat = match &l.pat {
+            Pat::Type(t) => (*t.pat).clone(),
+            p => p.clone(),
+        };
+        let plain = matches!(&pat, Pat::Ident(p)
+            if p.mutability.is_none() && p.by_ref.is_none() && p.subpat.is_none());
+        let mut binding = Binding::Other;
         if let Some(init) = &mut l.init {
-            bound = self.param_ref_of(&mut init.expr);
+            binding = self.binding_of(&mut init.expr);
             if let Some((_, diverge)) = &mut init.diverge {
                 self.visit_expr_mut(diverge);
             }
         }
-        let pat = match &l.pat {
-            Pat::Type(t) => &*t.pat,
-            p => p,
-        };
-        match (pat, bound) {
-            (Pat::Ident(p), Some(r))
-                if p.mutability.is_none() && p.by_ref.is_none() && p.subpat.is_none() =>
-            {
-                let ident = p.ident.clone();
-                self.bind(&ident, Binding::Param(r));
+        self.shadow(&l.pat.clone());
+        match (&pat, binding) {
+            (Pat::Ident(p), b @ (Binding::Param(_) | Binding::Cond(_))) if plain => {
+                self.bind(&p.ident, b)
             }
-            _ => self.shadow(&l.pat.clone()),
+            (_, Binding::Param(_) | Binding::Cond(_) | Binding::Derived(_)) => {
+                let tokens = l.pat.to_token_stream();
+                struct Names(Vec<Ident>);
+                impl Visit<'_> for Names {
+                    fn visit_pat_ident(&mut self, p: &syn::PatIdent) {
+                        self.0.push(p.ident.clone());
+                    }
+                }
+                let mut names = Names(Vec::new());
+                names.visit_pat(&pat);
+                for ident in names.0 {
+                    self.bind(&ident, Binding::Derived(tokens.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_compound_assign(op: &syn::BinOp) -> bool {
+    use syn::BinOp::*;
+    matches!(
+        op,
+        AddAssign(_)
+            | SubAssign(_)
+            | MulAssign(_)
+            | DivAssign(_)
+            | RemAssign(_)
+            | BitXorAssign(_)
+            | BitAndAssign(_)
+            | BitOrAssign(_)
+            | ShlAssign(_)
+            | ShrAssign(_)
+    )
+}
+
+impl Walker<'_> {
+    /// What a `let` binds its name to, visiting the initialiser once.
+    fn binding_of(&mut self, init: &mut Expr) -> Binding {
+        let mut inner = &*init;
+        while let Expr::Paren(p) = inner {
+            inner = &p.expr;
+        }
+        let is_ref = match inner {
+            Expr::Macro(m) => parse::hp_kind(&m.mac).is_some(),
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|i| matches!(self.lookup(&i.to_string()), Some(Binding::Param(_)))),
+            _ => false,
+        };
+        if is_ref {
+            return match self.param_ref_of(init) {
+                Some(r) => Binding::Param(r),
+                None => Binding::Other,
+            };
+        }
+        let a = self.cond_of(init);
+        if !a.mentions {
+            Binding::Other
+        } else if a.is_condition() {
+            Binding::Cond(Box::new(a))
+        } else {
+            Binding::Derived(init.to_token_stream())
+        }
+    }
+
+    /// `x = e` or `x += e` with `e` computed from parameters: `x` now is too.
+    fn assigned(&mut self, left: &Expr, right: &Expr) {
+        if let Expr::Path(p) = left {
+            if let Some(ident) = p.path.get_ident() {
+                if self.mentions(right) {
+                    self.taint(ident, right.to_token_stream());
+                }
+            }
         }
     }
 }

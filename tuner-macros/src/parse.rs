@@ -59,11 +59,28 @@ pub fn call(kind: MacroKind, mac: &Macro, cx: &mut Ctxt) -> Option<HpCall> {
     };
     if let Some(what) = positional {
         match args.peek() {
-            Some(arg) if !is_option(arg) => {
+            Some(arg) if !is_option(arg) || (kind == MacroKind::Fixed && is_flag(arg)) => {
                 let arg = args.next().expect("peeked");
                 match kind {
                     MacroKind::Int | MacroKind::Float => call.range = range(&arg, kind, cx),
                     MacroKind::Choice => call.values = choice_values(&arg, cx),
+                    _ if matches!(arg, Expr::Path(_)) => {
+                        cx.error(
+                            &arg,
+                            format!(
+                                "`hp_fixed!` takes a literal (int, float, string or bool), stored \
+                                 with each trial; `{}` is an identifier: for a constant identifier \
+                                 write `hp_choice!({}, [{}])` (a one-value choice, read as your \
+                                 `{}`), or use `{}` directly",
+                                shown(&arg),
+                                call.name_str(),
+                                shown(&arg),
+                                shown(&arg),
+                                shown(&arg)
+                            ),
+                        );
+                        return None;
+                    }
                     _ => call.fixed = literal(&arg, false, cx),
                 }
             }
@@ -108,6 +125,11 @@ fn example(kind: MacroKind) -> &'static str {
         MacroKind::Bool => "hp_bool!(use_dropout)",
         MacroKind::Fixed => "hp_fixed!(epochs, 10)",
     }
+}
+
+/// A bare identifier that is no option of `hp_fixed!` (it has no flags): the user's value.
+fn is_flag(arg: &Expr) -> bool {
+    matches!(arg, Expr::Path(p) if p.path.get_ident().is_some())
 }
 
 fn is_option(arg: &Expr) -> bool {
@@ -170,20 +192,6 @@ pub fn literal(expr: &Expr, allow_path: bool, cx: &mut Ctxt) -> Option<Spanned<L
 
 /// The literal an expression spells, or why it is not one.
 pub fn lit_value(expr: &Expr, allow_path: bool) -> Result<Lit, String> {
-    let number = |lit: &syn::Lit, neg: bool| -> Result<Lit, String> {
-        let sign = if neg { "-" } else { "" };
-        match lit {
-            syn::Lit::Int(i) => format!("{sign}{}", i.base10_digits())
-                .parse::<i64>()
-                .map(Lit::Int)
-                .map_err(|e| format!("`{sign}{i}` is not a valid i64: {e}")),
-            syn::Lit::Float(f) => format!("{sign}{}", f.base10_digits())
-                .parse::<f64>()
-                .map(Lit::Float)
-                .map_err(|e| format!("`{sign}{f}` is not a valid f64: {e}")),
-            _ => Err("only numbers can be negated here".to_owned()),
-        }
-    };
     match expr {
         Expr::Lit(ExprLit { lit, .. }) => match lit {
             syn::Lit::Int(_) | syn::Lit::Float(_) => number(lit, false),
@@ -198,6 +206,9 @@ pub fn lit_value(expr: &Expr, allow_path: bool) -> Result<Lit, String> {
         Expr::Group(g) => lit_value(&g.expr, allow_path),
         Expr::Paren(p) => lit_value(&p.expr, allow_path),
         Expr::Path(p) if allow_path && p.qself.is_none() => {
+            if let Some(why) = numeric_constant(&p.path) {
+                return Err(why);
+            }
             let last = p.path.segments.last().expect("paths have a segment");
             if !last.arguments.is_none() {
                 return Err("an identifier choice is a plain path such as `Relu` or `Activation::Relu`".to_owned());
@@ -214,6 +225,89 @@ pub fn lit_value(expr: &Expr, allow_path: bool) -> Result<Lit, String> {
                 .to_owned(),
         ),
     }
+}
+
+/// A number literal, its suffix respected: `32f64` is the float 32.0; `i64`/`f64` are the
+/// types of hyperparameters, so any other suffix is refused with the fix.
+fn number(lit: &syn::Lit, neg: bool) -> Result<Lit, String> {
+    let sign = if neg { "-" } else { "" };
+    match lit {
+        syn::Lit::Int(i) => {
+            let digits = format!("{sign}{}", i.base10_digits());
+            match i.suffix() {
+                "" | "i64" => digits
+                    .parse::<i64>()
+                    .map(Lit::Int)
+                    .map_err(|e| format!("`{sign}{i}` is not a valid i64: {e}")),
+                "f64" => float(&digits, &format!("{sign}{i}")),
+                suffix => Err(suffix_error(&format!("{sign}{i}"), &digits, suffix)),
+            }
+        }
+        syn::Lit::Float(f) => {
+            let digits = format!("{sign}{}", f.base10_digits());
+            match f.suffix() {
+                "" | "f64" => float(&digits, &format!("{sign}{f}")),
+                suffix => Err(suffix_error(&format!("{sign}{f}"), &digits, suffix)),
+            }
+        }
+        _ => Err("only numbers can be negated here".to_owned()),
+    }
+}
+
+/// A float literal's value; one too large for an f64 is kept infinite, so that the run
+/// time's rule on finite numbers reports it (with the literal named, see `rules`).
+fn float(digits: &str, written: &str) -> Result<Lit, String> {
+    digits
+        .parse::<f64>()
+        .map(Lit::Float)
+        .map_err(|e| format!("`{written}` is not a valid f64: {e}"))
+}
+
+fn suffix_error(written: &str, digits: &str, suffix: &str) -> String {
+    let (kind, plain) = if suffix.starts_with('f') {
+        let plain = if digits.contains(['.', 'e', 'E']) {
+            digits.to_owned()
+        } else {
+            format!("{digits}.0")
+        };
+        ("floats are `f64`", plain)
+    } else {
+        ("integers are `i64`", digits.to_owned())
+    };
+    format!(
+        "`{written}` has the suffix `{suffix}`, but hyperparameter {kind}: write `{plain}` \
+         (no suffix) and convert where you use the value (`x as {suffix}`)"
+    )
+}
+
+/// Why a path is a numeric constant (`f64::NAN`, `i64::MAX`) rather than an identifier
+/// choice: such values must be written as literals, and NaN or an infinity not at all.
+fn numeric_constant(path: &syn::Path) -> Option<String> {
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let names: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .skip_while(|n| matches!(*n, "std" | "core"))
+        .collect();
+    const PRIMITIVES: &[&str] = &[
+        "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64",
+        "u128", "usize",
+    ];
+    let written = path.to_token_stream().to_string().replace(' ', "");
+    let last = *names.last()?;
+    let non_finite = matches!(last, "NAN" | "INFINITY" | "NEG_INFINITY");
+    if non_finite && (names.len() == 1 || PRIMITIVES.contains(&names[0])) {
+        return Some(format!(
+            "`{written}` is not a finite number: a hyperparameter's values must be finite (NaN \
+             never equals itself, and an infinity cannot be sampled or stored); remove it"
+        ));
+    }
+    (names.len() > 1 && PRIMITIVES.contains(&names[0])).then(|| {
+        format!(
+            "`{written}` is a numeric constant, not an identifier choice: write its value as a \
+             literal (e.g. `[0.5, 1.0]`), so that the macro knows it"
+        )
+    })
 }
 
 fn range(expr: &Expr, kind: MacroKind, cx: &mut Ctxt) -> Option<(Spanned<Lit>, Spanned<Lit>)> {
@@ -272,8 +366,10 @@ fn choice_values(expr: &Expr, cx: &mut Ctxt) -> Option<Spanned<Vec<ChoiceValue>>
             Expr::Path(p) if p.qself.is_none() => Some(p.path.clone()),
             _ => None,
         };
-        if let Some(lit) = literal(e, true, cx) {
-            values.push(ChoiceValue { lit, path });
+        match literal(e, true, cx) {
+            Some(lit) => values.push(ChoiceValue { lit, path }),
+            // Judging the rest would report the list as it is not written.
+            None => return None,
         }
     }
     Some(Spanned {

@@ -98,6 +98,17 @@ pub fn report_call(call: &HpCall, problem: &Problem, base: Option<&Param>, cx: &
             .and_then(|b| nearest(b, default))
             .map(|v| format!(": e.g. `default = {}`", Lit::of(&v, false)))
             .unwrap_or_default(),
+        Problem::NotFinite { .. }
+        | Problem::ChoiceNotFinite { .. }
+        | Problem::FixedNotFinite { .. } => {
+            let written = field_tokens(call, problem.field())
+                .to_string()
+                .replace(' ', "");
+            format!(
+                ": the literal `{written}` is too large for an f64 (it rounds to infinity); write \
+                 a number below 1.8e308"
+            )
+        }
         _ => String::new(),
     };
     cx.error(

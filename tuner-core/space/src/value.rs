@@ -99,9 +99,13 @@ impl Value {
     }
 }
 
-/// Equal up to a relative 1e-9 (absolute near zero), so grid arithmetic noise is ignored.
+/// Equal up to a relative 1e-9 (absolute near zero), so grid arithmetic noise is ignored;
+/// an infinity is close only to itself (relative to it, every finite number is near).
 pub(crate) fn floats_close(a: f64, b: f64) -> bool {
-    a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-300)
+    a == b
+        || (a.is_finite()
+            && b.is_finite()
+            && (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-300))
 }
 
 impl fmt::Display for Value {

@@ -1,14 +1,96 @@
 //! The walker on branches and loops: `if`, `match` arms (each narrowing its parent's
-//! values), `for i in 0..BOUND` and `(0..BOUND).map(|i| ..)`, and other macros' bodies.
+//! values), guard clauses (the rest of a block after `if c { return .. }` runs when `c` does
+//! not hold), `for i in 0..BOUND` and `(0..BOUND).map(|i| ..)`, closures run conditionally.
 
+use super::pred::PatValues;
 use super::*;
+use syn::RangeLimits;
+
+/// Methods whose closure argument runs only sometimes, or a number of times, depending on
+/// the receiver (`Option::map`, `bool::then`, iterator adapters).
+const CONDITIONAL: &[&str] = &[
+    "then",
+    "map",
+    "and_then",
+    "or_else",
+    "unwrap_or_else",
+    "map_or",
+    "map_or_else",
+    "filter",
+    "filter_map",
+    "flat_map",
+    "for_each",
+    "try_for_each",
+    "take_while",
+    "skip_while",
+    "map_while",
+    "find",
+    "find_map",
+    "any",
+    "all",
+    "position",
+    "is_some_and",
+    "is_none_or",
+    "is_ok_and",
+    "is_err_and",
+    "ok_or_else",
+    "get_or_insert_with",
+    "inspect",
+    "fold",
+];
+
+/// Whether control never reaches the end of `block` (it returns, breaks, continues, panics).
+fn diverges(block: &syn::Block) -> bool {
+    block.stmts.iter().any(|s| match s {
+        Stmt::Expr(e, _) => expr_diverges(e),
+        Stmt::Macro(m) => is_panic(&m.mac),
+        _ => false,
+    })
+}
+
+fn expr_diverges(e: &Expr) -> bool {
+    match e {
+        Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => true,
+        Expr::Macro(m) => is_panic(&m.mac),
+        Expr::Block(b) => diverges(&b.block),
+        Expr::If(i) => {
+            diverges(&i.then_branch)
+                && i.else_branch
+                    .as_ref()
+                    .is_some_and(|(_, e)| expr_diverges(e))
+        }
+        Expr::Paren(p) => expr_diverges(&p.expr),
+        _ => false,
+    }
+}
+
+fn is_panic(mac: &Macro) -> bool {
+    mac.path.segments.last().is_some_and(|s| {
+        matches!(
+            s.ident.to_string().as_str(),
+            "panic" | "unreachable" | "todo" | "unimplemented"
+        )
+    })
+}
 
 impl Walker<'_> {
+    /// A block's statements; after a guard clause the rest runs under its complement.
+    pub(super) fn visit_stmts(&mut self, stmts: &mut [Stmt]) {
+        let depth = self.frames.len();
+        for s in stmts {
+            self.rest = None;
+            self.visit_stmt_mut(s);
+            if let Some(rest) = self.rest.take() {
+                self.frames.push(rest);
+            }
+        }
+        self.frames.truncate(depth);
+    }
+
     pub(super) fn visit_if(&mut self, i: &mut syn::ExprIf) {
-        let conds = self.cond_of(&mut i.cond);
+        let a = self.cond_of(&mut i.cond);
         let lets = let_patterns(&i.cond);
-        let then = conds.as_ref().map(|c| c.0.clone()).unwrap_or_default();
-        self.with_conds(then, |w| {
+        self.with_frame(a.then.clone(), |w| {
             w.scoped(|w| {
                 for pat in &lets {
                     w.shadow(pat);
@@ -17,238 +99,354 @@ impl Walker<'_> {
             })
         });
         if let Some((_, else_branch)) = &mut i.else_branch {
-            let negated = match &conds {
-                Some((c, true)) if c.len() == 1 => self.complement(&c[0]).into_iter().collect(),
-                _ => Vec::new(),
-            };
-            self.with_conds(negated, |w| w.visit_expr_mut(else_branch));
+            self.with_frame(a.els.clone(), |w| w.visit_expr_mut(else_branch));
         }
+        let then_out = diverges(&i.then_branch);
+        let else_out = i
+            .else_branch
+            .as_ref()
+            .is_some_and(|(_, e)| expr_diverges(e));
+        self.rest = match (then_out, else_out) {
+            (true, false) => Some(a.els),
+            (false, true) => Some(a.then),
+            _ => None,
+        };
     }
 
     pub(super) fn visit_match(&mut self, m: &mut syn::ExprMatch) {
-        let r = self.param_ref_of(&mut m.expr);
-        let domain = r.as_ref().and_then(|r| self.domain(r)).cloned();
-        let mut remaining = domain
-            .as_ref()
-            .map(|d| d.values.clone())
-            .unwrap_or_default();
+        let r = self.operand_of_match(&mut m.expr);
+        let scrutinee_tokens = m.expr.to_token_stream();
+        let opaque_scrutinee = r.is_none() && self.mentions(&m.expr);
+        let mut remaining: Option<Vec<Lit>> = r.as_ref().and_then(|r| {
+            self.domains
+                .get(&r.name)
+                .and_then(|d| d.values.clone().ok())
+        });
+        let mut poisoned: Option<Opaque> = match (&r, &remaining) {
+            (Some(r), None) => {
+                let why = self
+                    .domains
+                    .get(&r.name)
+                    .and_then(|d| d.values.clone().err())
+                    .unwrap_or_default();
+                Some(self.opaque(&scrutinee_tokens, why))
+            }
+            _ if opaque_scrutinee => Some(
+                self.opaque(
+                    &scrutinee_tokens,
+                    "a `match` on a value computed from hyperparameters: match on the \
+                 hyperparameter itself, with literal patterns"
+                        .to_owned(),
+                ),
+            ),
+            _ => None,
+        };
+        let mut live_after = Vec::new();
         for arm in &mut m.arms {
-            let cond = match (&r, &domain) {
-                (Some(r), Some(d)) => match self.pat_values(r, d, &arm.pat) {
+            let pat_tokens = arm.pat.to_token_stream();
+            let frame = match (&r, &mut remaining, &poisoned) {
+                (_, _, Some(o)) => Outcome::Opaque(o.clone()),
+                (Some(r), Some(rem), None) => match self.pat_values(r, &arm.pat) {
                     PatValues::Values(values) => {
+                        let values: Vec<Lit> = rem
+                            .iter()
+                            .filter(|v| values.iter().any(|w| pred::lit_eq(v, w)))
+                            .cloned()
+                            .collect();
                         if arm.guard.is_none() {
-                            remaining.retain(|v| !values.contains(v));
+                            rem.retain(|v| !values.contains(v));
                         }
-                        Some(self.cond(r, values, arm.pat.to_token_stream()))
+                        Outcome::Conds(vec![self.cond(r, values, &pat_tokens)])
                     }
                     PatValues::All => {
-                        let c = self.cond(r, remaining.clone(), arm.pat.to_token_stream());
+                        let c = self.cond(r, rem.clone(), &pat_tokens);
                         if arm.guard.is_none() {
-                            remaining.clear();
+                            rem.clear();
                         }
-                        Some(c)
+                        Outcome::Conds(vec![c])
                     }
-                    PatValues::Unknown => None,
+                    PatValues::Unknown(why) => {
+                        // Later arms depend on what this one takes, which is unknown.
+                        let o = self.opaque(&pat_tokens, why);
+                        poisoned = Some(o.clone());
+                        Outcome::Opaque(o)
+                    }
                 },
-                _ => None,
+                _ => Outcome::always(),
             };
-            let variants = domain
+            let variants = r
                 .as_ref()
+                .and_then(|r| self.domains.get(&r.name))
                 .filter(|d| d.ident)
-                .map(|d| d.values.clone());
-            self.with_conds(cond.into_iter().collect(), |w| {
+                .and_then(|d| d.values.clone().ok());
+            let arm_frame = self.with_frame(frame.clone(), |w| {
                 w.scoped(|w| {
-                    bind_arm(w, &arm.pat, variants.as_deref());
+                    bind_arm(w, &arm.pat, variants.as_deref(), r.as_ref());
+                    let mut arm_frame = frame.clone();
                     if let Some((_, guard)) = &mut arm.guard {
-                        w.visit_expr_mut(guard);
+                        let g = w.cond_of(guard);
+                        arm_frame = pred::and_outcomes(frame.clone(), g.then);
                     }
-                    w.visit_expr_mut(&mut arm.body);
+                    w.with_frame(arm_frame.clone(), |w| w.visit_expr_mut(&mut arm.body));
+                    arm_frame
                 })
             });
+            if !expr_diverges(&arm.body) {
+                live_after.push(arm_frame);
+            }
+        }
+        if live_after.len() < m.arms.len() && !live_after.is_empty() {
+            let tokens = m.to_token_stream();
+            let mut rest = live_after.remove(0);
+            for o in live_after {
+                rest = self.or_outcomes(rest, o, &tokens);
+            }
+            self.rest = Some(rest);
         }
     }
 
-    fn pat_values(&mut self, r: &ParamRef, d: &Domain, pat: &Pat) -> PatValues {
-        match pat {
-            Pat::Wild(_) => PatValues::All,
-            Pat::Paren(p) => self.pat_values(r, d, &p.pat),
-            Pat::Or(o) => {
-                let mut all = Vec::new();
-                for case in &o.cases {
-                    match self.pat_values(r, d, case) {
-                        PatValues::Values(v) => all.extend(v),
-                        other => return other,
-                    }
+    /// The parameter a `match` is on (through parentheses, `*`, `&` and value-keeping casts).
+    fn operand_of_match(&mut self, e: &mut Expr) -> Option<ParamRef> {
+        self.operand_pub(e)
+    }
+
+    pub(super) fn visit_while(&mut self, wl: &mut syn::ExprWhile) {
+        let lets = let_patterns(&wl.cond);
+        let a = self.cond_of(&mut wl.cond);
+        self.with_frame(a.then, |w| {
+            w.scoped(|w| {
+                for pat in &lets {
+                    w.shadow(pat);
                 }
-                PatValues::Values(all)
-            }
-            Pat::Ident(p) => {
-                if let Some((_, sub)) = &p.subpat {
-                    return self.pat_values(r, d, sub);
-                }
-                let name = p.ident.to_string();
-                if d.ident && d.values.contains(&Lit::Ident(name.clone())) {
-                    PatValues::Values(vec![Lit::Ident(name)])
-                } else if name.chars().all(|c| !c.is_ascii_lowercase()) {
-                    // `MLP`, `Swish`-less consts: could be a constant, not a binding.
-                    PatValues::Unknown
-                } else if name.starts_with(|c: char| c.is_ascii_uppercase()) && d.ident {
-                    self.not_a_value(r, &Lit::Ident(name), &p.ident);
-                    PatValues::Unknown
-                } else {
-                    PatValues::All
-                }
-            }
-            Pat::Lit(lit) => match self.value_for(r, &Expr::Lit(lit.clone())) {
-                Some(v) => PatValues::Values(vec![v]),
-                None => PatValues::Unknown,
-            },
-            Pat::Path(p) => match self.value_for(r, &Expr::Path(p.clone())) {
-                Some(v) => PatValues::Values(vec![v]),
-                None => PatValues::Unknown,
-            },
-            _ => PatValues::Unknown,
-        }
+                w.visit_block_mut(&mut wl.body);
+            })
+        });
     }
 
     pub(super) fn visit_for(&mut self, f: &mut syn::ExprForLoop) {
-        let bound = self.loop_bound(&mut f.expr);
+        let (bound, frame) = self.loop_bound(&mut f.expr);
         let id = self.next_loop;
         self.next_loop += 1;
-        self.loops.push((id, bound));
-        self.scoped(|w| {
-            match &*f.pat {
-                Pat::Ident(p)
-                    if p.mutability.is_none() && p.by_ref.is_none() && p.subpat.is_none() =>
-                {
-                    w.bind(&p.ident, Binding::Loop(id))
+        self.loops.push(Loop { id, bound });
+        let frame = tag_loop(frame, id);
+        self.with_frame(frame, |w| {
+            w.scoped(|w| {
+                match &*f.pat {
+                    Pat::Ident(p)
+                        if p.mutability.is_none() && p.by_ref.is_none() && p.subpat.is_none() =>
+                    {
+                        w.bind(&p.ident, Binding::Loop(id))
+                    }
+                    pat => w.shadow(pat),
                 }
-                pat => w.shadow(pat),
-            }
-            w.visit_block_mut(&mut f.body);
+                w.visit_block_mut(&mut f.body);
+            })
         });
         self.loops.pop();
     }
 
-    /// `(0..BOUND).map(|i| ..)` and similar: the closure only ever sees `i` in `0..BOUND`,
-    /// so its argument indexes like a `for` loop variable.
-    pub(super) fn visit_range_closure(&mut self, mc: &mut syn::ExprMethodCall) -> bool {
-        const ADAPTERS: &[&str] = &[
-            "map",
-            "for_each",
-            "flat_map",
-            "filter_map",
-            "try_for_each",
-            "any",
-            "all",
-            "find_map",
-            "map_while",
-        ];
+    /// Method calls: `(0..BOUND).map(|i| ..)` indexes like a `for` loop; `c.then(|| ..)` runs
+    /// its closure when `c` holds; other closures that run depending on parameters (`map`
+    /// on an `Option` computed from them) are guards the macro cannot state.
+    pub(super) fn visit_method_call(&mut self, mc: &mut syn::ExprMethodCall) {
+        let method = mc.method.to_string();
+        let closure_arg = matches!(mc.args.first(), Some(Expr::Closure(_))) && mc.args.len() == 1;
         let mut receiver = &mut *mc.receiver;
         while let Expr::Paren(p) = receiver {
             receiver = &mut p.expr;
         }
-        let arg_ok = matches!(mc.args.first(), Some(Expr::Closure(c)) if c.inputs.len() == 1);
-        if !ADAPTERS.contains(&mc.method.to_string().as_str())
-            || mc.args.len() != 1
-            || !arg_ok
-            || !matches!(receiver, Expr::Range(_))
+        if closure_arg
+            && matches!(receiver, Expr::Range(_))
+            && CONDITIONAL.contains(&method.as_str())
         {
-            return false;
-        }
-        let bound = self.loop_bound(receiver);
-        let Some(Expr::Closure(c)) = mc.args.first_mut() else {
-            unreachable!("checked")
-        };
-        let id = self.next_loop;
-        self.next_loop += 1;
-        self.loops.push((id, bound));
-        self.scoped(|w| {
-            let input = match &c.inputs[0] {
-                Pat::Type(t) => &*t.pat,
-                p => p,
+            let (bound, frame) = self.loop_bound(receiver);
+            let Some(Expr::Closure(c)) = mc.args.first_mut() else {
+                unreachable!("checked")
             };
-            match input {
-                Pat::Ident(p)
-                    if p.mutability.is_none() && p.by_ref.is_none() && p.subpat.is_none() =>
-                {
-                    w.bind(&p.ident, Binding::Loop(id))
-                }
-                pat => w.shadow(pat),
-            }
-            w.visit_expr_mut(&mut c.body);
-        });
-        self.loops.pop();
-        true
-    }
-
-    /// The int parameter bounding `0..BOUND`, visiting the range either way.
-    pub(super) fn loop_bound(&mut self, e: &mut Expr) -> Option<String> {
-        let Expr::Range(r) = e else {
-            self.visit_expr_mut(e);
-            return None;
-        };
-        let zero = r
-            .start
-            .as_deref()
-            .is_some_and(|s| parse::lit_value(s, false) == Ok(Lit::Int(0)));
-        if !zero || !matches!(r.limits, RangeLimits::HalfOpen(_)) || r.end.is_none() {
-            self.visit_expr_mut(e);
-            return None;
-        }
-        let mut end = r.end.as_deref_mut().expect("checked");
-        loop {
-            end = match end {
-                Expr::Cast(c) => &mut c.expr,
-                Expr::Paren(p) => &mut p.expr,
-                _ => break,
-            };
-        }
-        let p = self.param_ref_of(end)?;
-        let int = self
-            .domains
-            .get(&p.name)
-            .is_some_and(|d| d.kind == MacroKind::Int);
-        (int && p.loop_id.is_none()).then_some(p.name)
-    }
-
-    /// An `hp_*!` call hidden in another macro's tokens: reachable only if they parse as
-    /// expressions; otherwise say how to fix it.
-    pub(super) fn foreign_macro(&mut self, mac: &mut Macro) {
-        let Some(hidden) = find_hp(mac.tokens.clone()) else {
+            let id = self.next_loop;
+            self.next_loop += 1;
+            self.loops.push(Loop { id, bound });
+            let frame = tag_loop(frame, id);
+            self.with_frame(frame, |w| {
+                w.scoped(|w| {
+                    for (k, input) in c.inputs.iter().enumerate() {
+                        let input = match input {
+                            Pat::Type(t) => &*t.pat,
+                            p => p,
+                        };
+                        match input {
+                            Pat::Ident(p)
+                                if k == 0
+                                    && c.inputs.len() == 1
+                                    && p.mutability.is_none()
+                                    && p.by_ref.is_none()
+                                    && p.subpat.is_none() =>
+                            {
+                                w.bind(&p.ident, Binding::Loop(id))
+                            }
+                            pat => w.shadow(pat),
+                        }
+                    }
+                    w.visit_expr_mut(&mut c.body);
+                })
+            });
+            self.loops.pop();
             return;
-        };
-        if !visit_macro_exprs(self, mac) {
-            let name = mac
-                .path
-                .segments
-                .last()
-                .map(|s| s.ident.to_string())
-                .unwrap_or_default();
-            self.cx.error_at(
-                hidden.0,
+        }
+        if closure_arg && method == "then" {
+            let a = self.cond_of(&mut mc.receiver);
+            if a.mentions {
+                let Some(arg) = mc.args.first_mut() else {
+                    unreachable!("checked")
+                };
+                self.with_frame(a.then, |w| w.visit_expr_mut(arg));
+                return;
+            }
+            mc.args.iter_mut().for_each(|a| self.visit_expr_mut(a));
+            return;
+        }
+        self.visit_expr_mut(&mut mc.receiver);
+        let conditional = CONDITIONAL.contains(&method.as_str()) && self.mentions(&mc.receiver);
+        if conditional {
+            let o = self.opaque(
+                &mc.receiver,
                 format!(
-                    "`{}!` inside `{name}!(..)` is hidden from #[hypermodel] (its arguments are not \
-                     expressions): bind it to a local first, `let x = {}!(..);`, and use `x` there",
-                    hidden.1, hidden.1
+                    "the closure passed to `.{method}(..)` runs depending on this value, computed \
+                     from hyperparameters: read the parameter outside the closure (`let x = \
+                     hp_..!(..);`), or branch with `if`/`match` on a hyperparameter"
                 ),
             );
+            self.with_frame(Outcome::Opaque(o), |w| {
+                mc.args.iter_mut().for_each(|a| w.visit_expr_mut(a))
+            });
+        } else {
+            mc.args.iter_mut().for_each(|a| self.visit_expr_mut(a));
         }
+    }
+
+    /// The int parameter bounding `0..BOUND` (or why it cannot index), and the condition
+    /// under which the loop runs at all; visits the range either way.
+    pub(super) fn loop_bound(&mut self, e: &mut Expr) -> (Result<String, String>, Outcome) {
+        let tokens = e.to_token_stream();
+        let Expr::Range(r) = e else {
+            self.visit_expr_mut(e);
+            let frame =
+                if self.mentions(e) {
+                    Outcome::Opaque(self.opaque(
+                    &tokens,
+                    "the loop runs a number of times computed from hyperparameters: loop over \
+                     `0..BOUND` (or `START..BOUND`) where BOUND is an int hyperparameter"
+                        .to_owned(),
+                ))
+                } else {
+                    Outcome::always()
+                };
+            return (Err(String::new()), frame);
+        };
+        let start = match r.start.as_deref() {
+            None => None,
+            Some(s) => match parse::lit_value(s, false) {
+                Ok(Lit::Int(v)) => Some(v),
+                _ => {
+                    self.visit_expr_mut(e);
+                    let frame = if self.mentions(e) {
+                        Outcome::Opaque(self.opaque(
+                            &tokens,
+                            "the loop's start is not an integer literal".to_owned(),
+                        ))
+                    } else {
+                        Outcome::always()
+                    };
+                    return (Err(String::new()), frame);
+                }
+            },
+        };
+        let inclusive = matches!(r.limits, RangeLimits::Closed(_));
+        let Some(end) = r.end.as_deref_mut() else {
+            return (Err(String::new()), Outcome::always());
+        };
+        let bound = self.operand_pub(end);
+        let Some(bound) = bound else {
+            let frame =
+                if self.mentions(end) {
+                    Outcome::Opaque(self.opaque(
+                    &tokens,
+                    "the loop's end is computed from hyperparameters: write the bound as the \
+                     parameter itself (`0..depth`, casts allowed), or bind it first"
+                        .to_owned(),
+                ))
+                } else {
+                    Outcome::always()
+                };
+            return (Err(String::new()), frame);
+        };
+        let values = self.domains.get(&bound.name).map(|d| d.values.clone());
+        let ints: Option<Vec<i64>> = match &values {
+            Some(Ok(vs)) => vs
+                .iter()
+                .map(|v| match v {
+                    Lit::Int(i) => Some(*i),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        };
+        let Some(ints) = ints else {
+            let why = match values {
+                Some(Err(why)) if !why.is_empty() => why,
+                _ => format!("`{}` is not an int parameter", bound.name),
+            };
+            return (
+                Err(format!(" (`{}` is not one)", bound.name)),
+                Outcome::Opaque(self.opaque(&tokens, why)),
+            );
+        };
+        let s = start.unwrap_or(0);
+        let runs: Vec<Lit> = ints
+            .iter()
+            .filter(|&&v| if inclusive { v >= s } else { v > s })
+            .map(|&v| Lit::Int(v))
+            .collect();
+        let frame = Outcome::Conds(vec![self.cond(&bound, runs, &tokens)]);
+        let index = if bound.loop_id.is_some() {
+            Err(format!(" (`{}` is itself indexed)", bound.name))
+        } else if s != 0 || inclusive {
+            Err(String::new())
+        } else {
+            Ok(bound.name)
+        };
+        (index, frame)
     }
 }
 
-enum PatValues {
-    Values(Vec<Lit>),
-    All,
-    Unknown,
+/// Marks a loop's "runs at least once" condition as implied for calls it indexes.
+fn tag_loop(frame: Outcome, id: usize) -> Outcome {
+    match frame {
+        Outcome::Conds(cs) => Outcome::Conds(
+            cs.into_iter()
+                .map(|mut c| {
+                    c.loop_frame = Some(id);
+                    c
+                })
+                .collect(),
+        ),
+        o => o,
+    }
 }
 
-/// Binds an arm's pattern names, except identifier-choice variants (not bindings).
-fn bind_arm(w: &mut Walker<'_>, pat: &Pat, variants: Option<&[Lit]>) {
+/// Binds an arm's pattern names, except identifier-choice variants (not bindings); a plain
+/// binding of a parameter (`d if d > 1 =>`) reads that parameter.
+fn bind_arm(w: &mut Walker<'_>, pat: &Pat, variants: Option<&[Lit]>, r: Option<&ParamRef>) {
     match (pat, variants) {
         (Pat::Ident(p), Some(vs))
             if p.subpat.is_none() && vs.contains(&Lit::Ident(p.ident.to_string())) => {}
-        (Pat::Or(o), Some(_)) => o.cases.iter().for_each(|c| bind_arm(w, c, variants)),
+        (Pat::Or(o), Some(_)) => o.cases.iter().for_each(|c| bind_arm(w, c, variants, r)),
+        (Pat::Ident(p), _) if p.by_ref.is_none() && p.mutability.is_none() && r.is_some() => {
+            if let Some((_, sub)) = &p.subpat {
+                w.shadow(sub);
+            }
+            w.bind(&p.ident, Binding::Param(r.cloned().expect("checked")));
+        }
         _ => w.shadow(pat),
     }
 }
