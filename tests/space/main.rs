@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod conditions;
+mod conditions_inferred;
 mod encoding;
 mod grid;
 mod hypermodel_conditions;

@@ -178,6 +178,7 @@ impl<'a> Walker<'a> {
             id: self.next_opaque,
             tokens: tokens.to_token_stream(),
             why,
+            known: Vec::new(),
         }
     }
 
@@ -260,7 +261,10 @@ impl<'a> Walker<'a> {
                         .filter(|c| c.loop_frame.is_none() || c.loop_frame != loop_id)
                         .cloned(),
                 ),
-                Outcome::Opaque(o) => opaque.push(o.clone()),
+                Outcome::Opaque(o) => {
+                    conds.extend(o.known.iter().cloned());
+                    opaque.push(o.clone());
+                }
             }
         }
         for c in &conds {

@@ -196,7 +196,7 @@ impl Walker<'_> {
             }
         }
         if live_after.len() < m.arms.len() && !live_after.is_empty() {
-            let tokens = m.to_token_stream();
+            let tokens = scrutinee_tokens.clone();
             let mut rest = live_after.remove(0);
             for o in live_after {
                 rest = self.or_outcomes(rest, o, &tokens);

@@ -26,6 +26,8 @@ pub struct Opaque {
     pub tokens: TokenStream,
     /// Why, and the fix.
     pub why: String,
+    /// What is known besides (`x > 1 && f(y)`: `x > 1`).
+    pub known: Vec<SymCond>,
 }
 
 /// What is known of the parameters where some code runs.
@@ -119,12 +121,32 @@ pub fn shown(tokens: &TokenStream) -> String {
 
 pub(super) fn and_outcomes(a: Outcome, b: Outcome) -> Outcome {
     match (a, b) {
-        (Outcome::Opaque(o), _) | (_, Outcome::Opaque(o)) => Outcome::Opaque(o),
-        (Outcome::Conds(mut x), Outcome::Conds(y)) => {
-            x.extend(y);
-            Outcome::Conds(x)
+        (Outcome::Opaque(mut o), Outcome::Conds(k))
+        | (Outcome::Conds(k), Outcome::Opaque(mut o)) => {
+            if let Outcome::Conds(known) = and_outcomes(
+                Outcome::Conds(std::mem::take(&mut o.known)),
+                Outcome::Conds(k),
+            ) {
+                o.known = known;
+            }
+            Outcome::Opaque(o)
+        }
+        (Outcome::Opaque(o), Outcome::Opaque(_)) => Outcome::Opaque(o),
+        (Outcome::Conds(x), Outcome::Conds(y)) => {
+            let mut all: Vec<SymCond> = Vec::new();
+            for c in x.into_iter().chain(y) {
+                match all.iter_mut().find(|k| same_parent(k, &c)) {
+                    Some(k) => k.values.retain(|v| c.values.iter().any(|w| lit_eq(v, w))),
+                    None => all.push(c),
+                }
+            }
+            Outcome::Conds(all)
         }
     }
+}
+
+fn same_parent(a: &SymCond, b: &SymCond) -> bool {
+    a.parent == b.parent && a.parent_loop == b.parent_loop && a.loop_frame == b.loop_frame
 }
 
 /// `a` holds whenever `b` holds (each condition of `a` is implied by one of `b`).
@@ -147,7 +169,10 @@ impl Walker<'_> {
         let (x, y) = match (a, b) {
             (Outcome::Conds(x), _) if x.is_empty() => return Outcome::always(),
             (_, Outcome::Conds(y)) if y.is_empty() => return Outcome::always(),
-            (Outcome::Opaque(o), _) | (_, Outcome::Opaque(o)) => return Outcome::Opaque(o),
+            (Outcome::Opaque(mut o), _) | (_, Outcome::Opaque(mut o)) => {
+                o.known.clear();
+                return Outcome::Opaque(o);
+            }
             (Outcome::Conds(x), Outcome::Conds(y)) => (x, y),
         };
         if implied(&x, &y) {
@@ -156,13 +181,39 @@ impl Walker<'_> {
         if implied(&y, &x) {
             return Outcome::Conds(y);
         }
-        if let ([cx], [cy]) = (x.as_slice(), y.as_slice()) {
-            if cx.parent == cy.parent && cx.parent_loop == cy.parent_loop {
-                let mut c = cx.clone();
-                c.values
-                    .extend(cy.values.iter().filter(|v| !cx.values.contains(v)).cloned());
+        // Same parents, equal but for one: that one takes the union.
+        let same_parents =
+            x.len() == y.len() && x.iter().all(|cx| y.iter().any(|cy| same_parent(cx, cy)));
+        if same_parents {
+            let equal = |a: &SymCond, b: &SymCond| {
+                implied(std::slice::from_ref(a), std::slice::from_ref(b))
+                    && implied(std::slice::from_ref(b), std::slice::from_ref(a))
+            };
+            let differ: Vec<usize> = (0..x.len())
+                .filter(|&i| {
+                    let cy = y
+                        .iter()
+                        .find(|cy| same_parent(&x[i], cy))
+                        .expect("same parents");
+                    !equal(&x[i], cy)
+                })
+                .collect();
+            if let [i] = differ.as_slice() {
+                let mut merged = x.clone();
+                let cy = y
+                    .iter()
+                    .find(|cy| same_parent(&x[*i], cy))
+                    .expect("same parents");
+                let c = &mut merged[*i];
+                let extra: Vec<Lit> = cy
+                    .values
+                    .iter()
+                    .filter(|v| !c.values.iter().any(|w| lit_eq(v, w)))
+                    .cloned()
+                    .collect();
+                c.values.extend(extra);
                 c.tokens = tokens.to_token_stream();
-                return Outcome::Conds(vec![c]);
+                return Outcome::Conds(merged);
             }
         }
         let names: Vec<String> = x
