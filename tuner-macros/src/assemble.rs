@@ -4,7 +4,7 @@
 //! are the run time's (`rules`).
 
 use crate::check::{definition, Ctxt};
-use crate::infer::Site;
+use crate::infer::{lit_eq, Site};
 use crate::model::HpCall;
 use crate::model::{list, Cond, ElemType, Hp, Indexed, Lit, Model, ParamDef, SiteRead};
 use crate::rules;
@@ -305,12 +305,25 @@ pub fn model(sites: &[Site], type_name: &syn::Ident, cx: &mut Ctxt) -> Option<Mo
                         ),
                     )
                 }
-                _ => conds.push(Cond {
-                    parent: pname,
-                    indexed: false,
-                    values,
-                    explicit: true,
-                }),
+                _ => {
+                    // ANDed with an inferred condition on the same parent: one condition, once
+                    // every stated value is one the parent takes (else the rules report it).
+                    let domain = parent.and_then(|p| p.def.domain());
+                    let inferred = conds.iter_mut().find(|c| c.parent == pname && !c.indexed);
+                    match (inferred, domain) {
+                        (Some(c), Some(domain))
+                            if values.iter().all(|v| domain.iter().any(|d| lit_eq(d, v))) =>
+                        {
+                            c.values.retain(|v| values.iter().any(|w| lit_eq(v, w)));
+                        }
+                        _ => conds.push(Cond {
+                            parent: pname,
+                            indexed: false,
+                            values,
+                            explicit: true,
+                        }),
+                    }
+                }
             }
         }
         let index = g
