@@ -123,6 +123,35 @@ fn guarded() -> String {
 }
 
 #[hypermodel]
+fn exits() -> i64 {
+    let kind = hp_choice!(kind, ["a", "b", "c"]);
+    let base = match kind {
+        "c" => return 0,
+        _ => 1,
+    };
+    let mut total = base + hp_int!(ab, 1..=2);
+    let depth = hp_int!(depth, 0..=3);
+    for _ in 0..depth {
+        if kind == "a" {
+            continue;
+        }
+        total += hp_int!(only_b, 1..=2);
+    }
+    // A `return` inside a closure leaves the closure, not the body.
+    let bump = |v: i64| {
+        if v > 100 {
+            return v;
+        }
+        v + 1
+    };
+    total += bump(hp_int!(after_closure, 1..=2));
+    if depth == 3 {
+        return total;
+    }
+    total + hp_int!(shallow, 1..=2)
+}
+
+#[hypermodel]
 fn loops() -> Vec<i64> {
     let mut out = Vec::new();
     for i in 0..hp_choice!(blocks, [1, 2, 3]) {
@@ -252,6 +281,30 @@ fn guard_clauses_give_the_rest_of_the_block_the_complement() {
         let p = Guarded::params_from(&Guarded::space().sample(&mut rng)).unwrap();
         let out = Guarded::build(&p);
         assert!(out.starts_with(p.kind.as_str()), "{out} for {p:?}");
+    }
+}
+
+#[test]
+fn exits_by_match_arm_continue_and_return() {
+    let kind = |vs: &[&str]| cond("kind", strs(vs));
+    assert_eq!(conditions_of::<Exits>("ab"), vec![kind(&["a", "b"])]);
+    assert_eq!(
+        conditions_of::<Exits>("only_b"),
+        vec![kind(&["b"]), cond("depth", ints(&[1, 2, 3]))]
+    );
+    assert_eq!(
+        conditions_of::<Exits>("after_closure"),
+        vec![kind(&["a", "b"])]
+    );
+    assert_eq!(
+        conditions_of::<Exits>("shallow"),
+        vec![kind(&["a", "b"]), cond("depth", ints(&[0, 1, 2]))]
+    );
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(11);
+    for _ in 0..100 {
+        let p = Exits::params_from(&Exits::space().sample(&mut rng)).unwrap();
+        Exits::build(&p);
     }
 }
 

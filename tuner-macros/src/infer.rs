@@ -59,8 +59,8 @@ enum Binding {
     Param(ParamRef),
     /// A local holding a condition on parameters (`let is_mlp = kind == "mlp";`).
     Cond(Box<Analysis>),
-    /// A local computed from parameters in a way conditions cannot follow.
-    Derived(TokenStream),
+    /// A local computed from parameters in a way conditions cannot follow (and why).
+    Derived(String),
     /// A loop variable; its loop's bound, or why it cannot index.
     Loop(usize),
     Other,
@@ -116,8 +116,30 @@ impl<'a> Walker<'a> {
     /// The sites, after checking every explicit parent against where its call is read.
     pub fn finish(mut self) -> Vec<Site> {
         let sites = std::mem::take(&mut self.sites);
+        let parents: HashMap<String, String> = sites
+            .iter()
+            .filter_map(|s| {
+                let p = s.call.parent.as_ref()?;
+                Some((
+                    s.call.name_str(),
+                    syn::ext::IdentExt::unraw(&p.name).to_string(),
+                ))
+            })
+            .collect();
         for site in &sites {
-            self.explicit_parent(site);
+            // A cycle of explicit parents is reported as such where the model is assembled.
+            let mut at = site.call.name_str();
+            let mut cyclic = false;
+            for _ in 0..parents.len() {
+                match parents.get(&at) {
+                    Some(p) if *p == site.call.name_str() => cyclic = true,
+                    Some(p) => at = p.clone(),
+                    None => break,
+                }
+            }
+            if !cyclic {
+                self.explicit_parent(site);
+            }
         }
         sites
     }
@@ -136,8 +158,13 @@ impl<'a> Walker<'a> {
     /// Marks an existing local as computed from parameters (an assignment changed it).
     fn taint(&mut self, ident: &Ident, tokens: TokenStream) {
         let name = ident.to_string();
+        let why = format!(
+            "`{name}` is assigned from hyperparameters (`{}`), so the macro does not know its \
+             value where it is tested: compare the hyperparameter itself with literals",
+            pred::shown(&tokens)
+        );
         if let Some(scope) = self.scopes.iter_mut().rev().find(|s| s.contains_key(&name)) {
-            scope.insert(name, Binding::Derived(tokens));
+            scope.insert(name, Binding::Derived(why));
         }
     }
 
@@ -535,6 +562,8 @@ impl VisitMut for Walker<'_> {
                     w.shadow(input);
                 }
                 w.visit_expr_mut(&mut c.body);
+                // A `return` in the closure leaves the closure, not the enclosing block.
+                w.rest = None;
             }),
             Expr::While(wl) => self.visit_while(wl),
             _ => visit_mut::visit_expr_mut(self, e),
@@ -573,8 +602,8 @@ impl VisitMut for Walker<'_> {
             (Pat::Ident(p), b @ (Binding::Param(_) | Binding::Cond(_))) if plain => {
                 self.bind(&p.ident, b)
             }
-            (_, Binding::Param(_) | Binding::Cond(_) | Binding::Derived(_)) => {
-                let tokens = l.pat.to_token_stream();
+            (_, b @ (Binding::Param(_) | Binding::Cond(_) | Binding::Derived(_))) => {
+                let written = pred::shown(&l.pat.to_token_stream());
                 struct Names(Vec<Ident>);
                 impl Visit<'_> for Names {
                     fn visit_pat_ident(&mut self, p: &syn::PatIdent) {
@@ -584,7 +613,15 @@ impl VisitMut for Walker<'_> {
                 let mut names = Names(Vec::new());
                 names.visit_pat(&pat);
                 for ident in names.0 {
-                    self.bind(&ident, Binding::Derived(tokens.clone()));
+                    let why = match &b {
+                        Binding::Derived(why) if plain => format!("`{ident}` {why}"),
+                        _ => format!(
+                            "`{ident}` is bound by `let {written}`, not a plain `let {ident} = ..;`, \
+                             so the macro does not follow its value: bind the hyperparameter with \
+                             a plain `let` (no `mut`) and test that"
+                        ),
+                    };
+                    self.bind(&ident, Binding::Derived(why));
                 }
             }
             _ => {}
@@ -636,7 +673,11 @@ impl Walker<'_> {
         } else if a.is_condition() {
             Binding::Cond(Box::new(a))
         } else {
-            Binding::Derived(init.to_token_stream())
+            Binding::Derived(format!(
+                "is computed from hyperparameters (`{}`), not one itself: compare the \
+                 hyperparameter itself with literals",
+                pred::shown(&init.to_token_stream())
+            ))
         }
     }
 

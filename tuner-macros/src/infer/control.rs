@@ -101,6 +101,8 @@ impl Walker<'_> {
         if let Some((_, else_branch)) = &mut i.else_branch {
             self.with_frame(a.els.clone(), |w| w.visit_expr_mut(else_branch));
         }
+        // Only this `if`'s own exits shape the rest of its block, not those nested in it.
+        self.rest = None;
         let then_out = diverges(&i.then_branch);
         let else_out = i
             .else_branch
@@ -195,6 +197,7 @@ impl Walker<'_> {
                 live_after.push(arm_frame);
             }
         }
+        self.rest = None;
         if live_after.len() < m.arms.len() && !live_after.is_empty() {
             let tokens = scrutinee_tokens.clone();
             let mut rest = live_after.remove(0);
@@ -288,6 +291,7 @@ impl Walker<'_> {
                         }
                     }
                     w.visit_expr_mut(&mut c.body);
+                    w.rest = None;
                 })
             });
             self.loops.pop();

@@ -423,6 +423,9 @@ impl Walker<'_> {
         if !self.mentions(e) {
             return Analysis::plain();
         }
+        if let Some(why) = self.derived_in(e.to_token_stream()) {
+            return Analysis::opaque(self.opaque(tokens, why));
+        }
         let o = self.opaque(
             tokens,
             "the macro reads conditions only as comparisons of a hyperparameter with literals \
@@ -494,15 +497,8 @@ impl Walker<'_> {
                 match self.lookup(&ident) {
                     Some(Binding::Cond(a)) => *a,
                     Some(Binding::Param(r)) => self.bool_param(&r, &tokens),
-                    Some(Binding::Derived(from)) => {
-                        let o = self.opaque(
-                            &tokens,
-                            format!(
-                                "`{ident}` is computed from hyperparameters (`{}`), not one itself: \
-                                 compare the hyperparameter itself with literals",
-                                shown(&from)
-                            ),
-                        );
+                    Some(Binding::Derived(why)) => {
+                        let o = self.opaque(&tokens, why);
                         Analysis::opaque(o)
                     }
                     _ => Analysis::plain(),
@@ -513,6 +509,18 @@ impl Walker<'_> {
                 None => self.leaf_visited(e, &tokens),
             },
         }
+    }
+
+    /// Why the first local computed from parameters in `tokens` cannot be followed.
+    fn derived_in(&self, tokens: TokenStream) -> Option<String> {
+        tokens.into_iter().find_map(|t| match t {
+            TokenTree::Ident(i) => match self.lookup(&i.to_string()) {
+                Some(Binding::Derived(why)) => Some(why),
+                _ => None,
+            },
+            TokenTree::Group(g) => self.derived_in(g.stream()),
+            _ => None,
+        })
     }
 
     fn bool_param(&mut self, r: &ParamRef, tokens: &TokenStream) -> Analysis {
