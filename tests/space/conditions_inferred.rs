@@ -373,3 +373,20 @@ fn sampled_trials_of_every_form_build() {
         Err(SpaceError::Inactive(name)) if name == "gt"
     ));
 }
+
+#[test]
+fn the_run_time_rejects_conditions_that_can_never_hold_together() {
+    use tuner::space::{Param, SearchSpace};
+    let when = |parent: &str, v: bool| cond(parent, vec![Value::Bool(v)]);
+    let mut b = Param::boolean("b").build().unwrap();
+    b.conditions = vec![when("a", true)];
+    let mut c = Param::int("c", 1, 3).build().unwrap();
+    c.conditions = vec![when("a", false), when("b", true)];
+    let err = SearchSpace::from_params(vec![Param::boolean("a").build().unwrap(), b, c])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`c`: its conditions can never all hold: through `b` it needs `a` to be false and also true"),
+        "{err}"
+    );
+}

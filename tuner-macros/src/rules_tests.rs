@@ -43,9 +43,10 @@ fn kind(p: &Problem) -> usize {
         Problem::ConditionValueNever { .. } => 22,
         Problem::IntStepNotWhole { .. } => 23,
         Problem::NotApplicable { .. } => 24,
+        Problem::NeverLive { .. } => 25,
     }
 }
-const KINDS: usize = 25;
+const KINDS: usize = 26;
 
 fn s(v: &str) -> String {
     v.to_owned()
@@ -55,6 +56,18 @@ fn s(v: &str) -> String {
 fn reachable() -> Vec<(&'static str, Problem)> {
     let n = || s("n");
     vec![
+        (
+            "let a = hp_bool!(a); if a { hp_bool!(b); } \
+             if !a && f(a) { hp_int!(c, 1..=3, parent_name = b, parent_values = [true]); } 1",
+            Problem::NeverLive {
+                name: s("c"),
+                condition: 1,
+                parent: s("b"),
+                ancestor: s("a"),
+                first: vec![Value::Bool(false)],
+                second: vec![Value::Bool(true)],
+            },
+        ),
         (
             "hp_float!(n, 0.0..=1e400) as i64",
             Problem::NotFinite {
@@ -305,4 +318,36 @@ fn a_valid_space_expands() {
         "let d = hp_int!(d, 1..=3); let mut t = 0; for i in 0..d { t += hp_int!(u[i], 1..=9, \
                 step = 2, default = 5); } if hp_bool!(b) { t += hp_choice!(c, [1, 2]); } t";
     assert_eq!(errors(body), Vec::<String>::new());
+}
+
+#[test]
+fn an_unanalysable_guard_is_one_error_however_many_calls_it_guards() {
+    let e = errors("let d = hp_int!(d, 1..=3); if f(d) { hp_int!(a, 1..=2); hp_int!(b, 1..=2); } 1");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("`a` is read under `f(d)`"), "{e:?}");
+}
+
+#[test]
+fn guards_on_plain_data_restrict_nothing_and_explicit_parents_state_opaque_ones() {
+    assert_eq!(errors("if cfg!(test) || 1 > 0 { hp_int!(a, 1..=2) } else { 0 }"), Vec::<String>::new());
+    assert_eq!(
+        errors(
+            "let k = hp_choice!(k, [\"a\", \"b\"]); \
+             if g(k) { hp_int!(x, 1..=2, parent_name = k, parent_values = [\"a\"]) } else { 0 }"
+        ),
+        Vec::<String>::new()
+    );
+    // A stepped float has values to list; a continuous one has not.
+    assert_eq!(
+        errors("let lr = hp_float!(lr, 0.0..=1.0, step = 0.5); if lr > 0.2 { hp_int!(a, 1..=2); } 1"),
+        Vec::<String>::new()
+    );
+    let e = errors("let lr = hp_float!(lr, 0.0..=1.0); if lr > 0.2 { hp_int!(a, 1..=2); } 1");
+    assert!(e[0].contains("`lr` is a continuous float"), "{e:?}");
+}
+
+#[test]
+fn a_comparison_with_a_value_the_parameter_never_takes_is_named() {
+    let e = errors("let k = hp_choice!(k, [\"a\", \"b\"]); if k == \"c\" { hp_int!(x, 1..=2); } 1");
+    assert!(e[0].starts_with("\"c\" is not one of the values of `k` (\"a\", \"b\")"), "{e:?}");
 }

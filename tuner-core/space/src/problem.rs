@@ -340,6 +340,28 @@ pub enum Problem {
         /// Why the parent cannot take it.
         reason: String,
     },
+    /// Conditions that can never hold together: with its parents' own conditions, the
+    /// parameter needs an ancestor to take a value among two lists that share none.
+    #[error(
+        "`{name}`: its conditions can never all hold: through `{parent}` it needs `{ancestor}` \
+         to be {} and also {}, so `{name}` could never be live; remove or fix one of the \
+         conditions",
+        one_of(first), one_of(second)
+    )]
+    NeverLive {
+        /// Parameter name.
+        name: String,
+        /// The condition through which the conflict appears.
+        condition: usize,
+        /// That condition's parent.
+        parent: String,
+        /// The parameter both requirements are about.
+        ancestor: String,
+        /// What the earlier conditions need of it.
+        first: Vec<Value>,
+        /// What this condition (or its parent's) needs of it.
+        second: Vec<Value>,
+    },
     /// An int step that is not a whole number (a `ParamBuilder::step` misuse).
     #[error("`{name}`: an int's step must be a whole number, found {}; use an integer step", step.repr())]
     IntStepNotWhole {
@@ -393,6 +415,7 @@ impl Problem {
             | Problem::ParentNotFinite { name, .. }
             | Problem::ConditionValueWrongType { name, .. }
             | Problem::ConditionValueNever { name, .. }
+            | Problem::NeverLive { name, .. }
             | Problem::IntStepNotWhole { name, .. }
             | Problem::NotApplicable { name, .. } => Some(name),
         }
@@ -422,7 +445,8 @@ impl Problem {
             | Problem::ConditionEmpty { condition, .. }
             | Problem::ParentDeclaredAfter { condition, .. }
             | Problem::UnknownParent { condition, .. }
-            | Problem::ParentNotFinite { condition, .. } => Field::Condition(*condition),
+            | Problem::ParentNotFinite { condition, .. }
+            | Problem::NeverLive { condition, .. } => Field::Condition(*condition),
             Problem::ConditionValueWrongType {
                 condition, index, ..
             }
@@ -460,6 +484,14 @@ fn joined(types: &[ValueType]) -> String {
         .map(ValueType::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// "1" or "one of 1, 2".
+fn one_of(values: &[Value]) -> String {
+    match values {
+        [v] => v.repr(),
+        vs => format!("one of {}", list(vs)),
+    }
 }
 
 /// Values joined for a message.

@@ -40,7 +40,62 @@ pub(crate) fn space_problems_with(
             condition_problems(p, at, condition, parent, params, &mut problems);
         }
     }
+    if problems.is_empty() {
+        never_live(params, &mut problems);
+    }
     problems
+}
+
+/// Parameters whose conditions, with those of their ancestors, need one ancestor to take
+/// values from two lists that share none. Runs on a space whose conditions are otherwise
+/// sound (every parent exists and comes first).
+fn never_live(params: &[Param], problems: &mut Vec<Problem>) {
+    let index: HashMap<&str, usize> = params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i))
+        .collect();
+    // What each parameter needs of each ancestor to be live.
+    let mut needs: Vec<Vec<(String, Vec<Value>)>> = Vec::with_capacity(params.len());
+    for p in params {
+        let mut mine: Vec<(String, Vec<Value>)> = Vec::new();
+        let mut conflict = None;
+        for (at, c) in p.conditions.iter().enumerate() {
+            let inherited = index
+                .get(c.parent.as_str())
+                .and_then(|&j| needs.get(j))
+                .cloned()
+                .unwrap_or_default();
+            let own = (c.parent.clone(), c.values.clone());
+            for (ancestor, values) in inherited.into_iter().chain([own]) {
+                match mine.iter_mut().find(|m| m.0 == ancestor) {
+                    Some(m) => {
+                        let both: Vec<Value> = m
+                            .1
+                            .iter()
+                            .filter(|v| values.iter().any(|w| w.same_as(v)))
+                            .cloned()
+                            .collect();
+                        if both.is_empty() {
+                            conflict.get_or_insert(Problem::NeverLive {
+                                name: p.name.clone(),
+                                condition: at,
+                                parent: c.parent.clone(),
+                                ancestor: ancestor.clone(),
+                                first: m.1.clone(),
+                                second: values,
+                            });
+                        } else {
+                            m.1 = both;
+                        }
+                    }
+                    None => mine.push((ancestor, values)),
+                }
+            }
+        }
+        problems.extend(conflict);
+        needs.push(mine);
+    }
 }
 
 /// The problems of one parameter on its own (kind, default, condition lists); returns
