@@ -5,6 +5,9 @@
 //! may not run, choice-valued and cast loop bounds, explicit parents ANDed with where they are
 //! read, and suffixed literals.
 
+// The guards are written the way users write them, not the way clippy would.
+#![allow(clippy::nonminimal_bool, clippy::single_match)]
+
 use tuner::prelude::*;
 use tuner::space::{Condition, ParamKind, SpaceError};
 

@@ -322,14 +322,18 @@ fn a_valid_space_expands() {
 
 #[test]
 fn an_unanalysable_guard_is_one_error_however_many_calls_it_guards() {
-    let e = errors("let d = hp_int!(d, 1..=3); if f(d) { hp_int!(a, 1..=2); hp_int!(b, 1..=2); } 1");
+    let e =
+        errors("let d = hp_int!(d, 1..=3); if f(d) { hp_int!(a, 1..=2); hp_int!(b, 1..=2); } 1");
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(e[0].starts_with("`a` is read under `f(d)`"), "{e:?}");
 }
 
 #[test]
 fn guards_on_plain_data_restrict_nothing_and_explicit_parents_state_opaque_ones() {
-    assert_eq!(errors("if cfg!(test) || 1 > 0 { hp_int!(a, 1..=2) } else { 0 }"), Vec::<String>::new());
+    assert_eq!(
+        errors("if cfg!(test) || 1 > 0 { hp_int!(a, 1..=2) } else { 0 }"),
+        Vec::<String>::new()
+    );
     assert_eq!(
         errors(
             "let k = hp_choice!(k, [\"a\", \"b\"]); \
@@ -339,7 +343,9 @@ fn guards_on_plain_data_restrict_nothing_and_explicit_parents_state_opaque_ones(
     );
     // A stepped float has values to list; a continuous one has not.
     assert_eq!(
-        errors("let lr = hp_float!(lr, 0.0..=1.0, step = 0.5); if lr > 0.2 { hp_int!(a, 1..=2); } 1"),
+        errors(
+            "let lr = hp_float!(lr, 0.0..=1.0, step = 0.5); if lr > 0.2 { hp_int!(a, 1..=2); } 1"
+        ),
         Vec::<String>::new()
     );
     let e = errors("let lr = hp_float!(lr, 0.0..=1.0); if lr > 0.2 { hp_int!(a, 1..=2); } 1");
@@ -349,5 +355,8 @@ fn guards_on_plain_data_restrict_nothing_and_explicit_parents_state_opaque_ones(
 #[test]
 fn a_comparison_with_a_value_the_parameter_never_takes_is_named() {
     let e = errors("let k = hp_choice!(k, [\"a\", \"b\"]); if k == \"c\" { hp_int!(x, 1..=2); } 1");
-    assert!(e[0].starts_with("\"c\" is not one of the values of `k` (\"a\", \"b\")"), "{e:?}");
+    assert!(
+        e[0].starts_with("\"c\" is not one of the values of `k` (\"a\", \"b\")"),
+        "{e:?}"
+    );
 }

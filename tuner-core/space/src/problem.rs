@@ -346,7 +346,8 @@ pub enum Problem {
         "`{name}`: its conditions can never all hold: through `{parent}` it needs `{ancestor}` \
          to be {} and also {}, so `{name}` could never be live; remove or fix one of the \
          conditions",
-        one_of(first), one_of(second)
+        one_of(first),
+        one_of(second)
     )]
     NeverLive {
         /// Parameter name.

@@ -70,12 +70,11 @@ fn never_live(params: &[Param], problems: &mut Vec<Problem>) {
             for (ancestor, values) in inherited.into_iter().chain([own]) {
                 match mine.iter_mut().find(|m| m.0 == ancestor) {
                     Some(m) => {
-                        let both: Vec<Value> = m
-                            .1
-                            .iter()
-                            .filter(|v| values.iter().any(|w| w.same_as(v)))
-                            .cloned()
-                            .collect();
+                        let both: Vec<Value> =
+                            m.1.iter()
+                                .filter(|v| values.iter().any(|w| w.same_as(v)))
+                                .cloned()
+                                .collect();
                         if both.is_empty() {
                             conflict.get_or_insert(Problem::NeverLive {
                                 name: p.name.clone(),

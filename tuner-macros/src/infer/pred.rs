@@ -102,21 +102,19 @@ pub fn lit_eq(a: &Lit, b: &Lit) -> bool {
     }
 }
 
-/// Tokens as the user wrote them, for messages.
+/// Tokens as the user wrote them, for messages (no spaces around `.`, `::`, parentheses).
 pub fn shown(tokens: &TokenStream) -> String {
-    let s = tokens.to_string();
-    let s = s
+    tokens
+        .to_string()
         .replace(" . ", ".")
         .replace(" (", "(")
         .replace("( ", "(")
         .replace(" )", ")")
         .replace(" ,", ",")
-        .replace("! (", "!(")
         .replace(" :: ", "::")
         .replace("& ", "&")
         .replace(" ..= ", "..=")
-        .replace(" .. ", "..");
-    s.replace("!(", "!(")
+        .replace(" .. ", "..")
 }
 
 pub(super) fn and_outcomes(a: Outcome, b: Outcome) -> Outcome {
