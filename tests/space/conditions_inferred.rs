@@ -59,6 +59,14 @@ fn compare() -> Vec<String> {
     if dropout as f32 == 0.0 {
         out.push("no dropout".to_owned());
     }
+    // Compared as the code runs: exactly, and with numbers that need not be values.
+    if dropout >= 0.3 {
+        out.push(format!("exact {}", hp_bool!(at_least_0_3)));
+    }
+    let heads = hp_choice!(heads, [1, 2, 4, 8]);
+    if heads > 3 {
+        out.push(format!("many {}", hp_bool!(many_heads)));
+    }
     out
 }
 
@@ -221,6 +229,14 @@ fn comparisons_on_int_and_stepped_float_parameters() {
         .collect();
     assert_eq!(values.len(), 3, "{values:?}");
     assert!((values[0] - 0.2).abs() < 1e-9 && (values[2] - 0.4).abs() < 1e-9);
+    assert_eq!(
+        conditions_of::<Compare>("at_least_0_3"),
+        vec![cond("dropout", vec![Value::Float(0.3), Value::Float(0.4)])]
+    );
+    assert_eq!(
+        conditions_of::<Compare>("many_heads"),
+        vec![cond("heads", ints(&[4, 8]))]
+    );
 }
 
 #[test]

@@ -150,11 +150,8 @@ impl Walker<'_> {
                 (_, _, Some(o)) => Outcome::Opaque(o.clone()),
                 (Some(r), Some(rem), None) => match self.pat_values(r, &arm.pat) {
                     PatValues::Values(values) => {
-                        let values: Vec<Lit> = rem
-                            .iter()
-                            .filter(|v| values.iter().any(|w| pred::lit_eq(v, w)))
-                            .cloned()
-                            .collect();
+                        let values: Vec<Lit> =
+                            rem.iter().filter(|v| values.contains(v)).cloned().collect();
                         if arm.guard.is_none() {
                             rem.retain(|v| !values.contains(v));
                         }

@@ -102,6 +102,15 @@ pub fn lit_eq(a: &Lit, b: &Lit) -> bool {
     }
 }
 
+/// Values equal as the user's code compares them when it runs: floats exactly (grid
+/// points are tidied decimals, so `lr == 0.3` holds for the grid point 0.3).
+fn exact_eq(a: &Lit, b: &Lit) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => lit_eq(a, b),
+    }
+}
+
 /// Tokens as the user wrote them, for messages (no spaces around `.`, `::`, parentheses).
 pub fn shown(tokens: &TokenStream) -> String {
     tokens
@@ -304,10 +313,8 @@ impl Walker<'_> {
         if !same_type {
             return Ok(None);
         }
-        if domain.kind == MacroKind::Int
-            || domain.kind == MacroKind::Float
-            || values.iter().any(|v| lit_eq(v, &lit))
-        {
+        // A number need not be a value (`depth > 0`); a string, bool or variant must be.
+        if lit.as_f64().is_some() || values.iter().any(|v| lit_eq(v, &lit)) {
             return Ok(Some(lit));
         }
         self.not_a_value(r, &lit, expr);
@@ -392,12 +399,12 @@ impl Walker<'_> {
                 (None, _) => (false, false),
             };
             match op {
-                BinOp::Eq(_) => lit_eq(v, &lit),
-                BinOp::Ne(_) => !lit_eq(v, &lit),
-                BinOp::Lt(_) => lt && !lit_eq(v, &lit),
-                BinOp::Le(_) => lt || lit_eq(v, &lit),
-                BinOp::Gt(_) => gt && !lit_eq(v, &lit),
-                BinOp::Ge(_) => gt || lit_eq(v, &lit),
+                BinOp::Eq(_) => exact_eq(v, &lit),
+                BinOp::Ne(_) => !exact_eq(v, &lit),
+                BinOp::Lt(_) => lt,
+                BinOp::Le(_) => lt || exact_eq(v, &lit),
+                BinOp::Gt(_) => gt,
+                BinOp::Ge(_) => gt || exact_eq(v, &lit),
                 _ => false,
             }
         };
@@ -540,7 +547,7 @@ impl Walker<'_> {
     /// `if let PAT = x` and `matches!(x, PAT)`: the values `PAT` matches.
     fn pattern_guard(&mut self, r: &ParamRef, pat: &Pat, tokens: &TokenStream) -> Analysis {
         match self.pat_values(r, pat) {
-            PatValues::Values(vs) => self.split(r, |v| vs.iter().any(|w| lit_eq(v, w)), tokens),
+            PatValues::Values(vs) => self.split(r, |v| vs.iter().any(|w| exact_eq(v, w)), tokens),
             PatValues::All => Analysis {
                 mentions: true,
                 ..Analysis::plain()
@@ -631,7 +638,7 @@ impl Walker<'_> {
                 )
             }
             Expr::Array(a) => match lits(self, a.elems.iter().collect()) {
-                Ok(vs) => self.split(&r, |v| vs.iter().any(|w| lit_eq(v, w)), tokens),
+                Ok(vs) => self.split(&r, |v| vs.iter().any(|w| exact_eq(v, w)), tokens),
                 Err(why) => Analysis::opaque(self.opaque(tokens, why)),
             },
             _ => {
@@ -734,23 +741,13 @@ impl Walker<'_> {
     }
 }
 
-/// `v` in `lo..hi` or `lo..=hi` (an open end is unbounded).
+/// `v` in `lo..hi` or `lo..=hi` (an open end is unbounded), compared exactly.
 fn in_range(v: &Lit, lo: Option<&Lit>, hi: Option<&Lit>, inclusive: bool) -> bool {
     let Some(x) = v.as_f64() else { return false };
-    let above = lo
+    let above = lo.and_then(Lit::as_f64).is_none_or(|l| x >= l);
+    let below = hi
         .and_then(Lit::as_f64)
-        .is_none_or(|l| x >= l || lit_eq(v, lo.expect("some")));
-    let below = match hi {
-        None => true,
-        Some(h) => {
-            let h_f = h.as_f64().unwrap_or(f64::NAN);
-            if inclusive {
-                x <= h_f || lit_eq(v, h)
-            } else {
-                x < h_f && !lit_eq(v, h)
-            }
-        }
-    };
+        .is_none_or(|h| if inclusive { x <= h } else { x < h });
     above && below
 }
 
