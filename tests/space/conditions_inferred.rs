@@ -409,3 +409,32 @@ fn the_run_time_rejects_conditions_that_can_never_hold_together() {
         "{err}"
     );
 }
+
+#[hypermodel]
+fn nested_exits() -> i64 {
+    let kind = hp_choice!(kind, ["a", "b", "c"]);
+    let mut total = 0;
+    if kind != "c" {
+        if kind == "a" {
+            return 1;
+        }
+        total += hp_int!(b_only, 1..=2);
+    }
+    // Runs when `kind` is "b" or "c": "a" returned above.
+    total += hp_int!(not_a, 1..=2);
+    {
+        if kind == "b" {
+            return total;
+        }
+    }
+    // Runs when `kind` is "c".
+    total + hp_int!(c_only, 1..=2)
+}
+
+#[test]
+fn exits_nested_in_branches_and_blocks_shape_the_code_after_them() {
+    let kind = |vs: &[&str]| vec![cond("kind", strs(vs))];
+    assert_eq!(conditions_of::<NestedExits>("b_only"), kind(&["b"]));
+    assert_eq!(conditions_of::<NestedExits>("not_a"), kind(&["b", "c"]));
+    assert_eq!(conditions_of::<NestedExits>("c_only"), kind(&["c"]));
+}

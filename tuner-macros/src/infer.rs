@@ -18,6 +18,9 @@ use crate::model::{Lit, MacroKind};
 use crate::parse;
 pub use pred::{lit_eq, Opaque, SymCond};
 use pred::{Analysis, Outcome};
+
+/// When code completes normally (reaches its end): `None` never, `Some(o)` when `o` holds.
+type Exit = Option<Outcome>;
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, ToTokens};
 use std::collections::{HashMap, HashSet};
@@ -93,8 +96,9 @@ pub struct Walker<'a> {
     next_loop: usize,
     next_opaque: usize,
     reported: HashSet<usize>,
-    /// What the statement just visited leaves for the rest of its block (a guard clause).
-    rest: Option<Outcome>,
+    /// How the expression just visited completes, when it can exit early (a guard clause):
+    /// `Some(None)` never, `Some(Some(o))` exactly when `o` holds; `None` when it says nothing.
+    rest: Option<Exit>,
 }
 
 impl<'a> Walker<'a> {
@@ -206,6 +210,7 @@ impl<'a> Walker<'a> {
             tokens: tokens.to_token_stream(),
             why,
             known: Vec::new(),
+            after: false,
         }
     }
 
@@ -313,9 +318,10 @@ impl<'a> Walker<'a> {
                     self.cx.error(
                         &o.tokens,
                         format!(
-                            "`{name}` is read under `{}`, which depends on hyperparameters in a way a \
+                            "`{name}` is read {} `{}`, which depends on hyperparameters in a way a \
                              search space cannot state: {}; or, if you know the condition, state it on \
                              the call with `parent_name = P, parent_values = [..]`",
+                            if o.after { "after the early exit under" } else { "under" },
                             pred::shown(&o.tokens),
                             o.why
                         ),
@@ -566,6 +572,11 @@ impl VisitMut for Walker<'_> {
                 w.rest = None;
             }),
             Expr::While(wl) => self.visit_while(wl),
+            Expr::Loop(_) | Expr::Async(_) => {
+                visit_mut::visit_expr_mut(self, e);
+                // Exits inside end the loop or the future, not the block around them.
+                self.rest = None;
+            }
             _ => visit_mut::visit_expr_mut(self, e),
         }
     }

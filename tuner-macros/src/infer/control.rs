@@ -74,45 +74,100 @@ fn is_panic(mac: &Macro) -> bool {
 }
 
 impl Walker<'_> {
-    /// A block's statements; after a guard clause the rest runs under its complement.
+    /// A block's statements; after a guard clause the rest runs under its complement. Leaves
+    /// in `rest` when the block completes (an exit in it shapes the code after it too).
     pub(super) fn visit_stmts(&mut self, stmts: &mut [Stmt]) {
         let depth = self.frames.len();
+        let mut exit: Exit = Some(Outcome::always());
         for s in stmts {
             self.rest = None;
             self.visit_stmt_mut(s);
-            if let Some(rest) = self.rest.take() {
-                self.frames.push(rest);
+            let own = match s {
+                Stmt::Expr(e, _) if expr_diverges(e) => Some(None),
+                Stmt::Macro(m) if is_panic(&m.mac) => Some(None),
+                _ => self.rest.take(),
+            };
+            match own {
+                Some(Some(rest)) => {
+                    exit = exit.map(|e| pred::and_outcomes(e, rest.clone()));
+                    self.frames.push(rest);
+                }
+                Some(None) => exit = None,
+                None => {}
             }
         }
         self.frames.truncate(depth);
+        self.rest = Some(exit);
+    }
+
+    /// When an `if` or `match` completes: some branch ran and completed.
+    fn completion(&mut self, branches: Vec<(Outcome, Exit)>, tokens: &TokenStream) -> Exit {
+        let always = |e: &Exit| matches!(e, Some(Outcome::Conds(c)) if c.is_empty());
+        if branches.iter().all(|(_, e)| always(e)) {
+            return Some(Outcome::always());
+        }
+        let before = self.next_opaque;
+        let mut done: Exit = None;
+        for (frame, exit) in branches {
+            let Some(exit) = exit else { continue };
+            let this = pred::and_outcomes(frame, exit);
+            done = Some(match done {
+                None => this,
+                Some(d) => self.or_outcomes(d, this, tokens),
+            });
+        }
+        if let Some(Outcome::Opaque(o)) = &mut done {
+            o.after = true;
+            if o.id > before {
+                o.why = format!(
+                    "the code after it runs when it does not exit early ({}), which no AND of \
+                     parent values states: put that code in the branch that does not exit, or \
+                     exit under one condition",
+                    o.why.split(", and a parameter").next().unwrap_or_default()
+                );
+            }
+        }
+        done
+    }
+
+    /// How an expression just visited completes, from `rest` (and its own divergence).
+    fn exit_of(&mut self, e: &Expr) -> Exit {
+        let rest = self.rest.take();
+        if expr_diverges(e) {
+            return None;
+        }
+        rest.unwrap_or(Some(Outcome::always()))
     }
 
     pub(super) fn visit_if(&mut self, i: &mut syn::ExprIf) {
+        let tokens = i.cond.to_token_stream();
         let a = self.cond_of(&mut i.cond);
         let lets = let_patterns(&i.cond);
-        self.with_frame(a.then.clone(), |w| {
+        let then_exit = self.with_frame(a.then.clone(), |w| {
             w.scoped(|w| {
                 for pat in &lets {
                     w.shadow(pat);
                 }
+                w.rest = None;
                 w.visit_block_mut(&mut i.then_branch);
+                let rest = w.rest.take();
+                if diverges(&i.then_branch) {
+                    None
+                } else {
+                    rest.unwrap_or(Some(Outcome::always()))
+                }
             })
         });
-        if let Some((_, else_branch)) = &mut i.else_branch {
-            self.with_frame(a.els.clone(), |w| w.visit_expr_mut(else_branch));
-        }
-        // Only this `if`'s own exits shape the rest of its block, not those nested in it.
-        self.rest = None;
-        let then_out = diverges(&i.then_branch);
-        let else_out = i
-            .else_branch
-            .as_ref()
-            .is_some_and(|(_, e)| expr_diverges(e));
-        self.rest = match (then_out, else_out) {
-            (true, false) => Some(a.els),
-            (false, true) => Some(a.then),
-            _ => None,
+        let else_exit = match &mut i.else_branch {
+            Some((_, else_branch)) => self.with_frame(a.els.clone(), |w| {
+                w.rest = None;
+                w.visit_expr_mut(else_branch);
+                w.exit_of(else_branch)
+            }),
+            None => Some(Outcome::always()),
         };
+        let done = self.completion(vec![(a.then, then_exit), (a.els, else_exit)], &tokens);
+        self.rest = Some(done);
     }
 
     pub(super) fn visit_match(&mut self, m: &mut syn::ExprMatch) {
@@ -143,7 +198,7 @@ impl Walker<'_> {
             ),
             _ => None,
         };
-        let mut live_after = Vec::new();
+        let mut branches = Vec::new();
         for arm in &mut m.arms {
             let pat_tokens = arm.pat.to_token_stream();
             let frame = match (&r, &mut remaining, &poisoned) {
@@ -186,23 +241,18 @@ impl Walker<'_> {
                         let g = w.cond_of(guard);
                         arm_frame = pred::and_outcomes(frame.clone(), g.then);
                     }
-                    w.with_frame(arm_frame.clone(), |w| w.visit_expr_mut(&mut arm.body));
-                    arm_frame
+                    w.with_frame(arm_frame.clone(), |w| {
+                        w.rest = None;
+                        w.visit_expr_mut(&mut arm.body);
+                        let exit = w.exit_of(&arm.body);
+                        (arm_frame, exit)
+                    })
                 })
             });
-            if !expr_diverges(&arm.body) {
-                live_after.push(arm_frame);
-            }
+            branches.push(arm_frame);
         }
-        self.rest = None;
-        if live_after.len() < m.arms.len() && !live_after.is_empty() {
-            let tokens = scrutinee_tokens.clone();
-            let mut rest = live_after.remove(0);
-            for o in live_after {
-                rest = self.or_outcomes(rest, o, &tokens);
-            }
-            self.rest = Some(rest);
-        }
+        let done = self.completion(branches, &scrutinee_tokens);
+        self.rest = Some(done);
     }
 
     /// The parameter a `match` is on (through parentheses, `*`, `&` and value-keeping casts).
@@ -221,6 +271,7 @@ impl Walker<'_> {
                 w.visit_block_mut(&mut wl.body);
             })
         });
+        self.rest = None;
     }
 
     pub(super) fn visit_for(&mut self, f: &mut syn::ExprForLoop) {
@@ -243,6 +294,8 @@ impl Walker<'_> {
             })
         });
         self.loops.pop();
+        // An exit in the body (a `break`) ends the loop, not the block around it.
+        self.rest = None;
     }
 
     /// Method calls: `(0..BOUND).map(|i| ..)` indexes like a `for` loop; `c.then(|| ..)` runs

@@ -28,6 +28,8 @@ pub struct Opaque {
     pub why: String,
     /// What is known besides (`x > 1 && f(y)`: `x > 1`).
     pub known: Vec<SymCond>,
+    /// The code is after the guard (it exits early), not inside it.
+    pub after: bool,
 }
 
 /// What is known of the parameters where some code runs.
