@@ -10,14 +10,19 @@
 //! restrict no parameter, which is KerasTuner's meaning: a parameter is live when reached.
 
 mod control;
+mod explicit;
 mod foreign;
+mod locals;
+mod outcome;
+mod patterns;
 mod pred;
 
 use crate::check::Ctxt;
 use crate::model::{Lit, MacroKind};
 use crate::parse;
-pub use pred::{lit_eq, Opaque, SymCond};
-use pred::{Analysis, Outcome};
+use locals::is_compound_assign;
+pub use outcome::{lit_eq, Opaque, SymCond};
+use outcome::{Analysis, Outcome};
 
 /// When code completes normally (reaches its end): `None` never, `Some(o)` when `o` holds.
 type Exit = Option<Outcome>;
@@ -120,31 +125,7 @@ impl<'a> Walker<'a> {
     /// The sites, after checking every explicit parent against where its call is read.
     pub fn finish(mut self) -> Vec<Site> {
         let sites = std::mem::take(&mut self.sites);
-        let parents: HashMap<String, String> = sites
-            .iter()
-            .filter_map(|s| {
-                let p = s.call.parent.as_ref()?;
-                Some((
-                    s.call.name_str(),
-                    syn::ext::IdentExt::unraw(&p.name).to_string(),
-                ))
-            })
-            .collect();
-        for site in &sites {
-            // A cycle of explicit parents is reported as such where the model is assembled.
-            let mut at = site.call.name_str();
-            let mut cyclic = false;
-            for _ in 0..parents.len() {
-                match parents.get(&at) {
-                    Some(p) if *p == site.call.name_str() => cyclic = true,
-                    Some(p) => at = p.clone(),
-                    None => break,
-                }
-            }
-            if !cyclic {
-                self.explicit_parent(site);
-            }
-        }
+        self.explicit_parents(&sites);
         sites
     }
 
@@ -157,19 +138,6 @@ impl<'a> Walker<'a> {
             .last_mut()
             .expect("a scope is always open")
             .insert(ident.to_string(), binding);
-    }
-
-    /// Marks an existing local as computed from parameters (an assignment changed it).
-    fn taint(&mut self, ident: &Ident, tokens: TokenStream) {
-        let name = ident.to_string();
-        let why = format!(
-            "`{name}` is assigned from hyperparameters (`{}`), so the macro does not know its \
-             value where it is tested: compare the hyperparameter itself with literals",
-            pred::shown(&tokens)
-        );
-        if let Some(scope) = self.scopes.iter_mut().rev().find(|s| s.contains_key(&name)) {
-            scope.insert(name, Binding::Derived(why));
-        }
     }
 
     /// Every name a pattern binds now hides any tracked local of that name.
@@ -322,7 +290,7 @@ impl<'a> Walker<'a> {
                              search space cannot state: {}; or, if you know the condition, state it on \
                              the call with `parent_name = P, parent_values = [..]`",
                             if o.after { "after the early exit under" } else { "under" },
-                            pred::shown(&o.tokens),
+                            outcome::shown(&o.tokens),
                             o.why
                         ),
                     );
@@ -378,70 +346,6 @@ impl<'a> Walker<'a> {
             })
         }
         scan(self, e.to_token_stream())
-    }
-
-    /// An explicit parent is ANDed with where the call is read: every read must be where the
-    /// parent takes one of `parent_values` (else it would read an inactive parameter), and
-    /// some value must be left.
-    fn explicit_parent(&mut self, site: &Site) {
-        let Some(p) = &site.call.parent else { return };
-        let pname = syn::ext::IdentExt::unraw(&p.name).to_string();
-        let name = site.call.name_str();
-        if pname == name {
-            return; // the run time's rule on a parameter that is its own parent reports it
-        }
-        let Some(Ok(domain)) = self.domains.get(&pname).map(|d| d.values.clone()) else {
-            return; // an unknown or continuous parent is the run time's rule to report
-        };
-        let stated: Vec<Lit> = p.values.iter().map(|v| v.value.clone()).collect();
-        if stated.is_empty() {
-            return; // the run time's rule on an empty condition reports it
-        }
-        if stated
-            .iter()
-            .any(|v| !domain.iter().any(|d| pred::lit_eq(d, v)))
-        {
-            return; // a value the parent never takes: reported by the run time's rules
-        }
-        let mut here = domain.clone();
-        for c in site.conds.iter().filter(|c| c.parent == pname) {
-            here.retain(|v| c.values.iter().any(|w| pred::lit_eq(v, w)));
-        }
-        let left: Vec<Lit> = here
-            .iter()
-            .filter(|v| stated.iter().any(|w| pred::lit_eq(v, w)))
-            .cloned()
-            .collect();
-        let tokens = p
-            .values
-            .first()
-            .map(|v| v.tokens.clone())
-            .unwrap_or_else(|| p.name.to_token_stream());
-        if left.is_empty() {
-            self.cx.error(
-                tokens,
-                format!(
-                    "`parent_values = [{}]` leave `{name}` no value: it is read only where `{pname}` \
-                     is {}, so it could never be live; use parent values among those, or move the call",
-                    crate::model::list(&stated),
-                    crate::model::list(&here)
-                ),
-            );
-        } else if left.len() < here.len() && site.opaque.is_empty() {
-            let outside: Vec<Lit> = here.iter().filter(|v| !left.contains(v)).cloned().collect();
-            self.cx.error(
-                &p.name,
-                format!(
-                    "`{name}` is live only when `{pname}` is {} (its `parent_values`), but this read \
-                     also runs when `{pname}` is {}, where it has no value: move the call inside \
-                     `if {pname} == {} {{ .. }}` (or a `match` arm on it), where the condition is \
-                     inferred and `parent_name` is not needed",
-                    crate::model::list(&stated),
-                    crate::model::list(&outside),
-                    stated[0]
-                ),
-            );
-        }
     }
 }
 
@@ -595,111 +499,6 @@ impl VisitMut for Walker<'_> {
     }
 
     fn visit_local_mut(&mut self, l: &mut Local) {
-        let pat = match &l.pat {
-            Pat::Type(t) => (*t.pat).clone(),
-            p => p.clone(),
-        };
-        let plain = matches!(&pat, Pat::Ident(p)
-            if p.mutability.is_none() && p.by_ref.is_none() && p.subpat.is_none());
-        let mut binding = Binding::Other;
-        if let Some(init) = &mut l.init {
-            binding = self.binding_of(&mut init.expr);
-            if let Some((_, diverge)) = &mut init.diverge {
-                self.visit_expr_mut(diverge);
-            }
-        }
-        self.shadow(&l.pat.clone());
-        match (&pat, binding) {
-            (Pat::Ident(p), b @ (Binding::Param(_) | Binding::Cond(_))) if plain => {
-                self.bind(&p.ident, b)
-            }
-            (_, b @ (Binding::Param(_) | Binding::Cond(_) | Binding::Derived(_))) => {
-                let written = pred::shown(&l.pat.to_token_stream());
-                struct Names(Vec<Ident>);
-                impl Visit<'_> for Names {
-                    fn visit_pat_ident(&mut self, p: &syn::PatIdent) {
-                        self.0.push(p.ident.clone());
-                    }
-                }
-                let mut names = Names(Vec::new());
-                names.visit_pat(&pat);
-                for ident in names.0 {
-                    let why = match &b {
-                        Binding::Derived(why) if plain => format!("`{ident}` {why}"),
-                        _ => format!(
-                            "`{ident}` is bound by `let {written}`, not a plain `let {ident} = ..;`, \
-                             so the macro does not follow its value: bind the hyperparameter with \
-                             a plain `let` (no `mut`) and test that"
-                        ),
-                    };
-                    self.bind(&ident, Binding::Derived(why));
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-fn is_compound_assign(op: &syn::BinOp) -> bool {
-    use syn::BinOp::*;
-    matches!(
-        op,
-        AddAssign(_)
-            | SubAssign(_)
-            | MulAssign(_)
-            | DivAssign(_)
-            | RemAssign(_)
-            | BitXorAssign(_)
-            | BitAndAssign(_)
-            | BitOrAssign(_)
-            | ShlAssign(_)
-            | ShrAssign(_)
-    )
-}
-
-impl Walker<'_> {
-    /// What a `let` binds its name to, visiting the initialiser once.
-    fn binding_of(&mut self, init: &mut Expr) -> Binding {
-        let mut inner = &*init;
-        while let Expr::Paren(p) = inner {
-            inner = &p.expr;
-        }
-        let is_ref = match inner {
-            Expr::Macro(m) => parse::hp_kind(&m.mac).is_some(),
-            Expr::Path(p) => p
-                .path
-                .get_ident()
-                .is_some_and(|i| matches!(self.lookup(&i.to_string()), Some(Binding::Param(_)))),
-            _ => false,
-        };
-        if is_ref {
-            return match self.param_ref_of(init) {
-                Some(r) => Binding::Param(r),
-                None => Binding::Other,
-            };
-        }
-        let a = self.cond_of(init);
-        if !a.mentions {
-            Binding::Other
-        } else if a.is_condition() {
-            Binding::Cond(Box::new(a))
-        } else {
-            Binding::Derived(format!(
-                "is computed from hyperparameters (`{}`), not one itself: compare the \
-                 hyperparameter itself with literals",
-                pred::shown(&init.to_token_stream())
-            ))
-        }
-    }
-
-    /// `x = e` or `x += e` with `e` computed from parameters: `x` now is too.
-    fn assigned(&mut self, left: &Expr, right: &Expr) {
-        if let Expr::Path(p) = left {
-            if let Some(ident) = p.path.get_ident() {
-                if self.mentions(right) {
-                    self.taint(ident, right.to_token_stream());
-                }
-            }
-        }
+        self.local(l);
     }
 }

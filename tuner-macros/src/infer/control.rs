@@ -2,7 +2,7 @@
 //! values), guard clauses (the rest of a block after `if c { return .. }` runs when `c` does
 //! not hold), `for i in 0..BOUND` and `(0..BOUND).map(|i| ..)`, closures run conditionally.
 
-use super::pred::PatValues;
+use super::patterns::PatValues;
 use super::*;
 use syn::RangeLimits;
 
@@ -89,7 +89,7 @@ impl Walker<'_> {
             };
             match own {
                 Some(Some(rest)) => {
-                    exit = exit.map(|e| pred::and_outcomes(e, rest.clone()));
+                    exit = exit.map(|e| outcome::and_outcomes(e, rest.clone()));
                     self.frames.push(rest);
                 }
                 Some(None) => exit = None,
@@ -110,7 +110,7 @@ impl Walker<'_> {
         let mut done: Exit = None;
         for (frame, exit) in branches {
             let Some(exit) = exit else { continue };
-            let this = pred::and_outcomes(frame, exit);
+            let this = outcome::and_outcomes(frame, exit);
             done = Some(match done {
                 None => this,
                 Some(d) => self.or_outcomes(d, this, tokens),
@@ -239,7 +239,7 @@ impl Walker<'_> {
                     let mut arm_frame = frame.clone();
                     if let Some((_, guard)) = &mut arm.guard {
                         let g = w.cond_of(guard);
-                        arm_frame = pred::and_outcomes(frame.clone(), g.then);
+                        arm_frame = outcome::and_outcomes(frame.clone(), g.then);
                     }
                     w.with_frame(arm_frame.clone(), |w| {
                         w.rest = None;
