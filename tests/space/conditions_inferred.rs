@@ -56,6 +56,12 @@ fn compare() -> Vec<String> {
     if dropout > 0.1 {
         out.push(format!("heavy {}", hp_bool!(heavy)));
     }
+    let offset = hp_int!(offset, -2..=2);
+    match offset {
+        -1 => out.push(format!("minus one {}", hp_int!(at_minus_one, 1..=2))),
+        -2..=-1 => out.push("unreachable for -1".to_owned()),
+        _ => {}
+    }
     if dropout as f32 == 0.0 {
         out.push("no dropout".to_owned());
     }
@@ -232,6 +238,10 @@ fn comparisons_on_int_and_stepped_float_parameters() {
     assert_eq!(
         conditions_of::<Compare>("at_least_0_3"),
         vec![cond("dropout", vec![Value::Float(0.3), Value::Float(0.4)])]
+    );
+    assert_eq!(
+        conditions_of::<Compare>("at_minus_one"),
+        vec![cond("offset", ints(&[-1]))]
     );
     assert_eq!(
         conditions_of::<Compare>("many_heads"),
