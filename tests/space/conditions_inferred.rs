@@ -448,3 +448,16 @@ fn exits_nested_in_branches_and_blocks_shape_the_code_after_them() {
     assert_eq!(conditions_of::<NestedExits>("not_a"), kind(&["b", "c"]));
     assert_eq!(conditions_of::<NestedExits>("c_only"), kind(&["c"]));
 }
+
+/// A value read before a `move` closure is moved into it: the closure outlives the build.
+#[hypermodel]
+fn boxed() -> Box<dyn Fn(i64) -> i64> {
+    let scale = hp_int!(scale, 1..=3);
+    Box::new(move |x| x * scale)
+}
+
+#[test]
+fn a_value_read_before_a_move_closure_outlives_the_build() {
+    let f = Boxed::build(&BoxedParams { scale: 2 });
+    assert_eq!(f(3), 6);
+}

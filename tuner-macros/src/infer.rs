@@ -330,6 +330,24 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Calls read inside a `move` closure (sites from `before` on): the closure is made to
+    /// outlive the build (returned, stored), which a read of the trial's params cannot.
+    fn moved_reads(&mut self, before: usize) {
+        let Some(site) = self.sites.get(before) else {
+            return;
+        };
+        let (span, name, kind) = (site.call.span, site.call.name_str(), site.call.kind.name());
+        self.cx.error_at(
+            span,
+            format!(
+                "`{kind}!` inside a `move` closure: its value is read from the trial's params \
+                 while the closure runs, so a closure that outlives the build (returned, boxed, \
+                 stored) would borrow them past it; read the value before the closure, \
+                 `let {name} = {kind}!(..);`, and move `{name}` into it (or drop `move`)"
+            ),
+        );
+    }
+
     /// Whether an expression (already visited) reads a parameter or a local computed from one.
     fn mentions(&self, e: &dyn ToTokens) -> bool {
         fn scan(w: &Walker<'_>, tokens: TokenStream) -> bool {
@@ -471,9 +489,13 @@ impl VisitMut for Walker<'_> {
                 for input in &c.inputs {
                     w.shadow(input);
                 }
+                let before = w.sites.len();
                 w.visit_expr_mut(&mut c.body);
                 // A `return` in the closure leaves the closure, not the enclosing block.
                 w.rest = None;
+                if c.capture.is_some() {
+                    w.moved_reads(before);
+                }
             }),
             Expr::While(wl) => self.visit_while(wl),
             Expr::Loop(_) | Expr::Async(_) => {
