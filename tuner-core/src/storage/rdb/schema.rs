@@ -37,6 +37,22 @@ impl<B: Backend> Rdb<B> {
             check_schema(tx, &tables, &location)
         })
     }
+
+    /// Refuses a database that is not Optuna's current schema, reading only (an empty one
+    /// holds no study, and is refused too).
+    pub(super) fn check_existing_schema(&self) -> Result<(), StorageError> {
+        let location = self.location();
+        self.backend.transaction(Mode::Read, &mut |tx| {
+            let tables = self.backend.tables(tx).map_err(err(location.clone()))?;
+            if tables.is_empty() {
+                return Err(StorageError::Schema {
+                    location: location.clone(),
+                    message: "the database holds no tables, so no study".to_owned(),
+                });
+            }
+            check_schema(tx, &tables, &location)
+        })
+    }
 }
 
 /// Refuses a database that is not (exactly) Optuna's current schema, saying why.
