@@ -5,6 +5,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod duress;
 mod kill;
 mod python;
 mod sqlite;

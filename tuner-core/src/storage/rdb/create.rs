@@ -22,6 +22,8 @@ enum Verdict {
     Failed,
     /// Its worker beat meanwhile, or it ended: nothing changed.
     Alive,
+    /// Its owner's locks are free: failed on a later probe if it stays unchanged.
+    Probed,
     /// The row lock took long to get: owners may have been held up as well, so every window
     /// restarts.
     Contended,
@@ -57,8 +59,15 @@ impl<B: Backend> Rdb<B> {
         stale_after: Option<Duration>,
     ) -> Result<(Vec<Trial>, i64), StorageError> {
         loop {
-            let calm_since = self.calm_since();
+            let started = Instant::now();
             let (trials, last, suspects) = self.with_cache(Mode::Read, &mut |tx, caches| {
+                // A read that had to wait (for this handle, shared with its heartbeat thread)
+                // is itself evidence that owners may have been held up.
+                let calm_since = if started.elapsed() > SLOW {
+                    Some(Instant::now())
+                } else {
+                    self.calm_since()
+                };
                 let cache = self.current(tx, caches, study, false)?;
                 self.refresh(tx, cache)?;
                 let mut suspects = Vec::new();
@@ -84,7 +93,7 @@ impl<B: Backend> Rdb<B> {
             for (row, beat) in suspects {
                 match self.fail_stale(study, row, &beat, grace)? {
                     Verdict::Failed => failed = true,
-                    Verdict::Alive => {}
+                    Verdict::Alive | Verdict::Probed => {}
                     Verdict::Contended => {
                         self.note_slow();
                         break;
@@ -110,13 +119,21 @@ impl<B: Backend> Rdb<B> {
         let started = Instant::now();
         let quick = (grace / 4).min(SLOW);
         self.with_cache(Mode::Write, &mut |tx, caches| {
+            let e = err(self.location());
             let cache = self.current(tx, caches, study, false)?;
+            // The locks the owner's heartbeat takes: if they are not free at once, the owner
+            // may have been kept from beating too.
             let rows = tx
                 .query(
                     "SELECT state FROM trials WHERE trial_id = ?1{for_update:trials}",
                     &[row.into()],
                 )
-                .map_err(err(self.location()))?;
+                .map_err(&e)?;
+            tx.execute(
+                "UPDATE trial_heartbeats SET heartbeat = heartbeat WHERE trial_id = ?1",
+                &[row.into()],
+            )
+            .map_err(&e)?;
             if started.elapsed() > quick {
                 return Ok(Verdict::Contended);
             }
@@ -124,6 +141,14 @@ impl<B: Backend> Rdb<B> {
             let now = self.beat_of(tx, row)?;
             if !running || now.as_ref().map(|(b, _)| b.as_str()) != Some(beat) {
                 return Ok(Verdict::Alive);
+            }
+            // After contention (a slow transaction within two grace periods), one free probe
+            // is not enough: owners get half a grace period of reach before the verdict.
+            let calm = self.calm_since();
+            let probed = cache.watch.probe(row, calm);
+            let contended = calm.is_some_and(|c| c.elapsed() < grace * 2);
+            if contended && probed.is_none_or(|p| p.elapsed() < grace / 2) {
+                return Ok(Verdict::Probed);
             }
             let Some(mut loaded) = self
                 .load_trials(tx, cache.identity.id, Which::Row(row))?

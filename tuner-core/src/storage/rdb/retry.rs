@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 /// How long a transaction keeps being retried before its error is reported.
 pub(crate) const RETRY_FOR: Duration = Duration::from_secs(600);
-/// The longest pause between two attempts.
-const MAX_PAUSE: Duration = Duration::from_secs(1);
+/// The longest pause between two attempts: short, so that a worker kept from beating by a
+/// lock beats soon after the lock is gone (lock waits themselves are bounded by the backend).
+const MAX_PAUSE: Duration = Duration::from_millis(200);
 /// How often a worker that keeps retrying says so.
 const WARN_EVERY: Duration = Duration::from_secs(10);
 

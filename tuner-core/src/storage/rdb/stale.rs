@@ -9,6 +9,12 @@
 //! trial's row lock, gives up when it had to wait, or when the heartbeat moved meanwhile.
 //! A heartbeat seen for the first time counts as seen since it was written (by the database's
 //! clock, its age), but never since before this handle existed or its last slow transaction.
+//!
+//! A suspect is then probed: the judge takes, at once, the locks the owner's heartbeat needs
+//! (its trial row, and a no-op write of its heartbeat row); only if that works quickly is the
+//! trial failed. After contention (this handle had a slow transaction within two grace
+//! periods), the heartbeat must also still be unchanged on a second such probe half a grace
+//! period later: by then the owner has had the database within its reach for that long.
 
 use super::{err, Backend, Rdb, Tx};
 use crate::storage::StorageError;
@@ -21,7 +27,17 @@ pub(super) const SLOW: Duration = Duration::from_millis(250);
 /// The heartbeat values this handle has seen of one study's running trials, and since when.
 #[derive(Debug, Default)]
 pub(super) struct Watch {
-    seen: HashMap<i64, (String, Instant)>,
+    seen: HashMap<i64, Seen>,
+}
+
+/// One running trial's heartbeat as seen.
+#[derive(Debug)]
+struct Seen {
+    value: String,
+    /// Since when it has been seen unchanged.
+    since: Instant,
+    /// When a probe first found its owner's locks free while it was unchanged.
+    probed: Option<Instant>,
 }
 
 impl Watch {
@@ -43,11 +59,20 @@ impl Watch {
         let mut stale = Vec::new();
         for (row, value, age) in beats {
             let since = match self.seen.get(&row) {
-                Some((seen, since)) if *seen == value => *since,
+                Some(seen) if seen.value == value => seen.since,
                 _ => {
                     let age = Duration::from_secs_f64(age.max(0.0)).min(now - born);
                     let since = now.checked_sub(age).unwrap_or(born);
-                    self.seen.insert(row, (value.clone(), since));
+                    let probed = None;
+                    let value = value.clone();
+                    self.seen.insert(
+                        row,
+                        Seen {
+                            value,
+                            since,
+                            probed,
+                        },
+                    );
                     since
                 }
             };
@@ -58,6 +83,15 @@ impl Watch {
         }
         stale.sort_by_key(|(row, _)| *row);
         stale
+    }
+
+    /// When a probe first found row `row`'s owner's locks free (not before `calm_since`),
+    /// recording now as that moment when none is.
+    pub fn probe(&mut self, row: i64, calm_since: Option<Instant>) -> Option<Instant> {
+        let seen = self.seen.get_mut(&row)?;
+        let earlier = seen.probed.filter(|p| calm_since.is_none_or(|c| *p >= c));
+        seen.probed = Some(earlier.unwrap_or_else(Instant::now));
+        earlier
     }
 }
 
@@ -127,5 +161,22 @@ mod tests {
         assert!(w.observe(old.clone(), grace, calm, born).is_empty());
         std::thread::sleep(Duration::from_millis(40));
         assert_eq!(w.observe(old, grace, calm, born).len(), 1);
+    }
+
+    #[test]
+    fn a_probe_counts_only_after_the_last_slow_transaction() {
+        let born = Instant::now();
+        let mut w = Watch::default();
+        w.observe(beats(&[(1, "a")]), Duration::ZERO, None, born);
+        assert_eq!(
+            w.probe(1, None),
+            None,
+            "the first probe only starts the count"
+        );
+        let first = w.probe(1, None).expect("recorded");
+        let calm = Some(Instant::now());
+        assert_eq!(w.probe(1, calm), None, "a slow transaction since voids it");
+        assert!(w.probe(1, calm).is_some_and(|p| p > first));
+        assert_eq!(w.probe(2, None), None, "an unseen row has no probe");
     }
 }
