@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod duress;
+mod files;
 mod kill;
 mod python;
 mod sqlite;
