@@ -49,6 +49,9 @@ impl SqliteStorage {
                 message: format!("cannot create its folder {}: {e}", dir.display()),
             })?;
         }
+        if !path.exists() {
+            create_whole(&path, &location)?;
+        }
         let conn = connect(&path, &location, false)?;
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(|e| problem(&e, &location))?;
@@ -99,6 +102,38 @@ impl SqliteStorage {
     pub fn path(&self) -> &Path {
         &self.rdb.backend.path
     }
+}
+
+/// Creates a new database with its schema under a temporary name and links it into place,
+/// so a process killed while creating it never leaves a 0-byte or half-made file (which a
+/// restart would refuse); when another process created the file first, theirs stays.
+fn create_whole(path: &Path, location: &str) -> Result<(), StorageError> {
+    let fail = |message: String| StorageError::Backend {
+        location: location.to_owned(),
+        message,
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(
+        ".{name}.{}-{:08x}.creating",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let made = (|| {
+        let conn = connect(&tmp, location, false)?;
+        conn.execute_batch("PRAGMA synchronous = FULL;")
+            .map_err(|e| problem(&e, location))?;
+        drop(Rdb::new(SqliteBackend {
+            path: tmp.clone(),
+            conn: Mutex::new(conn),
+        })?);
+        match std::fs::hard_link(&tmp, path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(fail(format!("cannot create the database file: {e}"))),
+        }
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    made.map_err(|e| writable(e, location))
 }
 
 /// Refuses a 0-byte file: SQLite would take it for a new database, and a study folder's

@@ -65,10 +65,11 @@ impl Study {
                 }
                 // The study is not over while searched trials run elsewhere: their workers may
                 // die, and then their trials are retried here. Asked trials are never retried,
-                // so nobody waits for them.
+                // so a search does not wait for them; an asker is told to tell them first.
+                let searching = stale_after.is_some();
                 let running = trials
                     .iter()
-                    .any(|t| t.state == TrialState::Running && !is_asked(t));
+                    .any(|t| t.state == TrialState::Running && !(searching && is_asked(t)));
                 if let Some(max) = self.max_trials {
                     // A retry replaces its failed trial: it does not use up another slot.
                     let used = trials.iter().filter(|t| retried(&t.plan).is_none()).count();
