@@ -4,7 +4,8 @@
 //! checks the study afterwards: no completed trial lost (every result a worker saw stored is
 //! stored), none duplicated (one completed trial per retry chain), no worker crashed, nothing
 //! left Running, numbers contiguous. The workers are this test binary re-run on one test.
-//! PostgreSQL runs need `TUNER_TEST_POSTGRES_URL` (skipped with a line on stderr without it).
+//! PostgreSQL runs need `TUNER_TEST_POSTGRES_URL` (skipped with a line on stderr without it);
+//! `TUNER_TEST_POSTGRES_RESTART`, a shell command, adds a real server restart under load.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -24,6 +25,8 @@ const CHILD_STUDY: &str = "TUNER_DURESS_STUDY";
 const CHILD_DIR: &str = "TUNER_DURESS_DIR";
 const CHILD_KIND: &str = "TUNER_DURESS_KIND";
 const CHILD_TRIALS: &str = "TUNER_DURESS_TRIALS";
+/// A shell command restarting the PostgreSQL server under test, when one may be restarted.
+const RESTART: &str = "TUNER_TEST_POSTGRES_RESTART";
 
 /// Every worker's heartbeat and grace period: short, so the tests stay short.
 const BEAT: Duration = Duration::from_millis(100);
@@ -405,8 +408,21 @@ fn workers_ride_through_every_postgres_session_being_cut() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
+        // A real restart when the environment says how (e.g. `pg_ctl -D DIR restart -m fast`).
+        if let Ok(restart) = std::env::var(RESTART) {
+            let out = Command::new("sh").args(["-c", &restart]).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     });
-    report("postgres, every session terminated 5 times", &tally);
+    let what = match std::env::var(RESTART) {
+        Ok(_) => "postgres, every session terminated 5 times, then the server restarted",
+        Err(_) => "postgres, every session terminated 5 times",
+    };
+    report(what, &tally);
 }
 
 /// A killed asker's trial: never taken over by the search, which ends without waiting for

@@ -127,7 +127,7 @@ pub(crate) struct Rdb<B> {
     cache: Mutex<Caches>,
     /// When this handle's last slow transaction ended: stale windows restart there.
     slow_at: Mutex<Option<Instant>>,
-    /// When this handle was opened: it has seen nothing from before.
+    /// When this handle was ready (its schema checked): it has seen nothing from before.
     born: Instant,
 }
 
@@ -149,6 +149,9 @@ impl<B: Backend> Rdb<B> {
             born: Instant::now(),
         };
         rdb.init_schema()?;
+        // Opening may have waited on another's lock: nothing was seen before now.
+        let mut rdb = rdb;
+        rdb.born = Instant::now();
         Ok(rdb)
     }
 
@@ -161,6 +164,8 @@ impl<B: Backend> Rdb<B> {
             born: Instant::now(),
         };
         rdb.check_existing_schema()?;
+        let mut rdb = rdb;
+        rdb.born = Instant::now();
         Ok(rdb)
     }
 
@@ -174,10 +179,17 @@ impl<B: Backend> Rdb<B> {
         mode: Mode,
         f: &mut dyn FnMut(&mut dyn Tx, &mut Caches) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
+        self.timed(mode, &mut |tx| f(tx, &mut self.caches()))
+    }
+
+    /// Runs `f` in a transaction, noting a slow one (see `stale.rs`).
+    fn timed<T>(
+        &self,
+        mode: Mode,
+        f: &mut dyn FnMut(&mut dyn Tx) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
         let started = Instant::now();
-        let result = self
-            .backend
-            .transaction(mode, &mut |tx| f(tx, &mut self.caches()));
+        let result = self.backend.transaction(mode, f);
         if started.elapsed() > stale::SLOW {
             self.note_slow();
         }
@@ -338,7 +350,7 @@ impl<B: Backend> super::Storage for Rdb<B> {
 
     fn study_names(&self) -> Result<Vec<String>, StorageError> {
         let location = self.location();
-        self.backend.transaction(Mode::Read, &mut |tx| {
+        self.timed(Mode::Read, &mut |tx| {
             let rows = tx
                 .query("SELECT study_name FROM studies ORDER BY study_name", &[])
                 .map_err(err(location.clone()))?;
@@ -351,7 +363,7 @@ impl<B: Backend> super::Storage for Rdb<B> {
 
     fn study(&self, name: &str) -> Result<StudyConfig, StorageError> {
         // Read afresh: this is how a caller checks what is stored, e.g. before resuming.
-        self.backend.transaction(Mode::Read, &mut |tx| {
+        self.timed(Mode::Read, &mut |tx| {
             let id = self.require(tx, name, false)?.id;
             self.config(tx, id, name)
         })

@@ -10,7 +10,7 @@ impl<B: Backend> Rdb<B> {
     /// schema, leaving it untouched.
     pub(super) fn init_schema(&self) -> Result<(), StorageError> {
         let location = self.location();
-        self.backend.transaction(Mode::Write, &mut |tx| {
+        self.timed(Mode::Write, &mut |tx| {
             let e = err(location.clone());
             tx.execute("{lock_schema}", &[]).map_err(&e)?;
             let tables = self.backend.tables(tx).map_err(&e)?;
@@ -42,7 +42,7 @@ impl<B: Backend> Rdb<B> {
     /// holds no study, and is refused too).
     pub(super) fn check_existing_schema(&self) -> Result<(), StorageError> {
         let location = self.location();
-        self.backend.transaction(Mode::Read, &mut |tx| {
+        self.timed(Mode::Read, &mut |tx| {
             let tables = self.backend.tables(tx).map_err(err(location.clone()))?;
             if tables.is_empty() {
                 return Err(StorageError::Schema {
