@@ -203,6 +203,7 @@ fn run(
         }
     }
     let all = check(storage.as_ref(), study, trials, &seen);
+    optuna_agrees(url, study, &all);
     Tally {
         trials: all.len(),
         failed_stale: all.iter().filter(|t| t.state == TrialState::Failed).count(),
@@ -269,6 +270,46 @@ fn check(storage: &dyn Storage, study: &str, trials: u64, seen: &[u64]) -> Vec<T
         "every trial completed once"
     );
     all
+}
+
+/// Optuna reads the same best value and the same count of completed trials (when a Python
+/// with optuna is at hand: see `python.rs`).
+fn optuna_agrees(url: &str, study: &str, all: &[Trial]) {
+    let Ok(python) = crate::python::python() else {
+        let _ = writeln!(std::io::stderr(), "SKIP optuna check of {study}: no optuna");
+        return;
+    };
+    let url = url.replacen("postgresql://", "postgresql+psycopg2://", 1);
+    let script = "import sys, optuna\n\
+        optuna.logging.set_verbosity(optuna.logging.WARNING)\n\
+        s = optuna.load_study(study_name=sys.argv[1], storage=sys.argv[2])\n\
+        done = [t for t in s.trials if t.state == optuna.trial.TrialState.COMPLETE]\n\
+        print(len(done), repr(s.best_value))";
+    let out = Command::new(python)
+        .args(["-c", script, study, &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (count, best) = text.trim().split_once(' ').unwrap();
+    let completed: Vec<&Trial> = all
+        .iter()
+        .filter(|t| t.state == TrialState::Completed)
+        .collect();
+    assert_eq!(
+        count.parse::<usize>().unwrap(),
+        completed.len(),
+        "optuna's count"
+    );
+    let ours = completed
+        .iter()
+        .filter_map(|t| t.score)
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(best.parse::<f64>().unwrap(), ours, "optuna's best value");
 }
 
 /// The first trial of `t`'s chain of retries.
