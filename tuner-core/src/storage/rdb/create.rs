@@ -1,9 +1,10 @@
 //! Creating a trial without holding any lock while deciding: read the study, fail the trials
 //! whose workers stopped beating (each under its own row lock, never the study's), decide on
 //! what was read, then store the decision under the study row lock only if no trial was
-//! created meanwhile, else decide again. The study lock is held for a few statements, never
-//! for an oracle's decision, so a paused worker cannot hold the others up for long (and on
-//! PostgreSQL the server ends a session idle in a transaction).
+//! created meanwhile. The study lock is held for a few statements, not for an oracle's
+//! decision, so a paused worker cannot hold the others up for long (and on PostgreSQL the
+//! server ends a session idle in a transaction). A worker that lost that race decides its
+//! next attempt under the lock, so contended workers take turns instead of losing again.
 
 use super::read::Which;
 use super::stale::SLOW;
@@ -15,6 +16,17 @@ use std::time::{Duration, Instant};
 /// The trial attribute holding the token of the call that created it: a create retried after
 /// its commit's answer was lost finds its own trial instead of creating a second one.
 const CREATE_TOKEN_KEY: &str = "tuner/create";
+
+/// The longest decision taken again under the study lock after a lost connection.
+const SLOW_DECISION: Duration = Duration::from_secs(1);
+
+/// What deciding under the study lock came to.
+enum Locked {
+    /// The trial stored, or `None` when the oracle declined.
+    Done(Option<Trial>),
+    /// The oracle is too slow to decide under the lock: decide outside it.
+    TooSlow,
+}
 
 /// What the failing of one suspected trial found.
 enum Verdict {
@@ -38,8 +50,16 @@ impl<B: Backend> Rdb<B> {
         decide: &mut Decide<'_>,
     ) -> Result<Option<Trial>, StorageError> {
         let token = serde_json::json!(format!("{:032x}", rand::random::<u128>())).to_string();
+        let mut lock_to_decide = false;
         loop {
             let (trials, seen_row) = self.snapshot(study, stale_after)?;
+            if lock_to_decide {
+                match self.decide_locked(study, stale_after, decide, &token)? {
+                    Locked::Done(trial) => return Ok(trial),
+                    Locked::TooSlow => lock_to_decide = false,
+                }
+                continue;
+            }
             let awaiting = stale_after.and(awaiting_retry(&trials));
             let Some(plan) = decide(&trials, awaiting) else {
                 return Ok(None);
@@ -47,8 +67,57 @@ impl<B: Backend> Rdb<B> {
             if let Some(trial) = self.store_unless_changed(study, seen_row, &plan, &token)? {
                 return Ok(Some(trial));
             }
-            // Another worker created a trial since the read: decide again from the new history.
+            // Another worker created a trial since the read: under contention, deciding again
+            // outside the lock would lose again, so the next decision is taken under it
+            // (taking turns), unless the oracle proves too slow for that.
+            lock_to_decide = true;
         }
+    }
+
+    /// Decides and stores under the study row lock, as one transaction. A decision slower
+    /// than [`SLOW_DECISION`] is not retried there (a paused session is ended by the server),
+    /// but handed back to deciding outside the lock.
+    fn decide_locked(
+        &self,
+        study: &str,
+        stale_after: Option<Duration>,
+        decide: &mut Decide<'_>,
+        token: &str,
+    ) -> Result<Locked, StorageError> {
+        let mut attempts = 0;
+        let mut slowest = Duration::ZERO;
+        self.with_cache(Mode::Write, &mut |tx, caches| {
+            attempts += 1;
+            if attempts > 1 && slowest > SLOW_DECISION {
+                return Ok(Locked::TooSlow);
+            }
+            let cache = self.current(tx, caches, study, true)?;
+            let id = cache.identity.id;
+            let mine = if attempts > 1 {
+                self.created_with(tx, id, 0, token)?
+            } else {
+                None
+            };
+            self.refresh(tx, cache)?;
+            if let Some(number) = mine {
+                return Ok(Locked::Done(
+                    cache.trials.iter().find(|t| t.number == number).cloned(),
+                ));
+            }
+            let awaiting = stale_after.and(awaiting_retry(&cache.trials));
+            let started = Instant::now();
+            let plan = decide(&cache.trials, awaiting);
+            slowest = slowest.max(started.elapsed());
+            let Some(plan) = plan else {
+                return Ok(Locked::Done(None));
+            };
+            let number = cache.trials.last().map_or(0, |t| t.number + 1);
+            let trial = Trial::new(number, plan);
+            let row = self.insert_trial(tx, id, &cache.config, &trial)?;
+            self.set_attr(tx, row, CREATE_TOKEN_KEY, token)?;
+            cache.remember(number, row);
+            Ok(Locked::Done(Some(trial)))
+        })
     }
 
     /// The study's trials as they stand and the last row read, after failing (with
