@@ -1,6 +1,7 @@
 //! Many workers under what a cluster does to them: a worker stopped (SIGSTOP) past the grace
 //! period and then continued, an outside connection holding locks, every PostgreSQL session
-//! cut (as a server restart does), a trial asked by a process that is then killed. Each run
+//! cut (as a server restart does), a trial asked by a process that is then killed (the
+//! finish/stale race is `race.rs`). Each run
 //! checks the study afterwards: no completed trial lost (every result a worker saw stored is
 //! stored), none duplicated (one completed trial per retry chain), no worker crashed, nothing
 //! left Running, numbers contiguous. The workers are this test binary re-run on one test.
@@ -14,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tuner::oracle::RandomSearch;
 use tuner::space::{HyperParameters, Param, SearchSpace};
-use tuner::storage::{self, retried, Storage, StorageError, ASKED_AT, RETRY_OF};
+use tuner::storage::{retried, Storage, ASKED_AT, RETRY_OF};
 use tuner::study::StudyError;
 use tuner::trial::{Trial, TrialState};
 use tuner::tuner::TrialError;
@@ -34,12 +35,12 @@ const GRACE: Duration = Duration::from_millis(1000);
 /// How long each objective takes.
 const WORK: Duration = Duration::from_millis(30);
 
-fn tmp(name: &str) -> PathBuf {
+pub(crate) fn tmp(name: &str) -> PathBuf {
     crate::common::tmp(module_path!(), name)
 }
 
 /// The PostgreSQL URL, or a visible skip (CI must give one).
-fn postgres_url(test: &str) -> Option<String> {
+pub(crate) fn postgres_url(test: &str) -> Option<String> {
     match std::env::var("TUNER_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
@@ -56,11 +57,11 @@ fn postgres_url(test: &str) -> Option<String> {
     }
 }
 
-fn sqlite_url(name: &str) -> String {
+pub(crate) fn sqlite_url(name: &str) -> String {
     format!("sqlite:///{}", tmp(name).join("study.db").display())
 }
 
-fn tuner(url: &str, study: &str, dir: &Path, trials: u64, overwrite: bool) -> Tuner {
+pub(crate) fn tuner(url: &str, study: &str, dir: &Path, trials: u64, overwrite: bool) -> Tuner {
     let space = SearchSpace::builder()
         .param(Param::float("x", -3.0, 3.0))
         .build()
@@ -535,78 +536,4 @@ fn a_killed_askers_trial_is_never_taken_over_and_is_failed_as_abandoned_on_postg
         return;
     };
     killed_asker(&url, "duress_asker");
-}
-
-/// A worker finishing its trial while another fails it as stale: exactly one outcome, and
-/// the loser is told so (never another error).
-fn finish_retry_race(url: &str, study: &str) {
-    let dir = tmp(study);
-    let setup = tuner(url, study, &dir, 1000, true);
-    let a = storage::open(url).unwrap();
-    let b = storage::open(url).unwrap();
-    let plan = tuner::trial::TrialPlan::default();
-    let grace = Duration::from_millis(40);
-    let (mut finished, mut failed) = (0, 0);
-    for round in 0..30u64 {
-        let mut trial = a
-            .create_trial(study, None, &mut |_, _| Some(plan.clone()))
-            .unwrap()
-            .unwrap();
-        std::thread::sleep(grace + Duration::from_millis(round % 7));
-        let finisher = std::thread::spawn({
-            let a = a.clone();
-            let study = study.to_owned();
-            let mut t = trial.clone();
-            move || {
-                std::thread::sleep(Duration::from_micros(round * 97 % 3000));
-                t.state = TrialState::Completed;
-                t.score = Some(1.0);
-                a.update_trial(&study, &t)
-            }
-        });
-        let mut retried_now = None;
-        b.create_trial(study, Some(grace), &mut |trials, stale| {
-            retried_now = stale;
-            stale.map(|n| storage::retry_plan(&trials[n as usize]))
-        })
-        .unwrap();
-        let by_owner = finisher.join().unwrap();
-        let stored = &a.trials(study).unwrap()[trial.number as usize];
-        match (by_owner, retried_now) {
-            (Ok(()), None) => {
-                assert_eq!(stored.state, TrialState::Completed);
-                finished += 1;
-            }
-            (Err(StorageError::Finished { .. }), Some(n)) => {
-                assert_eq!(n, trial.number);
-                assert_eq!(stored.state, TrialState::Failed);
-                failed += 1;
-                // The retry stands in for it: finish it so the next round starts clean.
-                trial = a.trials(study).unwrap().pop().unwrap();
-                trial.state = TrialState::Completed;
-                trial.score = Some(1.0);
-                a.update_trial(study, &trial).unwrap();
-            }
-            other => panic!("round {round}: two outcomes or an error: {other:?}"),
-        }
-    }
-    drop(setup);
-    let _ = writeln!(
-        std::io::stderr(),
-        "{url}: finish/stale race, 30 rounds: {finished} finished by the owner, {failed} \
-         failed and retried, never both"
-    );
-}
-
-#[test]
-fn finishing_and_failing_as_stale_at_once_record_exactly_one_outcome_on_sqlite() {
-    finish_retry_race(&sqlite_url("race"), "race");
-}
-
-#[test]
-fn finishing_and_failing_as_stale_at_once_record_exactly_one_outcome_on_postgres() {
-    let Some(url) = postgres_url("finishing_and_failing_as_stale_at_once_..._on_postgres") else {
-        return;
-    };
-    finish_retry_race(&url, "duress_race");
 }

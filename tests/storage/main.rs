@@ -9,5 +9,6 @@ mod duress;
 mod files;
 mod kill;
 mod python;
+mod race;
 mod sqlite;
 mod workers;
