@@ -1,9 +1,8 @@
 //! Many workers under what a cluster does to them: a worker stopped (SIGSTOP) past the grace
 //! period and then continued, an outside connection holding locks, every PostgreSQL session
 //! cut (as a server restart does), a trial asked by a process that is then killed (the
-//! finish/stale race is `race.rs`). Each run
-//! checks the study afterwards: no completed trial lost (every result a worker saw stored is
-//! stored), none duplicated (one completed trial per retry chain), no worker crashed, nothing
+//! finish/stale race is `race.rs`). Each run checks the study afterwards: no completed trial
+//! lost (every result a worker saw stored is stored), none duplicated (one completed trial per retry chain), no worker crashed, nothing
 //! left Running, numbers contiguous. The workers are this test binary re-run on one test.
 //! PostgreSQL runs need `TUNER_TEST_POSTGRES_URL` (skipped with a line on stderr without it);
 //! `TUNER_TEST_POSTGRES_RESTART`, a shell command, adds a real server restart under load.
