@@ -3,7 +3,10 @@
 //! hand-picked baseline.
 //!
 //! `cargo run --release --example fashion_mnist -- [--data DIR] [--oracle hyperband|random|both]
-//!  [--max-trials N] [--epochs N] [--directory DIR]`
+//!  [--max-trials N] [--epochs N] [--directory DIR] [--fresh]`
+//!
+//! A killed run resumes where it stopped when started again (its completed trials are kept);
+//! `--fresh` starts the studies over.
 //!
 //! Reads the full set from Debian's `dataset-fashion-mnist` package when it is installed, else the
 //! subset shipped in `examples/data/fashion-mnist` (or `--data DIR`). Nothing is downloaded.
@@ -48,6 +51,7 @@ struct Args {
     max_trials: u64,
     epochs: usize,
     directory: PathBuf,
+    fresh: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -57,6 +61,7 @@ fn parse_args() -> Result<Args, String> {
         max_trials: 10,
         epochs: 10,
         directory: PathBuf::from("tuning"),
+        fresh: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -67,10 +72,11 @@ fn parse_args() -> Result<Args, String> {
             "--max-trials" => args.max_trials = value()?.parse().map_err(|e| format!("{e}"))?,
             "--epochs" => args.epochs = value()?.parse().map_err(|e| format!("{e}"))?,
             "--directory" => args.directory = PathBuf::from(value()?),
+            "--fresh" => args.fresh = true,
             other => {
                 return Err(format!(
                     "unknown argument {other}; use --data DIR, --oracle hyperband|random|both, \
-                     --max-trials N, --epochs N, --directory DIR"
+                     --max-trials N, --epochs N, --directory DIR, --fresh"
                 ))
             }
         }
@@ -82,6 +88,14 @@ fn parse_args() -> Result<Args, String> {
         ));
     }
     Ok(args)
+}
+
+/// Says so when a study is resumed rather than started.
+fn say_if_resumed(trials: &[tuner::trial::Trial], study: &str) {
+    let done = trials.iter().filter(|t| t.state.is_finished()).count();
+    if done > 0 {
+        println!("Resuming study `{study}`: {done} trials already done (--fresh starts over)\n");
+    }
 }
 
 /// Trains `spec` on all of `train` for `epochs` and returns its test accuracy.
@@ -123,8 +137,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .seed(42)
             .directory(&args.directory)
             .project_name("fashion_hyperband")
-            .overwrite(true)
+            .overwrite(args.fresh)
             .build()?;
+        say_if_resumed(&tuner.trials()?, "fashion_hyperband");
         println!("{}", tuner.search_space_summary());
         let report = tuner.search(&fit_part, &val, fit.clone())?;
         println!(
@@ -147,8 +162,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .seed(42)
             .directory(&args.directory)
             .project_name("fashion_random")
-            .overwrite(true)
+            .overwrite(args.fresh)
             .build()?;
+        say_if_resumed(&tuner.trials()?, "fashion_random");
         let epochs = (args.epochs / 3).max(1);
         let report = tuner.search(&fit_part, &val, fit.clone().epochs(epochs))?;
         println!(

@@ -5,7 +5,10 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod duress;
+mod files;
 mod kill;
 mod python;
+mod race;
 mod sqlite;
 mod workers;

@@ -37,7 +37,7 @@ fn run(cmd: &mut Command) -> Result<String, String> {
 }
 
 /// A Python interpreter that imports optuna (and psycopg2 for PostgreSQL), made once.
-fn python() -> &'static Result<PathBuf, String> {
+pub(crate) fn python() -> &'static Result<PathBuf, String> {
     static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     PYTHON.get_or_init(|| {
         if let Ok(p) = std::env::var("TUNER_TEST_PYTHON") {

@@ -1,19 +1,38 @@
-//! The commands that read stored studies: list, summarise, show, export, plot, delete.
+//! The commands that read stored studies: list, summarise, show, export, plot (all opening
+//! their databases read-only, so they never change what they look at), and delete.
 
 use crate::error::CliError;
 use std::path::Path;
 use tuner::report::{self, plot::PlotKind, text};
-use tuner::study::Catalog;
+use tuner::study::{Catalog, StudyError};
 
-/// `tuner studies`: one row per study.
+/// `tuner studies`: one row per study that loads; then every database or study that does not,
+/// with why (an error, so the exit status says something is wrong).
 pub fn studies(catalog: &Catalog) -> Result<(), CliError> {
-    let studies = catalog.studies()?;
-    if studies.is_empty() {
+    let survey = catalog.survey()?;
+    let problems: Vec<String> = survey
+        .problems
+        .iter()
+        .map(|(place, e)| format!("  {place}: {e}"))
+        .collect();
+    let studies = survey.studies;
+    if studies.is_empty() && problems.is_empty() {
         println!("no studies");
         return Ok(());
     }
+    if !studies.is_empty() {
+        print_studies(&studies)?;
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(StudyError::Unreadable { problems }.into())
+    }
+}
+
+fn print_studies(studies: &[tuner::study::Study]) -> Result<(), CliError> {
     let mut trials = Vec::with_capacity(studies.len());
-    for study in &studies {
+    for study in studies {
         trials.push(study.trials()?);
     }
     let views: Vec<_> = studies
@@ -27,7 +46,7 @@ pub fn studies(catalog: &Catalog) -> Result<(), CliError> {
 
 /// `tuner summary`: KerasTuner's results summary.
 pub fn summary(catalog: &Catalog, name: &str, n: usize) -> Result<(), CliError> {
-    let study = catalog.load(name)?;
+    let study = catalog.read(name)?;
     let trials = study.trials()?;
     let location = study.storage().location();
     print!(
@@ -39,7 +58,7 @@ pub fn summary(catalog: &Catalog, name: &str, n: usize) -> Result<(), CliError> 
 
 /// `tuner best`: the best trials, as text or JSON.
 pub fn best(catalog: &Catalog, name: &str, n: usize, json: bool) -> Result<(), CliError> {
-    let study = catalog.load(name)?;
+    let study = catalog.read(name)?;
     let best = study.best_completed(n)?;
     if json {
         let list: Vec<serde_json::Value> = best
@@ -63,7 +82,7 @@ pub fn trials(
     json: bool,
     out: Option<&Path>,
 ) -> Result<(), CliError> {
-    let study = catalog.load(name)?;
+    let study = catalog.read(name)?;
     let trials = study.trials()?;
     let view = study.view(&trials);
     let text = if csv {
@@ -85,7 +104,7 @@ pub fn trials(
 
 /// `tuner plot`: one plot into an .svg or .png file.
 pub fn plot(catalog: &Catalog, name: &str, kind: PlotKind, out: &Path) -> Result<(), CliError> {
-    let study = catalog.load(name)?;
+    let study = catalog.read(name)?;
     let trials = study.trials()?;
     report::plot::write(kind, &study.view(&trials), out)?;
     println!("wrote the {kind} plot of `{name}` to {}", out.display());
@@ -94,7 +113,7 @@ pub fn plot(catalog: &Catalog, name: &str, kind: PlotKind, out: &Path) -> Result
 
 /// `tuner space`: the search space, as a summary or the JSON `ask --space` reads.
 pub fn space(catalog: &Catalog, name: &str, json: bool) -> Result<(), CliError> {
-    let study = catalog.load(name)?;
+    let study = catalog.read(name)?;
     if json {
         println!("{}", serde_json::to_string_pretty(study.space())?);
     } else {

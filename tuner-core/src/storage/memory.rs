@@ -111,7 +111,9 @@ impl Storage for MemoryStorage {
         self.with_study(study, |s| {
             let stale = stale_after.and_then(|grace| {
                 (0..s.trials.len()).find(|&i| {
-                    s.trials[i].state == TrialState::Running && s.beats[i].elapsed() > grace
+                    s.trials[i].state == TrialState::Running
+                        && !super::is_asked(&s.trials[i])
+                        && s.beats[i].elapsed() > grace
                 })
             });
             // Decide on a copy in which the stale trial has failed; keep it only if a trial
@@ -125,7 +127,7 @@ impl Storage for MemoryStorage {
                 }
                 None => &s.trials,
             };
-            let Some(plan) = decide(trials, stale.map(|i| i as u64)) else {
+            let Some(plan) = decide(trials, super::awaiting_retry(trials)) else {
                 return Ok(None);
             };
             if let Some(i) = stale {

@@ -14,7 +14,7 @@ pub use memory::MemoryStorage;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
-pub use url::open;
+pub use url::{open, open_read_only};
 
 // The study's configuration lives with the study; backends store it as they are handed it.
 pub use crate::study::StudyConfig;
@@ -26,6 +26,14 @@ use thiserror::Error;
 
 /// The plan attribute naming the trial a retry continues (its worker stopped beating).
 pub const RETRY_OF: &str = "tuner/retry_of";
+
+/// The plan attribute marking a trial failed because its worker stopped beating: it awaits a
+/// retry until a trial names it in [`RETRY_OF`].
+pub const STALE: &str = "tuner/stale";
+
+/// The plan attribute holding when a trial was asked (seconds since the Unix epoch). An asked
+/// trial has no worker beating for it, so it is never judged stale nor taken over.
+pub const ASKED_AT: &str = "tuner/asked_at";
 
 /// A storage backend failed or refused.
 #[derive(Debug, Error)]
@@ -93,7 +101,8 @@ pub enum StorageError {
 }
 
 /// Decides a new trial from every trial of the study; the second argument is the number of a
-/// trial just failed for a stale heartbeat, which the caller must retry.
+/// trial failed for a stale heartbeat and not retried yet ([`awaiting_retry`]), which a
+/// searching caller retries first.
 pub type Decide<'a> = dyn FnMut(&[Trial], Option<u64>) -> Option<TrialPlan> + 'a;
 
 /// A place for studies and trials, safe to share between threads and (for databases) processes.
@@ -121,10 +130,12 @@ pub trait Storage: Send + Sync {
     /// Every trial of the study, by number.
     fn trials(&self, study: &str) -> Result<Vec<Trial>, StorageError>;
 
-    /// Atomically: with `stale_after`, fails the oldest Running trial whose heartbeat is older
-    /// than that; reads the trials; asks `decide` for a plan; stores it as a new Running trial
-    /// with the next number. When `decide` declines, nothing changes and `None` is returned.
-    /// Workers sharing the storage never see each other's half-made decisions.
+    /// With `stale_after`, first fails every Running trial (asked ones excepted) whose heartbeat
+    /// this handle has seen unchanged for that long while the database was reachable; then
+    /// reads the trials, asks `decide` for a plan and stores it as a new Running trial with
+    /// the next number, provided no other trial was created meanwhile (else it decides
+    /// again). When `decide` declines, nothing changes and `None` is returned. Workers sharing
+    /// the storage never take the same number nor decide from each other's half-made trials.
     fn create_trial(
         &self,
         study: &str,
@@ -149,9 +160,11 @@ pub trait Storage: Send + Sync {
     fn update_trial(&self, study: &str, trial: &Trial) -> Result<(), StorageError>;
 }
 
-/// Fails a trial whose worker stopped beating (what every backend records).
+/// Fails a trial whose worker stopped beating (what every backend records), marking it as
+/// awaiting a retry.
 pub(crate) fn mark_stale(trial: &mut Trial, grace: Duration) {
     trial.state = TrialState::Failed;
+    trial.plan.attrs.insert(STALE.to_owned(), Value::Bool(true));
     trial.message = Some(format!(
         "no heartbeat for over {:.0?}: its worker died or hung; it is retried as a new trial",
         grace
@@ -161,6 +174,7 @@ pub(crate) fn mark_stale(trial: &mut Trial, grace: Duration) {
 /// The plan of the trial that retries `stale`: same values and budget, tagged with its origin.
 pub fn retry_plan(stale: &Trial) -> TrialPlan {
     let mut plan = stale.plan.clone();
+    plan.attrs.remove(STALE);
     plan.attrs
         .insert(RETRY_OF.to_owned(), Value::Int(stale.number as i64));
     plan
@@ -172,4 +186,25 @@ pub fn retried(plan: &TrialPlan) -> Option<u64> {
         .get(RETRY_OF)
         .and_then(Value::as_int)
         .map(|n| n as u64)
+}
+
+/// Whether a trial was handed out by `ask` (no worker beats for it).
+pub fn is_asked(trial: &Trial) -> bool {
+    trial.plan.attrs.contains_key(ASKED_AT)
+}
+
+/// The oldest trial failed for a stale heartbeat that no trial retries yet. Failing and
+/// retrying are separate steps (failing never waits for the study-wide lock), so whoever
+/// creates the next trial retries it, even if the worker that failed it died in between.
+pub fn awaiting_retry(trials: &[Trial]) -> Option<u64> {
+    let retried: std::collections::HashSet<u64> =
+        trials.iter().filter_map(|t| retried(&t.plan)).collect();
+    trials
+        .iter()
+        .find(|t| {
+            t.state == TrialState::Failed
+                && t.plan.attrs.get(STALE) == Some(&Value::Bool(true))
+                && !retried.contains(&t.number)
+        })
+        .map(|t| t.number)
 }

@@ -1,6 +1,10 @@
-//! PostgreSQL in Optuna's schema, for workers on many machines: each `create_trial` locks the
-//! study row (`SELECT ... FOR UPDATE`), so trial numbers and decisions never collide.
+//! PostgreSQL in Optuna's schema, for workers on many machines: a new trial is stored under
+//! the study row's lock (`SELECT ... FOR UPDATE`), so trial numbers and decisions never
+//! collide. Every session bounds its lock waits (`lock_timeout`, then retried) and has the
+//! server end it when it idles inside a transaction (a stopped or paused worker), so no
+//! worker holds the others up; a lost connection is reopened and the transaction run again.
 
+use super::rdb::retry::{retrying, Attempt};
 use super::rdb::{Backend, Mode, Rdb, Sql, Tx};
 use super::sqlite::forward_storage;
 use super::{Decide, Storage, StorageError, StudyConfig};
@@ -15,6 +19,10 @@ use std::time::Duration;
 
 /// How long connecting may take before the URL is reported unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Each session's settings: a lock wait gives up after a second (and is retried, releasing
+/// this handle meanwhile); the server ends a session left idle in a transaction for three
+/// seconds, which only a stopped or hung worker does (ours run no user code inside one).
+const SESSION: &str = "SET lock_timeout = '1s'; SET idle_in_transaction_session_timeout = '3s'";
 /// An arbitrary key for the advisory lock that serialises schema and study creation.
 const SCHEMA_LOCK: i64 = 0x74_756e_6572;
 
@@ -57,13 +65,32 @@ fn redact(url: &str) -> String {
 }
 
 fn connect(config: &Config, location: &str) -> Result<Client, StorageError> {
-    config.connect(NoTls).map_err(|e| StorageError::Backend {
+    let fail = |e: postgres::Error| StorageError::Backend {
         location: location.to_owned(),
         message: format!(
             "cannot connect to PostgreSQL: {e}{}; check that the server runs and the URL's \
              user, host, port and database are right",
             e.source().map(|s| format!(" ({s})")).unwrap_or_default()
         ),
+    };
+    let mut client = config.connect(NoTls).map_err(fail)?;
+    client.batch_execute(SESSION).map_err(fail)?;
+    Ok(client)
+}
+
+/// Whether an error is transient: the connection lost (server restart, network, a session
+/// ended by the server), a lock wait timed out, or the server asks to try again.
+fn transient(e: &postgres::Error) -> bool {
+    if e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()) {
+        return true;
+    }
+    e.code().is_some_and(|c| {
+        let c = c.code();
+        c.starts_with("08")
+            || [
+                "57P01", "57P02", "57P03", "25P03", "55P03", "40001", "40P01", "53300",
+            ]
+            .contains(&c)
     })
 }
 
@@ -71,6 +98,20 @@ impl PostgresStorage {
     /// Connects to `postgresql://user[:password]@host[:port]/database`, creating Optuna's
     /// tables in an empty database and refusing one holding other tables or a newer schema.
     pub fn connect(url: &str) -> Result<Self, StorageError> {
+        Ok(Self {
+            rdb: Rdb::new(Self::backend(url)?)?,
+        })
+    }
+
+    /// Connects for reading only: nothing is created or written, and a database without
+    /// Optuna's schema is refused rather than given one.
+    pub fn connect_read_only(url: &str) -> Result<Self, StorageError> {
+        Ok(Self {
+            rdb: Rdb::existing(Self::backend(url)?)?,
+        })
+    }
+
+    fn backend(url: &str) -> Result<PgBackend, StorageError> {
         let location = redact(url);
         let mut config: Config = url.parse().map_err(|e| StorageError::Backend {
             location: location.clone(),
@@ -80,16 +121,13 @@ impl PostgresStorage {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         let client = connect(&config, &location)?;
-        let backend = PgBackend {
+        Ok(PgBackend {
             config,
             location,
             conn: Mutex::new(PgConn {
                 client,
                 statements: HashMap::new(),
             }),
-        };
-        Ok(Self {
-            rdb: Rdb::new(backend)?,
         })
     }
 }
@@ -99,7 +137,9 @@ fn translate(sql: &str) -> String {
     if sql == "{lock_schema}" {
         return format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK})");
     }
-    let now = "(now() AT TIME ZONE 'UTC')";
+    // The clock as the statement runs: `now()` is the transaction's start, which a write that
+    // waited for a lock would stamp into the past.
+    let now = "(clock_timestamp() AT TIME ZONE 'UTC')";
     let mut out = String::with_capacity(sql.len() + 32);
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -193,14 +233,24 @@ impl<'a> FromSql<'a> for Cell {
 struct PgTx<'t, 'c> {
     tx: &'t mut postgres::Transaction<'c>,
     statements: &'t mut HashMap<String, Statement>,
+    /// Set when a statement failed transiently: the transaction is worth another attempt.
+    transient: bool,
 }
 
 impl PgTx<'_, '_> {
+    fn fail(&mut self, e: &postgres::Error) -> String {
+        self.transient |= transient(e);
+        message(e)
+    }
+
     fn statement(&mut self, sql: &str) -> Result<Statement, String> {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let s = self.tx.prepare(&translate(sql)).map_err(|e| message(&e))?;
+        let s = match self.tx.prepare(&translate(sql)) {
+            Ok(s) => s,
+            Err(e) => return Err(self.fail(&e)),
+        };
         self.statements.insert(sql.to_owned(), s.clone());
         Ok(s)
     }
@@ -220,17 +270,18 @@ fn refs(params: &[Sql]) -> Vec<&(dyn ToSql + Sync)> {
 impl Tx for PgTx<'_, '_> {
     fn execute(&mut self, sql: &str, params: &[Sql]) -> Result<u64, String> {
         let statement = self.statement(sql)?;
-        self.tx
-            .execute(&statement, &refs(params))
-            .map_err(|e| message(&e))
+        match self.tx.execute(&statement, &refs(params)) {
+            Ok(n) => Ok(n),
+            Err(e) => Err(self.fail(&e)),
+        }
     }
 
     fn query(&mut self, sql: &str, params: &[Sql]) -> Result<Vec<Vec<Sql>>, String> {
         let statement = self.statement(sql)?;
-        let rows = self
-            .tx
-            .query(&statement, &refs(params))
-            .map_err(|e| message(&e))?;
+        let rows = match self.tx.query(&statement, &refs(params)) {
+            Ok(rows) => rows,
+            Err(e) => return Err(self.fail(&e)),
+        };
         rows.iter()
             .map(|row| {
                 (0..row.len())
@@ -273,30 +324,45 @@ impl Backend for PgBackend {
         _mode: Mode,
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let mut guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.client.is_closed() {
-            // The server went away (restart, network): one fresh connection, new statements.
-            guard.client = connect(&self.config, &self.location)?;
-            guard.statements.clear();
-        }
-        let fail = |e: postgres::Error| StorageError::Backend {
-            location: self.location.clone(),
-            message: message(&e),
-        };
-        let PgConn { client, statements } = &mut *guard;
-        let mut tx = client.transaction().map_err(fail)?;
-        let result = f(&mut PgTx {
-            tx: &mut tx,
-            statements,
-        });
-        match result {
-            Ok(v) => {
-                tx.commit().map_err(fail)?;
-                Ok(v)
+        retrying(&self.location, || {
+            let mut guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+            if guard.client.is_closed() {
+                // The server went away (restart, network, session ended): a fresh connection
+                // and new statements; while it cannot be had, retried like any transient error.
+                guard.client = connect(&self.config, &self.location).map_err(Attempt::Retry)?;
+                guard.statements.clear();
             }
-            // Dropping the transaction rolls it back.
-            Err(e) => Err(e),
-        }
+            let fail = |e: postgres::Error| {
+                let retry = transient(&e);
+                let e = StorageError::Backend {
+                    location: self.location.clone(),
+                    message: message(&e),
+                };
+                if retry {
+                    Attempt::Retry(e)
+                } else {
+                    Attempt::Fail(e)
+                }
+            };
+            let PgConn { client, statements } = &mut *guard;
+            let mut tx = client.transaction().map_err(fail)?;
+            let mut pg = PgTx {
+                tx: &mut tx,
+                statements,
+                transient: false,
+            };
+            let result = f(&mut pg);
+            let retry = pg.transient;
+            match result {
+                Ok(v) => {
+                    tx.commit().map_err(fail)?;
+                    Ok(v)
+                }
+                // Dropping the transaction rolls it back.
+                Err(e) if retry => Err(Attempt::Retry(e)),
+                Err(e) => Err(Attempt::Fail(e)),
+            }
+        })
     }
 }
 
@@ -369,8 +435,8 @@ mod tests {
         let sql = translate("SELECT 1 FROM t WHERE a = ?1 AND {age:h.hb} > ?12{for_update:t}");
         assert_eq!(
             sql,
-            "SELECT 1 FROM t WHERE a = $1 AND (EXTRACT(EPOCH FROM ((now() AT TIME ZONE 'UTC') \
-             - h.hb)))::float8 > $12 FOR UPDATE OF t"
+            "SELECT 1 FROM t WHERE a = $1 AND (EXTRACT(EPOCH FROM ((clock_timestamp() AT TIME \
+             ZONE 'UTC') - h.hb)))::float8 > $12 FOR UPDATE OF t"
         );
     }
 

@@ -2,6 +2,7 @@
 //! machine. Writers take the database lock up front (`BEGIN IMMEDIATE`) and wait for each other
 //! (busy timeout), so a trial is created from the history exactly as it stands.
 
+use super::rdb::retry::{retrying, Attempt};
 use super::rdb::{Backend, Mode, Rdb, Sql, Tx};
 use super::{Decide, Storage, StorageError, StudyConfig};
 use crate::trial::{Metrics, Trial};
@@ -11,8 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// How long a writer waits for another process's transaction before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long one attempt waits for another process's transaction; the attempt is then retried
+/// (releasing this handle, so its other threads' heartbeats get through meanwhile).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Studies in one SQLite file, readable by Optuna (`sqlite:///path`) and optuna-dashboard.
 pub struct SqliteStorage {
@@ -34,61 +36,193 @@ impl std::fmt::Debug for SqliteStorage {
 
 impl SqliteStorage {
     /// Opens (or creates) the database file at `path`, creating its folder and Optuna's tables
-    /// when missing. A file that is not a SQLite database, holds other tables, or has a newer
-    /// schema is refused with [`StorageError::Schema`] and left untouched.
+    /// when missing. A file that is empty (0 bytes), not a SQLite database, holds other
+    /// tables, or has a newer schema is refused with [`StorageError::Schema`] and left
+    /// untouched; one that cannot be written says so.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StorageError> {
         let path = path.as_ref().to_path_buf();
         let location = format!("sqlite:///{}", path.display());
-        let fail = |message: String| StorageError::Schema {
-            location: location.clone(),
-            message,
-        };
+        refuse_empty(&path, &location)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StorageError::Backend {
                 location: location.clone(),
                 message: format!("cannot create its folder {}: {e}", dir.display()),
             })?;
         }
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| fail(format!("cannot open it as a SQLite database: {e}")))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| fail(e.to_string()))?;
-        // Reading the header first: a foreign or corrupt file fails here, before any write.
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map_err(|e| {
-            fail(format!(
-                "it is not a SQLite database, or it is corrupt ({e})"
-            ))
-        })?;
+        if !path.exists() {
+            create_whole(&path, &location)?;
+        }
+        let conn = connect(&path, &location, false)?;
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| problem(&e, &location))?;
         let backend = SqliteBackend {
             path,
             conn: Mutex::new(conn),
         };
         // The schema is checked before anything is written, so a refused file stays as it was.
-        let rdb = Rdb::new(backend)?;
+        let rdb = Rdb::new(backend).map_err(|e| writable(e, &location))?;
         {
             // WAL lets readers (dashboards, other workers' reads) go on while one worker
             // writes; with FULL sync every committed trial survives a crash or power loss.
             let conn = rdb.backend.conn.lock().unwrap_or_else(|e| e.into_inner());
             conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-                .map_err(|e| fail(format!("cannot enable write-ahead logging: {e}")))?;
+                .map_err(|e| StorageError::Schema {
+                    location: location.clone(),
+                    message: format!("cannot enable write-ahead logging: {e}"),
+                })?;
         }
         Ok(Self { rdb })
+    }
+
+    /// Opens an existing database file for reading only: nothing is created or written (no
+    /// file, no schema, no journal mode), so the read commands never change what they look
+    /// at. A missing file is [`StorageError::Backend`] naming it; a file that is not a study
+    /// database is refused as [`open`](Self::open) refuses it.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, StorageError> {
+        let path = path.as_ref().to_path_buf();
+        let location = format!("sqlite:///{}", path.display());
+        if !path.is_file() {
+            return Err(StorageError::Backend {
+                location,
+                message: "no such database file: check the path (nothing was created)".into(),
+            });
+        }
+        refuse_empty(&path, &location)?;
+        let conn = connect(&path, &location, true)?;
+        let backend = SqliteBackend {
+            path,
+            conn: Mutex::new(conn),
+        };
+        Ok(Self {
+            rdb: Rdb::existing(backend)?,
+        })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.rdb.backend.path
     }
+}
+
+/// Creates a new database with its schema under a temporary name and links it into place,
+/// so a process killed while creating it never leaves a 0-byte or half-made file (which a
+/// restart would refuse); when another process created the file first, theirs stays.
+fn create_whole(path: &Path, location: &str) -> Result<(), StorageError> {
+    let fail = |message: String| StorageError::Backend {
+        location: location.to_owned(),
+        message,
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(
+        ".{name}.{}-{:08x}.creating",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let made = (|| {
+        let conn = connect(&tmp, location, false)?;
+        conn.execute_batch("PRAGMA synchronous = FULL;")
+            .map_err(|e| problem(&e, location))?;
+        drop(Rdb::new(SqliteBackend {
+            path: tmp.clone(),
+            conn: Mutex::new(conn),
+        })?);
+        match std::fs::hard_link(&tmp, path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(fail(format!("cannot create the database file: {e}"))),
+        }
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    made.map_err(|e| writable(e, location))
+}
+
+/// Refuses a 0-byte file: SQLite would take it for a new database, and a study folder's
+/// checkpoints would then be reused by unrelated trials.
+fn refuse_empty(path: &Path, location: &str) -> Result<(), StorageError> {
+    if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+        return Err(StorageError::Schema {
+            location: location.to_owned(),
+            message: "the file is empty (0 bytes), so it holds no study (it may have been \
+                      truncated); delete it to start a new study there"
+                .to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// What is wrong with a file SQLite failed on, by SQLite's error code.
+fn problem(e: &rusqlite::Error, location: &str) -> StorageError {
+    use rusqlite::ErrorCode as C;
+    let schema = |message: String| StorageError::Schema {
+        location: location.to_owned(),
+        message,
+    };
+    match e.sqlite_error_code() {
+        Some(C::NotADatabase) => schema(format!(
+            "it is not a SQLite database (or it is encrypted) ({e})"
+        )),
+        Some(C::DatabaseCorrupt) => schema(format!("the SQLite database is corrupt ({e})")),
+        Some(C::ReadOnly) => StorageError::Backend {
+            location: location.to_owned(),
+            message: format!(
+                "the database is read-only ({e}): check the file's and its folder's \
+                 permissions, or read it with a read command"
+            ),
+        },
+        Some(C::CannotOpen | C::PermissionDenied) => StorageError::Backend {
+            location: location.to_owned(),
+            message: format!(
+                "cannot open the file ({e}): check that it exists and that its folder and \
+                 the file are readable{}",
+                if cfg!(unix) {
+                    " (and writable, to write)"
+                } else {
+                    ""
+                }
+            ),
+        },
+        _ => StorageError::Backend {
+            location: location.to_owned(),
+            message: e.to_string(),
+        },
+    }
+}
+
+/// A write refused because the file or folder is read-only, said so.
+fn writable(e: StorageError, location: &str) -> StorageError {
+    match e {
+        StorageError::Backend { message, .. }
+            if message.contains("readonly") || message.contains("read-only") =>
+        {
+            StorageError::Backend {
+                location: location.to_owned(),
+                message: format!(
+                    "the database is read-only ({message}): check the permissions of the file \
+                     and its folder; read commands open it read-only"
+                ),
+            }
+        }
+        other => other,
+    }
+}
+
+/// Opens the file (read-only, or read-write creating it) and reads its header, so a foreign
+/// or corrupt file fails here, before anything is written.
+fn connect(path: &Path, location: &str, read_only: bool) -> Result<Connection, StorageError> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+    };
+    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| problem(&e, location))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| problem(&e, location))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| problem(&e, location))?;
+    Ok(conn)
 }
 
 /// `?N` parameters are SQLite's own; the tokens become SQLite's date functions, and locks are
@@ -124,44 +258,50 @@ impl rusqlite::ToSql for Sql {
     }
 }
 
-struct SqliteTx<'c>(&'c Connection);
+/// Whether a SQLite error is another connection's lock, worth another attempt.
+fn busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
 
-impl Tx for SqliteTx<'_> {
-    fn execute(&mut self, sql: &str, params: &[Sql]) -> Result<u64, String> {
-        let mut stmt = self
-            .0
-            .prepare_cached(&translate(sql))
-            .map_err(|e| e.to_string())?;
+struct SqliteTx<'c> {
+    conn: &'c Connection,
+    /// Set when a statement failed on another connection's lock.
+    busy: bool,
+}
+
+impl SqliteTx<'_> {
+    fn fail(&mut self, e: rusqlite::Error) -> String {
+        self.busy |= busy(&e);
+        e.to_string()
+    }
+
+    fn run(&mut self, sql: &str, params: &[Sql]) -> rusqlite::Result<u64> {
+        let mut stmt = self.conn.prepare_cached(&translate(sql))?;
         if stmt.column_count() > 0 {
             // A statement returning rows (a lock taken by reading): step through them.
-            let mut rows = stmt
-                .query(rusqlite::params_from_iter(params))
-                .map_err(|e| e.to_string())?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
             let mut n = 0;
-            while rows.next().map_err(|e| e.to_string())?.is_some() {
+            while rows.next()?.is_some() {
                 n += 1;
             }
             return Ok(n);
         }
         stmt.execute(rusqlite::params_from_iter(params))
             .map(|n| n as u64)
-            .map_err(|e| e.to_string())
     }
 
-    fn query(&mut self, sql: &str, params: &[Sql]) -> Result<Vec<Vec<Sql>>, String> {
-        let mut stmt = self
-            .0
-            .prepare_cached(&translate(sql))
-            .map_err(|e| e.to_string())?;
+    fn rows(&mut self, sql: &str, params: &[Sql]) -> rusqlite::Result<Vec<Vec<Sql>>> {
+        let mut stmt = self.conn.prepare_cached(&translate(sql))?;
         let columns = stmt.column_count();
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(params))
-            .map_err(|e| e.to_string())?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
         let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(|e| e.to_string())? {
+        while let Some(row) = rows.next()? {
             let mut values = Vec::with_capacity(columns);
             for i in 0..columns {
-                values.push(match row.get_ref(i).map_err(|e| e.to_string())? {
+                values.push(match row.get_ref(i)? {
                     ValueRef::Null => Sql::Null,
                     ValueRef::Integer(v) => Sql::Int(v),
                     ValueRef::Real(v) => Sql::Real(v),
@@ -173,6 +313,16 @@ impl Tx for SqliteTx<'_> {
             out.push(values);
         }
         Ok(out)
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn execute(&mut self, sql: &str, params: &[Sql]) -> Result<u64, String> {
+        self.run(sql, params).map_err(|e| self.fail(e))
+    }
+
+    fn query(&mut self, sql: &str, params: &[Sql]) -> Result<Vec<Vec<Sql>>, String> {
+        self.rows(sql, params).map_err(|e| self.fail(e))
     }
 }
 
@@ -204,29 +354,49 @@ impl Backend for SqliteBackend {
         mode: Mode,
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        let fail = |e: rusqlite::Error| StorageError::Backend {
-            location: self.location(),
-            message: e.to_string(),
-        };
-        conn.execute_batch(match mode {
-            Mode::Read => "BEGIN DEFERRED",
-            Mode::Write => "BEGIN IMMEDIATE",
-        })
-        .map_err(fail)?;
-        match f(&mut SqliteTx(&conn)) {
-            Ok(v) => match conn.execute_batch("COMMIT") {
-                Ok(()) => Ok(v),
-                Err(e) => {
-                    let _ = conn.execute_batch("ROLLBACK");
-                    Err(fail(e))
+        let location = self.location();
+        retrying(&location, || {
+            let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+            let fail = |e: rusqlite::Error| {
+                let transient = busy(&e);
+                let e = StorageError::Backend {
+                    location: location.clone(),
+                    message: e.to_string(),
+                };
+                if transient {
+                    Attempt::Retry(e)
+                } else {
+                    Attempt::Fail(e)
                 }
-            },
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                Err(e)
+            };
+            conn.execute_batch(match mode {
+                Mode::Read => "BEGIN DEFERRED",
+                Mode::Write => "BEGIN IMMEDIATE",
+            })
+            .map_err(fail)?;
+            let mut tx = SqliteTx {
+                conn: &conn,
+                busy: false,
+            };
+            match f(&mut tx) {
+                Ok(v) => match conn.execute_batch("COMMIT") {
+                    Ok(()) => Ok(v),
+                    Err(e) => {
+                        let _ = conn.execute_batch("ROLLBACK");
+                        Err(fail(e))
+                    }
+                },
+                Err(e) => {
+                    let busy = tx.busy;
+                    let _ = conn.execute_batch("ROLLBACK");
+                    Err(if busy {
+                        Attempt::Retry(e)
+                    } else {
+                        Attempt::Fail(e)
+                    })
+                }
             }
-        }
+        })
     }
 }
 

@@ -23,6 +23,21 @@ pub fn open(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
     Err(StorageError::BadUrl(url.to_owned()))
 }
 
+/// Opens the storage a URL names, as [`open`] does, for reading only: nothing is created or
+/// written (a missing SQLite file is an error naming it, not a new database).
+pub fn open_read_only(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
+    if let Some(path) = url.strip_prefix("sqlite:///") {
+        if path.is_empty() {
+            return Err(StorageError::BadUrl(url.to_owned()));
+        }
+        return Ok(Arc::new(SqliteStorage::open_read_only(path)?));
+    }
+    if let Some(rest) = postgres_rest(url) {
+        return open_postgres_read_only(url, rest);
+    }
+    open(url)
+}
+
 /// The part after the scheme of a PostgreSQL URL, whatever Python driver it names.
 fn postgres_rest(url: &str) -> Option<&str> {
     let (scheme, rest) = url.split_once("://")?;
@@ -35,6 +50,18 @@ fn open_postgres(_url: &str, rest: &str) -> Result<Arc<dyn Storage>, StorageErro
     Ok(Arc::new(super::PostgresStorage::connect(&format!(
         "postgresql://{rest}"
     ))?))
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres_read_only(_url: &str, rest: &str) -> Result<Arc<dyn Storage>, StorageError> {
+    Ok(Arc::new(super::PostgresStorage::connect_read_only(
+        &format!("postgresql://{rest}"),
+    )?))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres_read_only(url: &str, rest: &str) -> Result<Arc<dyn Storage>, StorageError> {
+    open_postgres(url, rest)
 }
 
 #[cfg(not(feature = "postgres"))]

@@ -3,22 +3,26 @@
 //! another process, another language through `tuner ask` and `tuner tell`), as Optuna's
 //! `study.ask()` and `study.tell()`.
 //!
-//! An asked trial has no heartbeat: it may take as long as it takes, and it is never retried
-//! by another worker. Asked and searched trials can share a study.
+//! An asked trial has no heartbeat: it may take as long as it takes, it is never judged stale
+//! nor taken over by a search worker, and a search's end does not wait for it (it is recorded
+//! whenever it is told). The rule for an asker that died: its trial stays Running until
+//! [`Study::fail_abandoned`] fails the asked trials older than an age the operator picks (a
+//! later `tell` of one is then refused as not running). Asked and searched trials can share a
+//! study.
 
 use super::{Finished, Ran, Study, StudyError};
 use crate::model::Control;
 use crate::oracle::{OracleContext, Suggestion};
 use crate::pruner::PrunerContext;
 use crate::space::Value;
-use crate::storage::{retried, retry_plan};
+use crate::storage::{is_asked, retried, retry_plan};
 use crate::trial::{curve, Curve, Metrics, Trial, TrialPlan, TrialState};
 use crate::trial::{Outcome, TrialError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The plan attribute holding when a trial was asked (seconds since the Unix epoch): `tell`
-/// derives the trial's duration from it.
-pub const ASKED_AT: &str = "tuner/asked_at";
+/// derives the trial's duration from it, and it marks the trial as asked.
+pub use crate::storage::ASKED_AT;
 
 fn unix_now() -> f64 {
     SystemTime::now()
@@ -38,9 +42,9 @@ pub(crate) enum Next {
 }
 
 impl Study {
-    /// One atomic decision: with `stale_after`, a trial whose worker stopped beating is
-    /// retried first; else the oracle decides from the history (and `max_trials`). `edit`
-    /// may add to a new trial's plan before it is stored.
+    /// One atomic decision: with `stale_after` (a searching worker), a trial whose worker
+    /// stopped beating is retried first; else the oracle decides from the history (and
+    /// `max_trials`). `edit` may add to a new trial's plan before it is stored.
     pub(crate) fn propose(
         &self,
         stale_after: Option<Duration>,
@@ -52,17 +56,20 @@ impl Study {
         let created = self
             .storage
             .create_trial(name, stale_after, &mut |trials, stale| {
-                if let Some(stale) = stale.and_then(|n| trials.iter().find(|t| t.number == n)) {
-                    tracing::warn!(
-                        study = %name,
-                        trial = stale.number,
-                        "no heartbeat within the grace period: the trial is failed and retried"
-                    );
+                let stale = stale
+                    .filter(|_| stale_after.is_some())
+                    .and_then(|n| trials.iter().find(|t| t.number == n));
+                if let Some(stale) = stale {
+                    tracing::info!(study = %name, trial = stale.number, "retrying a stale trial");
                     return Some(retry_plan(stale));
                 }
-                // The study is not over while trials run elsewhere: their workers may die,
-                // and then their trials are retried here.
-                let running = trials.iter().any(|t| t.state == TrialState::Running);
+                // The study is not over while searched trials run elsewhere: their workers may
+                // die, and then their trials are retried here. Asked trials are never retried,
+                // so a search does not wait for them; an asker is told to tell them first.
+                let searching = stale_after.is_some();
+                let running = trials
+                    .iter()
+                    .any(|t| t.state == TrialState::Running && !(searching && is_asked(t)));
                 if let Some(max) = self.max_trials {
                     // A retry replaces its failed trial: it does not use up another slot.
                     let used = trials.iter().filter(|t| retried(&t.plan).is_none()).count();
@@ -87,8 +94,10 @@ impl Study {
                         Some(plan)
                     }
                     other => {
+                        // An oracle may wait for asked trials: they will be told.
+                        let any_running = trials.iter().any(|t| t.state == TrialState::Running);
                         answer = Some(match other {
-                            Suggestion::Wait if !running => Suggestion::Done(String::new()),
+                            Suggestion::Wait if !any_running => Suggestion::Done(String::new()),
                             Suggestion::Done(_) if running => Suggestion::Wait,
                             other => other,
                         });
@@ -128,6 +137,35 @@ impl Study {
             }
             Next::Done(reason) => Err(StudyError::SearchOver(reason)),
         }
+    }
+
+    /// Fails every asked trial still running that was asked more than `older_than` ago (by
+    /// this machine's clock): the rule for trials whose asker died (a killed `tuner ask`, a
+    /// crashed client), which nobody else will tell. Returns their numbers; a later `tell` of
+    /// one is refused as not running.
+    pub fn fail_abandoned(&self, older_than: Duration) -> Result<Vec<u64>, StudyError> {
+        let now = unix_now();
+        let mut failed = Vec::new();
+        for mut trial in self.trials()? {
+            let Some(asked) = trial.plan.attrs.get(ASKED_AT).and_then(Value::as_float) else {
+                continue;
+            };
+            let age = now - asked;
+            if trial.state != TrialState::Running || age < older_than.as_secs_f64() {
+                continue;
+            }
+            let message = format!(
+                "asked {age:.0} s ago and never told: its asker is presumed dead \
+                 (failed by fail_abandoned)"
+            );
+            match self.finish(&mut trial, Err(TrialError::Failed(message)), age, false) {
+                Ok(_) => failed.push(trial.number),
+                // Told meanwhile: its result stands.
+                Err(StudyError::Storage(crate::storage::StorageError::Finished { .. })) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(failed)
     }
 
     /// Records one epoch of a running (asked) trial; answers whether the pruner wants it

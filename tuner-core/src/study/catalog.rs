@@ -18,6 +18,16 @@ pub struct Catalog {
     directory: PathBuf,
 }
 
+/// What [`Catalog::survey`] found: the studies that load, and what is wrong with the rest.
+#[derive(Debug, Default)]
+pub struct Survey {
+    /// Every study that loads, by database and name.
+    pub studies: Vec<Study>,
+    /// Each database or study that does not, with why (read-only, permission, corrupt,
+    /// foreign schema, created by Optuna, ...): (where, the error).
+    pub problems: Vec<(String, StudyError)>,
+}
+
 /// What [`Catalog::delete`] removed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deleted {
@@ -79,9 +89,33 @@ impl Catalog {
         Ok(Arc::new(SqliteStorage::open(&db)?))
     }
 
+    /// The storage holding `study`, opened for reading only (nothing is created or written).
+    fn read_storage_for(&self, study: &str) -> Result<Arc<dyn Storage>, StudyError> {
+        if let Some(url) = &self.url {
+            return Ok(storage::open_read_only(url)?);
+        }
+        let db = self.default_db(study);
+        if !db.exists() {
+            // The same answer as for writing: no such study, and what the folder holds.
+            return self.storage_for(study, false);
+        }
+        Ok(Arc::new(SqliteStorage::open_read_only(&db)?))
+    }
+
     /// The stored study `name`; a missing one is an error listing what the storage holds.
     pub fn load(&self, name: &str) -> Result<Study, StudyError> {
         let storage = self.storage_for(name, false)?;
+        Self::load_from(storage, name)
+    }
+
+    /// The stored study `name` for reading only: as [`load`](Self::load), but its database is
+    /// never created, migrated or written (the read commands use this).
+    pub fn read(&self, name: &str) -> Result<Study, StudyError> {
+        let storage = self.read_storage_for(name)?;
+        Self::load_from(storage, name)
+    }
+
+    fn load_from(storage: Arc<dyn Storage>, name: &str) -> Result<Study, StudyError> {
         match Study::load(storage.clone(), name) {
             Err(StudyError::Storage(source @ StorageError::NoStudy { .. })) => {
                 Err(StudyError::NotInStorage {
@@ -93,30 +127,68 @@ impl Catalog {
         }
     }
 
-    /// Every study found, by name, with its storage.
+    /// Every study found, by name, with its storage (read only); the first problem found is
+    /// the error. [`survey`](Self::survey) reports every problem instead.
     pub fn studies(&self) -> Result<Vec<Study>, StudyError> {
-        let mut found = Vec::new();
-        match &self.url {
-            Some(url) => {
-                let storage = storage::open(url)?;
-                for name in storage.study_names()? {
-                    found.push(Study::load(storage.clone(), &name)?);
+        let survey = self.survey()?;
+        match survey.problems.into_iter().next() {
+            Some((_, e)) => Err(e),
+            None => Ok(survey.studies),
+        }
+    }
+
+    /// Every study that loads and every database or study that does not, with why; read
+    /// only. Only a storage URL that cannot be opened, or a folder that cannot be listed, is
+    /// an error.
+    pub fn survey(&self) -> Result<Survey, StudyError> {
+        let mut survey = Survey::default();
+        let take = |survey: &mut Survey, storage: &Arc<dyn Storage>, names: Vec<String>| {
+            for name in names {
+                match Study::load(storage.clone(), &name) {
+                    Ok(study) => survey.studies.push(study),
+                    Err(e) => survey
+                        .problems
+                        .push((format!("study `{name}` in {}", storage.location()), e)),
                 }
             }
+        };
+        match &self.url {
+            Some(url) => {
+                let storage = storage::open_read_only(url)?;
+                let names = storage.study_names()?;
+                take(&mut survey, &storage, names);
+            }
             None => {
-                let list = self
-                    .default_studies()
-                    .map_err(|source| StudyError::Unlistable {
-                        dir: self.directory.clone(),
-                        source,
-                    })?;
-                for (name, db) in list {
-                    let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&db)?);
-                    found.push(Study::load(storage, &name)?);
+                for db in self.databases()? {
+                    let opened = SqliteStorage::open_read_only(&db)
+                        .map(|s| Arc::new(s) as Arc<dyn Storage>)
+                        .and_then(|s| Ok((s.study_names()?, s)));
+                    match opened {
+                        Ok((names, storage)) => take(&mut survey, &storage, names),
+                        Err(e) => survey
+                            .problems
+                            .push((db.display().to_string(), StudyError::Storage(e))),
+                    }
                 }
             }
         }
-        Ok(found)
+        Ok(survey)
+    }
+
+    /// The per-study database files in the folder, sorted.
+    fn databases(&self) -> Result<Vec<PathBuf>, StudyError> {
+        let entries =
+            std::fs::read_dir(&self.directory).map_err(|source| StudyError::Unlistable {
+                dir: self.directory.clone(),
+                source,
+            })?;
+        let mut dbs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join(STUDY_DB))
+            .filter(|p| p.is_file())
+            .collect();
+        dbs.sort();
+        Ok(dbs)
     }
 
     /// Deletes a study and its trials; in a folder of per-study databases, its folder
@@ -143,17 +215,11 @@ impl Catalog {
     }
 
     /// The studies in the folder's databases: (name, database), by folder name.
-    fn default_studies(&self) -> std::io::Result<Vec<(String, PathBuf)>> {
-        let mut dbs: Vec<PathBuf> = std::fs::read_dir(&self.directory)?
-            .filter_map(|e| e.ok())
-            .map(|e| e.path().join(STUDY_DB))
-            .filter(|p| p.is_file())
-            .collect();
-        dbs.sort();
+    fn default_studies(&self) -> Result<Vec<(String, PathBuf)>, StudyError> {
         let mut out = Vec::new();
-        for db in dbs {
+        for db in self.databases()? {
             // A file that is not a study database is skipped here; `load` says what is wrong.
-            if let Ok(storage) = SqliteStorage::open(&db) {
+            if let Ok(storage) = SqliteStorage::open_read_only(&db) {
                 for name in storage.study_names().unwrap_or_default() {
                     out.push((name, db.clone()));
                 }

@@ -73,6 +73,21 @@ pub enum StudyError {
         /// Study name.
         study: String,
     },
+    /// A study asked to be created with a space holding no parameter.
+    #[error(
+        "study `{study}` would have an empty search space: give at least one parameter (the \
+         format is what `tuner space STUDY --json` prints, or Optuna's distributions)"
+    )]
+    EmptySpace {
+        /// Study name.
+        study: String,
+    },
+    /// Some databases or studies found could not be read (`tuner studies`).
+    #[error("{} of the databases or studies found could not be read:\n{}", problems.len(), problems.join("\n"))]
+    Unreadable {
+        /// One line per problem: where, and why.
+        problems: Vec<String>,
+    },
     /// A space given for a stored study that has another one.
     #[error("study `{study}` already exists with another search space")]
     OtherSpace {

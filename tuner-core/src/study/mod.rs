@@ -39,7 +39,7 @@ pub mod space_file;
 mod view;
 
 pub use ask_tell::ASKED_AT;
-pub use catalog::{Catalog, Deleted, STUDY_DB};
+pub use catalog::{Catalog, Deleted, Survey, STUDY_DB};
 pub use config::StudyConfig;
 pub use error::StudyError;
 pub use finish::{Finished, Ran};

@@ -53,6 +53,11 @@ impl Catalog {
         if request.space.is_none() && !self.may_hold(name) {
             return Err(missing());
         }
+        if request.space.as_ref().is_some_and(|s| s.is_empty()) {
+            return Err(StudyError::EmptySpace {
+                study: name.to_owned(),
+            });
+        }
         let storage = self.storage_for(name, request.space.is_some())?;
         let stored = match storage.study(name) {
             Ok(config) => Some(config),

@@ -1,7 +1,7 @@
 //! A running trial's heartbeat: a background thread records that its worker is alive, so a
 //! long epoch is never mistaken for a dead worker, and a dead worker's trial goes stale.
 
-use crate::storage::Storage;
+use crate::storage::{Storage, StorageError};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -25,10 +25,16 @@ impl Heartbeat {
         let thread = std::thread::Builder::new()
             .name(format!("tuner-heartbeat-{number}"))
             .spawn(move || {
-                // A failed beat is retried at the next interval; if the storage stays
-                // unreachable the trial goes stale and another worker retries it.
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
-                    let _ = storage.heartbeat(&study, number);
+                // The storage retries a beat through lock waits and reconnects; one that still
+                // failed is tried again soon rather than a whole interval later. A trial that
+                // has ended (failed as stale by another worker) needs no more beats.
+                let mut wait = interval;
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
+                    wait = match storage.heartbeat(&study, number) {
+                        Ok(()) => interval,
+                        Err(StorageError::Finished { .. }) => return,
+                        Err(_) => interval / 4,
+                    };
                 }
             })
             .ok();

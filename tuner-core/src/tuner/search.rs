@@ -239,11 +239,47 @@ impl<S: Searchable> Tuner<S> {
         })
     }
 
-    /// The folder of the trial a retry continues, when its files can be continued: with one
-    /// execution per trial (several executions are averaged, and restart together).
+    /// The folder a retry continues, when its files can be continued (with one execution per
+    /// trial: several executions are averaged, and restart together): of every trial in its
+    /// chain of retries, the one whose files were written last, so a retry that died before
+    /// writing anything does not throw away what the trials before it trained.
     fn resume_dir(&self, trial: &Trial) -> Option<std::path::PathBuf> {
         let from = retried(&trial.plan)?;
-        (self.settings.executions_per_trial == 1 && trial.retries == 0)
-            .then(|| self.trial_dir(from))
+        if self.settings.executions_per_trial != 1 || trial.retries != 0 {
+            return None;
+        }
+        let trials = self.study.trials().unwrap_or_default();
+        let mut chain = vec![from];
+        let mut seen = std::collections::HashSet::from([trial.number, from]);
+        while let Some(before) = trials
+            .iter()
+            .find(|t| t.number == *chain.last().expect("never empty"))
+            .and_then(|t| retried(&t.plan))
+            .filter(|n| seen.insert(*n))
+        {
+            chain.push(before);
+        }
+        let newest = chain
+            .iter()
+            .filter_map(|&n| written(&self.trial_dir(n)).map(|at| (at, n)))
+            .max_by_key(|(at, _)| *at)
+            .map_or(from, |(_, n)| n);
+        Some(self.trial_dir(newest))
     }
+}
+
+/// How far `dir` got: whether it holds a last-epoch checkpoint, and when that (or else its
+/// newest file) was written; `None` when it holds no file. A checkpoint beats any other file.
+fn written(dir: &std::path::Path) -> Option<(bool, std::time::SystemTime)> {
+    let modified = |p: &std::path::Path| std::fs::metadata(p).ok()?.modified().ok();
+    if let Some(at) = modified(&dir.join(super::LAST_CHECKPOINT)) {
+        return Some((true, at));
+    }
+    let newest = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .filter(|m| m.is_file())
+        .filter_map(|m| m.modified().ok())
+        .max()?;
+    Some((false, newest))
 }

@@ -8,6 +8,7 @@
 //! that were running). A number-to-row hint is confirmed by the row itself before it is used.
 
 use super::read::Loaded;
+use super::stale::Watch;
 use super::study::Identity;
 use crate::storage::StudyConfig;
 use crate::trial::Trial;
@@ -34,6 +35,8 @@ pub(super) struct StudyCache {
     /// Indices of the trials whose row was RUNNING when read: they may have changed since,
     /// so they are read again before being served (and may be edited in place meanwhile).
     open: BTreeSet<usize>,
+    /// The heartbeats seen of its running trials, to judge which went stale.
+    pub watch: Watch,
 }
 
 impl StudyCache {
@@ -48,6 +51,7 @@ impl StudyCache {
             hints: HashMap::new(),
             last_row: 0,
             open: BTreeSet::new(),
+            watch: Watch::default(),
         }
     }
 
@@ -73,6 +77,7 @@ impl StudyCache {
     }
 
     /// The row id of the trial in `trials[index]`.
+    #[cfg(test)]
     pub fn row_at(&self, index: usize) -> i64 {
         self.rows[index]
     }

@@ -1,7 +1,8 @@
 //! Studies and trials in Optuna's RDB schema, written once over a minimal SQL interface that
 //! the SQLite and PostgreSQL backends implement.
 //!
-//! Statements use `?1`-style parameters, `{now}` for the database's current UTC time,
+//! Statements use `?1`-style parameters, `{now}` for the database's UTC clock as the
+//! statement runs (never the transaction's start: a write that waited stamps when it ran),
 //! `{age:column}` for a timestamp column's age in seconds, `{for_update:table}` for a row lock
 //! (a no-op where write transactions exclude each other) and `{lock_schema}` for a statement
 //! serialising schema and study creation; each backend translates them.
@@ -10,8 +11,11 @@
 //! have changed, so a call costs the same at trial 10 as at trial 10,000.
 
 mod cache;
+mod create;
 mod read;
+pub(crate) mod retry;
 mod schema;
+mod stale;
 mod study;
 mod write;
 
@@ -20,7 +24,7 @@ use crate::trial::{Metrics, Trial};
 use cache::{Caches, StudyCache};
 use read::Which;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use study::{new_instance, Identity};
 
 /// One SQL value as both backends bind and return it.
@@ -106,7 +110,8 @@ pub(crate) trait Backend: Send + Sync {
     fn tables(&self, tx: &mut dyn Tx) -> Result<Vec<String>, String>;
     /// Statements creating Optuna's tables (and types) in an empty database.
     fn schema(&self) -> &'static [&'static str];
-    /// Runs `f` in a transaction.
+    /// Runs `f` in a transaction, running it again from the start on a transient failure (a
+    /// lock wait that timed out, a lost connection) for up to [`retry::RETRY_FOR`].
     fn transaction<T>(
         &self,
         mode: Mode,
@@ -120,6 +125,10 @@ pub(crate) struct Rdb<B> {
     /// What this handle has read of each study; locked only inside a transaction (after
     /// the backend's connection), so the two locks are always taken in the same order.
     cache: Mutex<Caches>,
+    /// When this handle's last slow transaction ended: stale windows restart there.
+    slow_at: Mutex<Option<Instant>>,
+    /// When this handle was ready (its schema checked): it has seen nothing from before.
+    born: Instant,
 }
 
 fn err(location: String) -> impl Fn(String) -> StorageError {
@@ -136,8 +145,27 @@ impl<B: Backend> Rdb<B> {
         let rdb = Rdb {
             backend,
             cache: Mutex::new(Caches::new()),
+            slow_at: Mutex::new(None),
+            born: Instant::now(),
         };
         rdb.init_schema()?;
+        // Opening may have waited on another's lock: nothing was seen before now.
+        let mut rdb = rdb;
+        rdb.born = Instant::now();
+        Ok(rdb)
+    }
+
+    /// Wraps a backend over an existing study database, writing nothing: for reading.
+    pub(crate) fn existing(backend: B) -> Result<Self, StorageError> {
+        let rdb = Rdb {
+            backend,
+            cache: Mutex::new(Caches::new()),
+            slow_at: Mutex::new(None),
+            born: Instant::now(),
+        };
+        rdb.check_existing_schema()?;
+        let mut rdb = rdb;
+        rdb.born = Instant::now();
         Ok(rdb)
     }
 
@@ -145,14 +173,37 @@ impl<B: Backend> Rdb<B> {
         self.backend.location()
     }
 
-    /// Runs `f` in a transaction with the cache at hand.
+    /// Runs `f` in a transaction with the cache at hand; a slow one is noted (see `stale.rs`).
     fn with_cache<T>(
         &self,
         mode: Mode,
         f: &mut dyn FnMut(&mut dyn Tx, &mut Caches) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        self.backend
-            .transaction(mode, &mut |tx| f(tx, &mut self.caches()))
+        self.timed(mode, &mut |tx| f(tx, &mut self.caches()))
+    }
+
+    /// Runs `f` in a transaction, noting a slow one (see `stale.rs`).
+    fn timed<T>(
+        &self,
+        mode: Mode,
+        f: &mut dyn FnMut(&mut dyn Tx) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let started = Instant::now();
+        let result = self.backend.transaction(mode, f);
+        if started.elapsed() > stale::SLOW {
+            self.note_slow();
+        }
+        result
+    }
+
+    /// Records that a transaction of this handle just had to wait.
+    fn note_slow(&self) {
+        *self.slow_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+    }
+
+    /// When this handle's last slow transaction ended.
+    fn calm_since(&self) -> Option<Instant> {
+        *self.slow_at.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The cache; one left half-updated by a panic is dropped rather than trusted.
@@ -299,7 +350,7 @@ impl<B: Backend> super::Storage for Rdb<B> {
 
     fn study_names(&self) -> Result<Vec<String>, StorageError> {
         let location = self.location();
-        self.backend.transaction(Mode::Read, &mut |tx| {
+        self.timed(Mode::Read, &mut |tx| {
             let rows = tx
                 .query("SELECT study_name FROM studies ORDER BY study_name", &[])
                 .map_err(err(location.clone()))?;
@@ -312,7 +363,7 @@ impl<B: Backend> super::Storage for Rdb<B> {
 
     fn study(&self, name: &str) -> Result<StudyConfig, StorageError> {
         // Read afresh: this is how a caller checks what is stored, e.g. before resuming.
-        self.backend.transaction(Mode::Read, &mut |tx| {
+        self.timed(Mode::Read, &mut |tx| {
             let id = self.require(tx, name, false)?.id;
             self.config(tx, id, name)
         })
@@ -340,42 +391,7 @@ impl<B: Backend> super::Storage for Rdb<B> {
         stale_after: Option<Duration>,
         decide: &mut Decide<'_>,
     ) -> Result<Option<Trial>, StorageError> {
-        self.with_cache(Mode::Write, &mut |tx, caches| {
-            // Workers decide one at a time: the study row is the lock.
-            let cache = self.current(tx, caches, study, true)?;
-            // Every read happens before this transaction writes, so the cache only ever
-            // holds committed rows, whatever becomes of this transaction.
-            self.refresh(tx, cache)?;
-            // Only a trial that was running when read can be stale; the oldest goes first.
-            let mut stale = None;
-            if let Some(grace) = stale_after {
-                for row in cache.open_rows() {
-                    if self.is_stale(tx, row, grace)? {
-                        let i = cache.index_of_row(row).expect("open rows are read");
-                        if stale
-                            .is_none_or(|s: usize| cache.trials[i].number < cache.trials[s].number)
-                        {
-                            stale = Some(i);
-                        }
-                    }
-                }
-            }
-            // Marked in place: the trial stays open, so it is read again before it is served.
-            if let Some(i) = stale {
-                super::mark_stale(&mut cache.trials[i], stale_after.unwrap_or_default());
-            }
-            let Some(plan) = decide(&cache.trials, stale.map(|i| cache.trials[i].number)) else {
-                return Ok(None);
-            };
-            if let Some(i) = stale {
-                self.write_trial(tx, cache.row_at(i), &cache.config, &cache.trials[i])?;
-            }
-            let number = cache.trials.last().map_or(0, |t| t.number + 1);
-            let trial = Trial::new(number, plan);
-            let row = self.insert_trial(tx, cache.identity.id, &cache.config, &trial)?;
-            cache.remember(number, row);
-            Ok(Some(trial))
-        })
+        self.create(study, stale_after, decide)
     }
 
     fn report(
@@ -414,9 +430,22 @@ impl<B: Backend> super::Storage for Rdb<B> {
     }
 
     fn update_trial(&self, study: &str, trial: &Trial) -> Result<(), StorageError> {
+        let mut attempts = 0;
         self.with_cache(Mode::Write, &mut |tx, caches| {
+            attempts += 1;
             let cache = self.current(tx, caches, study, false)?;
-            let (row, _) = self.trial_row(tx, cache, study, trial.number)?;
+            let (row, state) = self.trial_row(tx, cache, study, trial.number)?;
+            if attempts > 1 && state != "RUNNING" {
+                // The connection was lost while committing: this update may have gone through.
+                let stored = self.load_trials(tx, cache.identity.id, Which::Row(row))?;
+                if stored.first().is_some_and(|l| {
+                    l.trial.state == trial.state
+                        && l.trial.score == trial.score
+                        && l.trial.message == trial.message
+                }) {
+                    return Ok(());
+                }
+            }
             self.write_trial(tx, row, &cache.config, trial)
         })
     }

@@ -10,7 +10,7 @@ impl<B: Backend> Rdb<B> {
     /// schema, leaving it untouched.
     pub(super) fn init_schema(&self) -> Result<(), StorageError> {
         let location = self.location();
-        self.backend.transaction(Mode::Write, &mut |tx| {
+        self.timed(Mode::Write, &mut |tx| {
             let e = err(location.clone());
             tx.execute("{lock_schema}", &[]).map_err(&e)?;
             let tables = self.backend.tables(tx).map_err(&e)?;
@@ -33,6 +33,22 @@ impl<B: Backend> Rdb<B> {
                 )
                 .map_err(&e)?;
                 return Ok(());
+            }
+            check_schema(tx, &tables, &location)
+        })
+    }
+
+    /// Refuses a database that is not Optuna's current schema, reading only (an empty one
+    /// holds no study, and is refused too).
+    pub(super) fn check_existing_schema(&self) -> Result<(), StorageError> {
+        let location = self.location();
+        self.timed(Mode::Read, &mut |tx| {
+            let tables = self.backend.tables(tx).map_err(err(location.clone()))?;
+            if tables.is_empty() {
+                return Err(StorageError::Schema {
+                    location: location.clone(),
+                    message: "the database holds no tables, so no study".to_owned(),
+                });
             }
             check_schema(tx, &tables, &location)
         })

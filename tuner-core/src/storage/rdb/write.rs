@@ -1,11 +1,10 @@
 //! Writing trials: a new Running trial, one epoch's metrics, a trial's final state and
-//! values, heartbeats, and which running trial's heartbeat has gone stale.
+//! values, and heartbeats.
 
 use super::{err, Backend, Rdb, Tx};
 use crate::storage::optuna::{self, TrialRecord};
 use crate::storage::{StorageError, StudyConfig};
 use crate::trial::{Metrics, Trial, TrialState};
-use std::time::Duration;
 
 impl<B: Backend> Rdb<B> {
     /// Inserts a new trial of study `study` (with its parameters, record and first
@@ -71,7 +70,7 @@ impl<B: Backend> Rdb<B> {
     }
 
     /// Stores a trial attribute (a JSON text), replacing any value it had.
-    fn set_attr(
+    pub(super) fn set_attr(
         &self,
         tx: &mut dyn Tx,
         id: i64,
@@ -215,22 +214,5 @@ impl<B: Backend> Rdb<B> {
         )
         .map_err(err(self.location()))?;
         Ok(())
-    }
-
-    /// Whether trial row `row` is still running with a heartbeat older than `grace`.
-    pub(super) fn is_stale(
-        &self,
-        tx: &mut dyn Tx,
-        row: i64,
-        grace: Duration,
-    ) -> Result<bool, StorageError> {
-        let rows = tx
-            .query(
-                "SELECT t.trial_id FROM trials t JOIN trial_heartbeats h ON h.trial_id = t.trial_id \
-                 WHERE t.trial_id = ?1 AND t.state = 'RUNNING' AND {age:h.heartbeat} > ?2",
-                &[row.into(), grace.as_secs_f64().into()],
-            )
-            .map_err(err(self.location()))?;
-        Ok(!rows.is_empty())
     }
 }

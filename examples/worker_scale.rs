@@ -1,0 +1,194 @@
+//! How a study scales with worker processes: N copies of this program search one study at
+//! once (random search, a trivial or a sleeping objective), and the parent reports trials per
+//! second against the linear ideal and the latency of the ask path (from one trial's end to
+//! the next one's start: deciding, storing, retrying stale trials) at p50 and p99. Linear is
+//! one trial per objective duration per worker (or, for a trivial objective, n times the
+//! first run's rate per worker); process start-up counts against the rate.
+//!
+//! ```text
+//! cargo run --release --example worker_scale -- --workers 1,2,4,8,16 --work-ms 50
+//! cargo run --release --features postgres --example worker_scale -- \
+//!     --storage postgresql://postgres@127.0.0.1:5432/db --workers 1,2,4,8,16 --work-ms 0
+//! ```
+//! Options: `--storage URL` (default: a SQLite file in the temp folder), `--workers LIST`,
+//! `--work-ms MS` (the objective's duration, default 50), `--trials N` per worker (default 40).
+
+use std::io::Write;
+use std::process::Command;
+use std::time::{Duration, Instant};
+use tuner::oracle::RandomSearch;
+use tuner::space::{Param, SearchSpace};
+use tuner::tuner::TrialError;
+use tuner::Tuner;
+
+struct Args {
+    storage: String,
+    workers: Vec<usize>,
+    work: Duration,
+    trials: u64,
+    /// Set in a worker: the file its latencies go to.
+    worker: Option<String>,
+}
+
+fn args() -> Result<Args, String> {
+    let tmp = std::env::temp_dir().join(format!("tuner-scale-{}.db", std::process::id()));
+    let mut a = Args {
+        storage: format!("sqlite:///{}", tmp.display()),
+        workers: vec![1, 2, 4, 8, 16],
+        work: Duration::from_millis(50),
+        trials: 40,
+        worker: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--storage" => a.storage = value()?,
+            "--workers" => {
+                a.workers = value()?
+                    .split(',')
+                    .map(|n| n.parse().map_err(|e| format!("--workers: {e}")))
+                    .collect::<Result<_, _>>()?
+            }
+            "--work-ms" => {
+                a.work =
+                    Duration::from_millis(value()?.parse().map_err(|e| format!("--work-ms: {e}"))?)
+            }
+            "--trials" => a.trials = value()?.parse().map_err(|e| format!("--trials: {e}"))?,
+            "--worker" => a.worker = Some(value()?),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(a)
+}
+
+fn tuner(a: &Args, max_trials: u64, overwrite: bool) -> Result<Tuner, Box<dyn std::error::Error>> {
+    let space = SearchSpace::builder()
+        .param(Param::float("x", -5.0, 5.0))
+        .param(Param::int("n", 1, 64))
+        .build()?;
+    Ok(Tuner::for_space(space, RandomSearch::new())
+        .objective("loss")
+        .max_trials(max_trials)
+        .storage_url(&a.storage)
+        .directory(std::env::temp_dir().join("tuner-scale"))
+        .project_name("scale")
+        .overwrite(overwrite)
+        .seed(std::process::id() as u64)
+        .quiet(true)
+        .build()?)
+}
+
+/// One worker: searches, and writes each ask's latency (seconds) to `out`.
+fn worker(a: &Args, out: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let mut t = tuner(a, a.trials, false)?;
+    let ended = std::sync::Arc::new(std::sync::Mutex::new(Instant::now()));
+    let latencies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    {
+        let (ended, latencies) = (ended.clone(), latencies.clone());
+        t.on_trial_begin(move |_| {
+            let waited = ended.lock().unwrap().elapsed().as_secs_f64();
+            latencies.lock().unwrap().push(waited);
+        });
+    }
+    {
+        let ended = ended.clone();
+        t.on_trial_end(move |_| *ended.lock().unwrap() = Instant::now());
+    }
+    let work = a.work;
+    t.search_fn(|hp, _| {
+        std::thread::sleep(work);
+        Ok::<_, TrialError>(hp.get_as::<f64>("x")?.powi(2))
+    })?;
+    let mut f = std::fs::File::create(out)?;
+    for l in latencies.lock().unwrap().iter() {
+        writeln!(f, "{l}")?;
+    }
+    Ok(())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let a = args()?;
+    if let Some(out) = &a.worker {
+        return worker(&a, out);
+    }
+    println!(
+        "storage {}, objective {} ms, {} trials per worker",
+        a.storage.split('@').next_back().unwrap_or(&a.storage),
+        a.work.as_millis(),
+        a.trials
+    );
+    println!("| workers | trials | seconds | trials/s | % of linear | ask p50 ms | ask p99 ms |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut one = None;
+    for &n in &a.workers {
+        let trials = a.trials * n as u64;
+        // Each run starts a fresh study, with max_trials stored by this first handle's runs.
+        drop(tuner(&a, trials, true)?);
+        let started = Instant::now();
+        let mut children = Vec::new();
+        let files: Vec<String> = (0..n)
+            .map(|i| {
+                std::env::temp_dir()
+                    .join(format!("tuner-scale-{}-{i}.txt", std::process::id()))
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        for file in &files {
+            children.push(
+                Command::new(std::env::current_exe()?)
+                    .args([
+                        "--storage",
+                        &a.storage,
+                        "--work-ms",
+                        &a.work.as_millis().to_string(),
+                        "--trials",
+                        &trials.to_string(),
+                        "--worker",
+                        file,
+                    ])
+                    .spawn()?,
+            );
+        }
+        for mut c in children {
+            let status = c.wait()?;
+            if !status.success() {
+                return Err(format!("a worker exited with {status}").into());
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let stored = tuner(&a, trials, false)?.trials()?.len();
+        let mut lat: Vec<f64> = Vec::new();
+        for f in &files {
+            lat.extend(
+                std::fs::read_to_string(f)?
+                    .lines()
+                    .filter_map(|l| l.parse::<f64>().ok()),
+            );
+            let _ = std::fs::remove_file(f);
+        }
+        lat.sort_by(f64::total_cmp);
+        let rate = stored as f64 / seconds;
+        // Linear: n times one worker's pace; with a sleeping objective, n per objective
+        // duration (what the issue counts), else n times the first run's rate per worker.
+        let base = match a.work.as_secs_f64() {
+            w if w > 0.0 => 1.0 / w,
+            _ => *one.get_or_insert(rate / n as f64),
+        };
+        println!(
+            "| {n} | {stored} | {seconds:.1} | {rate:.1} | {:.0}% | {:.1} | {:.1} |",
+            100.0 * rate / (base * n as f64),
+            1e3 * percentile(&lat, 0.5),
+            1e3 * percentile(&lat, 0.99)
+        );
+    }
+    Ok(())
+}
