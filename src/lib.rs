@@ -4,6 +4,8 @@
 //! `hp_choice!`, `hp_bool!` and `hp_fixed!` where values should be searched.
 
 pub use tuner_core::*;
+#[cfg(feature = "burn")]
+pub use tuner_core::burn;
 pub use tuner_macros::*;
 
 /// Everything a model-builder file needs.

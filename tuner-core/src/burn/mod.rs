@@ -8,6 +8,12 @@
 //! loaded from its path alone lands on the same device; [`Cpu`] (burn's `flex` backend) is the
 //! default. Autodiff is switched on by the tuner for training and off for evaluation.
 //!
+//! Reproducibility: the tuner seeds the device before building a model and before every epoch
+//! (weights, then dropout), and burn's loader shuffles epoch `e` from the run's seed and `e`.
+//! burn's CPU backend keeps one random generator per process, so trainings running at once in
+//! one process (threads) interleave their draws; the search trains one trial at a time, and
+//! parallel searches belong in worker processes.
+//!
 //! Like `nn`, this is a plug-in on top of the other layers: nothing else in the crate uses it.
 
 mod checkpoint;
