@@ -3,9 +3,9 @@
 //! Annotate a model-builder function with [`hypermodel`] and write `hp_int!`, `hp_float!`,
 //! `hp_choice!`, `hp_bool!` and `hp_fixed!` where values should be searched.
 
-pub use tuner_core::*;
 #[cfg(feature = "burn")]
 pub use tuner_core::burn;
+pub use tuner_core::*;
 pub use tuner_macros::*;
 
 /// Everything a model-builder file needs.

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The file's first bytes, and the header's `format`.
 const MAGIC: &[u8; 8] = b"TUNRBRN1";
@@ -155,8 +156,11 @@ impl<C: BurnConfig, D: BurnDevice> BurnNet<C, D> {
     }
 }
 
+/// A checkpoint's three sections: header, module record, optimizer record.
+type Sections<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
 /// The header, module record and optimizer record of a checkpoint's bytes.
-fn split<'a>(path: &Path, bytes: &'a [u8]) -> Result<(&'a [u8], &'a [u8], &'a [u8]), BurnError> {
+fn split<'a>(path: &Path, bytes: &'a [u8]) -> Result<Sections<'a>, BurnError> {
     let fixed = MAGIC.len() + 24;
     if bytes.len() < fixed || &bytes[..MAGIC.len()] != MAGIC {
         return Err(format_error(
@@ -187,9 +191,12 @@ fn split<'a>(path: &Path, bytes: &'a [u8]) -> Result<(&'a [u8], &'a [u8], &'a [u
     Ok((&rest[..h], &rest[h..h + m], &rest[h + m..]))
 }
 
-/// A sibling temporary file, unique to this process.
+/// A sibling temporary file, unique to this process and call (two threads saving one path
+/// never write the same temporary file).
 fn temporary(path: &Path) -> PathBuf {
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
     let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{}.tmp", std::process::id()));
+    name.push(format!(".{}-{call}.tmp", std::process::id()));
     path.with_file_name(name)
 }
