@@ -53,21 +53,26 @@ impl From<SgdConfig> for BurnOptimizer {
 /// ```
 /// use tuner_core::burn::{BurnSpec, BurnOptimizer};
 /// use tuner_core::burn::lib::optim::AdamConfig;
-/// # use tuner_core::burn::lib::{config::Config, nn::{Linear, LinearConfig}, tensor::{Device, Tensor}};
 /// # use tuner_core::burn::lib as burn;
+/// # use burn::{config::Config, module::Module, nn::{Linear, LinearConfig}, tensor::{Device, Tensor}};
 /// # #[derive(Config, Debug)] struct LinConfig { width: usize }
+/// # #[derive(Module, Debug)] struct Lin { layer: Linear }
 /// # impl tuner_core::burn::BurnConfig for LinConfig {
-/// #     type Model = Linear;
-/// #     fn init(&self, device: &Device) -> Linear { LinearConfig::new(self.width, 2).init(device) }
+/// #     type Model = Lin;
+/// #     fn init(&self, device: &Device) -> Lin { Lin { layer: LinearConfig::new(self.width, 2).init(device) } }
 /// # }
-/// # impl tuner_core::burn::BurnModule for Linear {
-/// #     fn forward(&self, x: Tensor<2>) -> Tensor<2> { Linear::forward(self, x) }
+/// # impl tuner_core::burn::BurnModule for Lin {
+/// #     fn forward(&self, x: Tensor<2>) -> Tensor<2> { self.layer.forward(x) }
 /// # }
 /// let spec = BurnSpec::new(LinConfig { width: 4 })
 ///     .optimizer(AdamConfig::new().with_beta_2(0.99))
 ///     .learning_rate(3e-3);
 /// assert_eq!(spec.learning_rate, 3e-3);
 /// assert!(matches!(spec.optimizer, BurnOptimizer::Adam(_)));
+/// // burn's parameters are lazy: counting them allocates nothing (4 * 2 weights + 2 biases).
+/// use tuner_core::model::ModelSpec;
+/// assert_eq!(spec.num_params(), Some(10));
+/// assert!(spec.learning_rate(0.0).validate().is_err());
 /// ```
 pub struct BurnSpec<C, D = Cpu> {
     /// The model's config.
