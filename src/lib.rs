@@ -3,6 +3,8 @@
 //! Annotate a model-builder function with [`hypermodel`] and write `hp_int!`, `hp_float!`,
 //! `hp_choice!`, `hp_bool!` and `hp_fixed!` where values should be searched.
 
+#[cfg(feature = "burn")]
+pub use tuner_core::burn;
 pub use tuner_core::*;
 pub use tuner_macros::*;
 

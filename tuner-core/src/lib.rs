@@ -1,6 +1,8 @@
 //! Core of the `tuner` crate: search spaces, oracles, storage and reports, and the training
 //! vocabulary (`model`); dfdx networks are the default-on feature `nn`.
 
+#[cfg(feature = "burn")]
+pub mod burn;
 pub mod data;
 pub mod hypermodel;
 pub mod model;
