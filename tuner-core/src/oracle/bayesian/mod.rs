@@ -14,7 +14,11 @@
 //!   point rounds onto a tried configuration the best untried candidate is taken;
 //! - treats other workers' running trials with the kriging believer (their posterior mean is
 //!   taken as if observed), so parallel workers spread out; pruned (Stopped) trials count
-//!   with the best score they reported, failed ones only as configurations not to repeat.
+//!   with the best score they reported;
+//! - learns where trials fail (errors, NaN or infinite objectives) with a second GP on the
+//!   failure indicator, weighs the acquisition by the probability of success, and never
+//!   proposes a point next to a failed one (`feasibility.rs`), so a failing region is left
+//!   after a few failures instead of being proposed again and again.
 //!
 //! Cost: at most 500 observations condition the GP (the best third and an even spread of the
 //! rest, a subset-of-data approximation), which bounds the cost of a suggestion however long
@@ -30,6 +34,7 @@
 
 mod acquisition;
 mod encode;
+mod feasibility;
 mod fit;
 mod gp;
 mod kernel;
@@ -44,6 +49,7 @@ use super::{Oracle, OracleContext, RandomSearch, Suggestion};
 use crate::objective::Direction;
 use crate::trial::{Trial, TrialPlan, TrialState};
 use encode::Encoder;
+use feasibility::Feasibility;
 use gp::Gp;
 use kernel::KernelParams;
 use minimise::LbfgsB;
@@ -350,7 +356,7 @@ impl Oracle for BayesianOptimization {
         }
         let kept_losses: Vec<f64> = kept.iter().map(|&i| losses[i]).collect();
         let gy = transform::prepare(&kept_losses, self.warp);
-        let Some(gp) = Gp::new(gx, nf, gy, encoder.categorical().to_vec(), params) else {
+        let Some(gp) = Gp::new(gx, nf, gy, encoder.categorical().to_vec(), params.clone()) else {
             return random();
         };
         let best = gp.min_mean_at_data(gp.len());
@@ -368,12 +374,20 @@ impl Oracle for BayesianOptimization {
             .take(ANCHORS)
             .map(|&i| encoder.unit_of_values(ctx.space, observed[i].0.values()))
             .collect();
+        let failed: Vec<f64> = ctx
+            .trials
+            .iter()
+            .filter(|t| t.state == TrialState::Failed)
+            .flat_map(|t| encoder.features_of_values(ctx.space, t.values()))
+            .collect();
+        let feasibility = Feasibility::new(&x, &failed, nf, encoder.categorical(), &params);
         let problem = Problem {
             space: ctx.space,
             encoder: &encoder,
             gp: &gp,
             acquisition: self.acquisition,
             best,
+            feasibility: feasibility.as_ref(),
         };
         let mut rng = ctx.rng();
         let effort = self.effort(observed.len());

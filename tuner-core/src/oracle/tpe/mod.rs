@@ -6,7 +6,9 @@
 //!
 //! Defaults follow Optuna 5: prior weight 1, magic clip on, endpoints off, Optuna's weights
 //! (older observations ramp down past 25), constant liar on (running trials count as bad),
-//! multivariate on. Conditional spaces are decomposed into groups (Optuna's `group=True`),
+//! multivariate on. Failed trials (errors, NaN or infinite objectives) join the bad set, so a
+//! failing region is avoided like a poor one (Optuna leaves them out and keeps sampling
+//! there). Conditional spaces are decomposed into groups (Optuna's `group=True`),
 //! each sampled jointly from the trials that hold all of it; a parameter no finished trial has
 //! held yet is drawn from the prior. Unlike Optuna, a configuration already tried is never
 //! suggested again: the next-best candidates are taken, and when those run out a random
