@@ -6,7 +6,8 @@
 //!
 //! Defaults follow Optuna 5: prior weight 1, magic clip on, endpoints off, Optuna's weights
 //! (older observations ramp down past 25), constant liar on (running trials count as bad),
-//! multivariate on. Failed trials (errors, NaN or infinite objectives) join the bad set, so a
+//! multivariate on. Failed trials (errors, NaN or infinite objectives) join the bad set and
+//! count as observations (startup trials, the good set's size), so a
 //! failing region is avoided like a poor one (Optuna leaves them out and keeps sampling
 //! there). Conditional spaces are decomposed into groups (Optuna's `group=True`),
 //! each sampled jointly from the trials that hold all of it; a parameter no finished trial has
@@ -73,7 +74,8 @@ impl Tpe {
         }
     }
 
-    /// Random trials before the estimators take over (finished trials counted; default 10).
+    /// Random trials before the estimators take over (finished and failed trials counted;
+    /// default 10).
     pub fn n_startup_trials(mut self, n: usize) -> Self {
         self.n_startup_trials = n;
         self
@@ -164,7 +166,8 @@ impl Oracle for Tpe {
             .iter()
             .filter(|t| match t.state {
                 TrialState::Completed => t.score.is_some_and(|s| !s.is_nan()),
-                TrialState::Stopped => true,
+                // Failures are observations too (of where not to go).
+                TrialState::Stopped | TrialState::Failed => true,
                 _ => false,
             })
             .count();
