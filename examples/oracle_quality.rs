@@ -12,7 +12,8 @@
 //!
 //! `--only hard` (or the names `branin-nan`, `branin-inf`, `branin-nan20`) runs the failing
 //! objectives of `oracle_quality/hard.rs` instead, with the share of failed trials after the
-//! 20th and the runs the search aborted.
+//! 20th and the runs the search aborted. `--noise` prints only the noise table
+//! (`oracle_quality/noise.rs`: Branin + N(0, 1), true regret at the reported point).
 
 use std::collections::BTreeMap;
 use std::f64::consts::PI;
@@ -30,6 +31,8 @@ use tuner::Tuner;
 
 #[path = "oracle_quality/hard.rs"]
 pub mod hard;
+#[path = "oracle_quality/noise.rs"]
+pub mod noise;
 
 /// A test function over a space, with its known minimum.
 pub struct Problem {
@@ -488,6 +491,10 @@ fn main() {
             }
         },
     };
+    if flag("--noise") {
+        noise::print(&settings.oracles, settings.seeds, &settings.trials);
+        return;
+    }
     if !flag("--scaling-only") {
         let t = Instant::now();
         let results = quality(&settings);
