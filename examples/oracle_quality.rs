@@ -9,6 +9,11 @@
 //! `cargo run --release --example oracle_quality` (full), `-- --quick` (CI: 3 seeds, 30 and
 //! 50 trials, no scaling table); `--seeds N`, `--trials A,B`, `--only name,name`,
 //! `--oracles random,grid,bayesian,tpe`, `--no-scaling`, `--scaling-only`.
+//!
+//! `--only hard` (or the names `branin-nan`, `branin-inf`, `branin-nan20`) runs the failing
+//! objectives of `oracle_quality/hard.rs` instead, with the share of failed trials after the
+//! 20th and the runs the search aborted. `--noise` prints only the noise table
+//! (`oracle_quality/noise.rs`: Branin + N(0, 1), true regret at the reported point).
 
 use std::collections::BTreeMap;
 use std::f64::consts::PI;
@@ -23,6 +28,11 @@ use tuner::storage::MemoryStorage;
 use tuner::trial::{Metrics, Trial, TrialPlan, TrialState};
 use tuner::tuner::TrialError;
 use tuner::Tuner;
+
+#[path = "oracle_quality/hard.rs"]
+pub mod hard;
+#[path = "oracle_quality/noise.rs"]
+pub mod noise;
 
 /// A test function over a space, with its known minimum.
 pub struct Problem {
@@ -229,6 +239,10 @@ pub struct Run {
     pub regret: Vec<f64>,
     /// Seconds per suggestion.
     pub seconds: Vec<f64>,
+    /// `failed[k]`: whether trial `k` failed (an error, NaN or an infinite objective).
+    pub failed: Vec<bool>,
+    /// Why the search ended with an error, if it did (e.g. too many failures in a row).
+    pub error: Option<String>,
 }
 
 /// Runs `oracle` on `problem` for `trials` trials through the tuner loop.
@@ -250,14 +264,18 @@ pub fn run(problem: &Problem, oracle_name: &str, trials: u64, seed: u64) -> Run 
         .build()
         .expect("a valid tuner");
     let f = problem.f;
-    tuner
+    let error = tuner
         .search_fn(|hp: &HyperParameters, _| Ok::<_, TrialError>(f(hp)))
-        .expect("the search runs");
+        .err()
+        .map(|e| e.to_string());
     let _ = std::fs::remove_dir_all(&dir);
     let mut best = f64::INFINITY;
-    let regret = tuner
-        .trials()
-        .expect("trials are stored")
+    let trials = tuner.trials().expect("trials are stored");
+    let failed = trials
+        .iter()
+        .map(|t| t.state == TrialState::Failed)
+        .collect();
+    let regret = trials
         .iter()
         .map(|t| {
             best = best.min(t.score.unwrap_or(f64::INFINITY));
@@ -265,7 +283,12 @@ pub fn run(problem: &Problem, oracle_name: &str, trials: u64, seed: u64) -> Run 
         })
         .collect();
     let seconds = seconds.lock().expect("not poisoned").clone();
-    Run { regret, seconds }
+    Run {
+        regret,
+        seconds,
+        failed,
+        error,
+    }
 }
 
 /// The `q`-quantile (linear interpolation) of `v`.
@@ -294,6 +317,18 @@ fn regret_at(run: &Run, at: usize) -> f64 {
         .unwrap_or(f64::INFINITY)
 }
 
+/// The share of trials `from + 1..=to` that failed (0 when the run did not get that far).
+pub fn failed_share(run: &Run, from: usize, to: usize) -> f64 {
+    let part = run
+        .failed
+        .get(from..to.min(run.failed.len()))
+        .unwrap_or(&[]);
+    if part.is_empty() {
+        return 0.0;
+    }
+    part.iter().filter(|f| **f).count() as f64 / part.len() as f64
+}
+
 /// Settings of one benchmark run.
 pub struct Settings {
     /// Seeds per function and oracle.
@@ -310,8 +345,20 @@ pub struct Settings {
 pub fn quality(settings: &Settings) -> BTreeMap<(String, String), Vec<Run>> {
     let max = settings.trials.iter().copied().max().unwrap_or(100);
     let mut out = BTreeMap::new();
-    for problem in problems() {
-        if !settings.only.is_empty() && !settings.only.iter().any(|o| o == problem.name) {
+    let hard = settings.only.iter().any(|o| o == "hard");
+    let wanted = |p: &Problem, is_hard: bool| {
+        if settings.only.is_empty() {
+            !is_hard
+        } else {
+            (hard && is_hard) || settings.only.iter().any(|o| o == p.name)
+        }
+    };
+    let all = problems()
+        .into_iter()
+        .map(|p| (p, false))
+        .chain(hard::problems().into_iter().map(|p| (p, true)));
+    for (problem, is_hard) in all {
+        if !wanted(&problem, is_hard) {
             continue;
         }
         for name in &settings.oracles {
@@ -340,20 +387,26 @@ fn fmt(v: f64) -> String {
 fn print_quality(results: &BTreeMap<(String, String), Vec<Run>>, trials: &[u64]) {
     for &n in trials {
         println!("\nSimple regret after {n} trials: median [25%, 75%] over seeds; median oracle ms per suggestion");
-        println!("| function | oracle | median | quartiles | ms/suggestion |");
-        println!("|---|---|---|---|---|");
+        println!("| function | oracle | median | quartiles | ms/suggestion | failed after 20th (median) | aborted runs |");
+        println!("|---|---|---|---|---|---|---|");
         for ((function, oracle), runs) in results {
             let at: Vec<f64> = runs.iter().map(|r| regret_at(r, n as usize)).collect();
             let ms: Vec<f64> = runs
                 .iter()
                 .flat_map(|r| r.seconds.iter().take(n as usize).map(|s| s * 1e3))
                 .collect();
+            let failed: Vec<f64> = runs
+                .iter()
+                .map(|r| failed_share(r, 20, n as usize))
+                .collect();
+            let aborted = runs.iter().filter(|r| r.error.is_some()).count();
             println!(
-                "| {function} | {oracle} | {} | [{}, {}] | {:.3} |",
+                "| {function} | {oracle} | {} | [{}, {}] | {:.3} | {:.1}% | {aborted} |",
                 fmt(quantile(&at, 0.5)),
                 fmt(quantile(&at, 0.25)),
                 fmt(quantile(&at, 0.75)),
-                quantile(&ms, 0.5)
+                quantile(&ms, 0.5),
+                100.0 * quantile(&failed, 0.5),
             );
         }
     }
@@ -438,6 +491,10 @@ fn main() {
             }
         },
     };
+    if flag("--noise") {
+        noise::print(&settings.oracles, settings.seeds, &settings.trials);
+        return;
+    }
     if !flag("--scaling-only") {
         let t = Instant::now();
         let results = quality(&settings);

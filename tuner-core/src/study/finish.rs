@@ -3,8 +3,9 @@
 //! told from outside is stored exactly as the same score returned inside the loop.
 
 use super::{Study, StudyError};
+use crate::space::Value;
 use crate::trial::TrialError;
-use crate::trial::{Curve, Trial, TrialState};
+use crate::trial::{Curve, Trial, TrialState, DIVERGED};
 
 /// What one attempt at a trial produced, before the study judges it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -26,10 +27,15 @@ pub enum Finished {
 
 impl Study {
     /// Ends an attempt at `trial`: its history and score (the best epoch's objective value;
-    /// NaN epochs never count), then its state and message:
+    /// only finite values count, so a NaN or infinite epoch never wins), then its state and
+    /// message:
     /// - stopped by the pruner: Stopped, keeping its history;
     /// - a finite score: Completed;
-    /// - no finite score (e.g. NaN) or a [`TrialError::Invalid`]: Invalid, which is
+    /// - the objective reported, but never finite (NaN or +/-inf in every epoch): it diverged.
+    ///   Invalid while `may_retry` (a retry runs with another seed), else Failed with a message
+    ///   starting `diverged:` and the last value kept as text in the [`DIVERGED`] attribute
+    ///   ([`Trial::diverged`]);
+    /// - the objective never reported, or a [`TrialError::Invalid`]: Invalid, which is
     ///   [`Finished::Retry`] when `may_retry`, else Failed;
     /// - a [`TrialError::Failed`]: Failed.
     ///
@@ -42,10 +48,13 @@ impl Study {
         seconds: f64,
         may_retry: bool,
     ) -> Result<Finished, StudyError> {
+        trial.plan.attrs.remove(DIVERGED);
         let invalid = match attempt {
             Ok(ran) => {
                 trial.history = ran.history;
-                trial.rescore(self.objectives());
+                let best = trial.history.best_finite(self.objectives());
+                trial.best_epoch = best.map(|b| b.0);
+                trial.score = best.map(|b| b.1);
                 match (ran.pruned_at, self.pruner()) {
                     (Some(epoch), Some(pruner)) => {
                         trial.state = TrialState::Stopped;
@@ -60,10 +69,27 @@ impl Study {
                         trial.message = None;
                         None
                     }
-                    _ => Some(format!(
-                        "no finite value of `{}` was reported",
-                        self.objectives().scalar().name
-                    )),
+                    _ => {
+                        let name = self.objectives().scalar().name;
+                        let last = trial
+                            .history
+                            .iter()
+                            .rev()
+                            .find_map(|(_, m)| self.objectives().score(m));
+                        Some(match last {
+                            Some(v) => {
+                                trial
+                                    .plan
+                                    .attrs
+                                    .insert(DIVERGED.to_owned(), Value::Str(v.to_string()));
+                                format!(
+                                    "diverged: no finite value of `{name}` was reported (the \
+                                     last was {v})"
+                                )
+                            }
+                            None => format!("no finite value of `{name}` was reported"),
+                        })
+                    }
                 }
             }
             Err(TrialError::Failed(message)) => {

@@ -13,7 +13,7 @@ pub use direction::{Direction, UnknownDirection};
 pub use float_json::{float_json, json_float};
 pub(crate) use outcome::curve;
 pub use outcome::{Outcome, TrialError};
-pub use state::{State, TrialState};
+pub use state::{State, TrialState, DIVERGED};
 
 use crate::objective::Objectives;
 use crate::space::{HyperParameters, Value};

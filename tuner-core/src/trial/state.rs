@@ -11,9 +11,10 @@ pub enum TrialState {
     Running,
     /// Finished with a score.
     Completed,
-    /// Errored or scored NaN; retried up to `max_retries_per_trial`.
+    /// Errored or diverged (no finite score); retried up to `max_retries_per_trial`.
     Invalid,
-    /// Errored for good (retries used up, model too large, or a `TrialError::Failed`).
+    /// Errored or diverged for good (retries used up, model too large, a
+    /// `TrialError::Failed`, or a NaN/infinite objective: see [`Trial::diverged`](super::Trial::diverged)).
     Failed,
     /// Stopped early by a pruner or by the search ending; keeps its history.
     Stopped,
@@ -38,5 +39,17 @@ impl fmt::Display for TrialState {
             TrialState::Failed => "FAILED",
             TrialState::Stopped => "STOPPED",
         })
+    }
+}
+
+/// The attribute a diverged trial keeps its non-finite objective value in (`"NaN"`, `"inf"`
+/// or `"-inf"`, as text: JSON has no number for them).
+pub const DIVERGED: &str = "diverged";
+
+impl super::Trial {
+    /// Whether the trial failed because its objective diverged (every value it reported was
+    /// NaN or infinite), as opposed to an error raised by the objective's code.
+    pub fn diverged(&self) -> bool {
+        self.state == TrialState::Failed && self.plan.attrs.contains_key(DIVERGED)
     }
 }

@@ -79,6 +79,7 @@ pub(crate) struct Settings {
     pub executions_per_trial: u32,
     pub max_retries_per_trial: u32,
     pub max_consecutive_failed_trials: u32,
+    pub count_diverged: bool,
     pub max_model_size: Option<usize>,
     pub quiet: bool,
     pub dir: PathBuf,
@@ -195,6 +196,7 @@ impl<S: Searchable> TunerBuilder<S> {
                 executions_per_trial: 1,
                 max_retries_per_trial: 0,
                 max_consecutive_failed_trials: 3,
+                count_diverged: false,
                 max_model_size: None,
                 quiet: false,
                 dir: PathBuf::new(),
@@ -263,6 +265,15 @@ impl<S: Searchable> TunerBuilder<S> {
     /// How many Failed trials in a row end the search with an error (default 3).
     pub fn max_consecutive_failed_trials(mut self, n: u32) -> Self {
         self.settings.max_consecutive_failed_trials = n.max(1);
+        self
+    }
+
+    /// Whether diverged trials (NaN or infinite objective, see `Trial::diverged`) count toward
+    /// `max_consecutive_failed_trials`, as every Failed trial does in KerasTuner (default
+    /// false: a diverging configuration is a result of the search, and only errors raised by
+    /// the objective's code end it).
+    pub fn count_diverged_as_failed(mut self, yes: bool) -> Self {
+        self.settings.count_diverged = yes;
         self
     }
 

@@ -19,8 +19,10 @@ const POLL: Duration = Duration::from_millis(200);
 impl<S: Searchable> Tuner<S> {
     /// Searches with a black-box objective (KerasTuner's overridden `run_trial`): `f` gets the
     /// trial's params and context and returns a score, a metrics map, or `()` after reporting
-    /// epochs. Errors, panics and NaN scores make the trial Invalid (retried) or Failed; the
-    /// search goes on until the oracle is done or `max_trials` is reached.
+    /// epochs. Errors, panics and NaN or infinite scores make the trial Invalid (retried) or
+    /// Failed; the search goes on until the oracle is done or `max_trials` is reached, or
+    /// until `max_consecutive_failed_trials` trials in a row failed with an error (diverged
+    /// trials do not count: see [`TunerBuilder::count_diverged_as_failed`](super::TunerBuilder::count_diverged_as_failed)).
     pub fn search_fn<O, F>(&mut self, mut f: F) -> Result<SearchReport, TunerError>
     where
         O: Into<Outcome>,
@@ -95,7 +97,10 @@ impl<S: Searchable> Tuner<S> {
             for cb in &mut self.on_end {
                 cb(&trial);
             }
-            if trial.state == TrialState::Failed {
+            // A diverged trial is a result of the search, not a fault of the user's code: it
+            // neither counts toward the limit nor resets it (unless KerasTuner's rule is on).
+            let neutral = trial.diverged() && !self.settings.count_diverged;
+            if trial.state == TrialState::Failed && !neutral {
                 consecutive_failed += 1;
                 if consecutive_failed >= self.settings.max_consecutive_failed_trials {
                     return Err(TunerError::TooManyFailures {
@@ -104,7 +109,7 @@ impl<S: Searchable> Tuner<S> {
                         message: trial.message.clone().unwrap_or_default(),
                     });
                 }
-            } else {
+            } else if !neutral {
                 consecutive_failed = 0;
             }
         }

@@ -66,6 +66,20 @@ pub(crate) fn dlog_h(z: f64) -> f64 {
     }
 }
 
+/// `ln Phi(z)` and its derivative `phi(z) / Phi(z)`, accurate far into the lower tail.
+pub(crate) fn log_cdf_grad(z: f64) -> (f64, f64) {
+    if z > SERIES_BELOW {
+        let cdf = norm_cdf(z);
+        (cdf.ln(), norm_pdf(z) / cdf)
+    } else {
+        let (_, series) = tail_series(z);
+        (
+            -0.5 * z * z - LN_SQRT_2PI - (-z).ln() + series.ln(),
+            -z / series,
+        )
+    }
+}
+
 impl Acquisition {
     /// The acquisition value (larger is better) at posterior `mean` and `var`, for incumbent
     /// `best`, with its derivatives by mean and by variance.
@@ -133,6 +147,24 @@ mod tests {
         let approx = -0.5 * z * z - (z * z).ln() - LN_SQRT_2PI;
         assert!((log_h(z) - approx).abs() < 1e-6);
         assert!(Acquisition::LogEi.value(1e6, 1e-6, 0.0).is_finite());
+    }
+
+    #[test]
+    fn log_cdf_is_continuous_and_its_derivative_matches() {
+        let (a, da) = log_cdf_grad(SERIES_BELOW + 1e-9);
+        let (b, db) = log_cdf_grad(SERIES_BELOW - 1e-9);
+        assert!((a - b).abs() < 1e-9 * a.abs(), "{a} vs {b}");
+        assert!((da - db).abs() < 1e-6 * da, "{da} vs {db}");
+        for z in [-40.0, -3.0, 0.0, 2.0, 8.0] {
+            let h = 1e-6;
+            let fd = (log_cdf_grad(z + h).0 - log_cdf_grad(z - h).0) / (2.0 * h);
+            let (v, d) = log_cdf_grad(z);
+            assert!(v.is_finite() && v <= 0.0);
+            assert!(
+                (fd - d).abs() < 1e-5 * (1.0 + d.abs()),
+                "z = {z}: {fd} vs {d}"
+            );
+        }
     }
 
     #[test]

@@ -86,6 +86,13 @@ impl Gp {
             .collect()
     }
 
+    /// The posterior mean at each training point: `y_i - diag * alpha_i`.
+    pub fn means_at_data(&self) -> Vec<f64> {
+        (0..self.len())
+            .map(|i| self.y[i] - self.diag * self.alpha[i])
+            .collect()
+    }
+
     /// The smallest posterior mean at the training points (the incumbent under noise):
     /// `mean_i = y_i - diag * alpha_i`.
     pub fn min_mean_at_data(&self, first: usize) -> f64 {

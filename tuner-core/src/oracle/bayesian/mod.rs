@@ -14,7 +14,11 @@
 //!   point rounds onto a tried configuration the best untried candidate is taken;
 //! - treats other workers' running trials with the kriging believer (their posterior mean is
 //!   taken as if observed), so parallel workers spread out; pruned (Stopped) trials count
-//!   with the best score they reported, failed ones only as configurations not to repeat.
+//!   with the best score they reported;
+//! - learns where trials fail (errors, NaN or infinite objectives) with a second GP on the
+//!   failure indicator, weighs the acquisition by the probability of success, and never
+//!   proposes a point next to a failed one (`feasibility.rs`), so a failing region is left
+//!   after a few failures instead of being proposed again and again.
 //!
 //! Cost: at most 500 observations condition the GP (the best third and an even spread of the
 //! rest, a subset-of-data approximation), which bounds the cost of a suggestion however long
@@ -30,6 +34,7 @@
 
 mod acquisition;
 mod encode;
+mod feasibility;
 mod fit;
 mod gp;
 mod kernel;
@@ -44,6 +49,7 @@ use super::{Oracle, OracleContext, RandomSearch, Suggestion};
 use crate::objective::Direction;
 use crate::trial::{Trial, TrialPlan, TrialState};
 use encode::Encoder;
+use feasibility::Feasibility;
 use gp::Gp;
 use kernel::KernelParams;
 use minimise::LbfgsB;
@@ -165,6 +171,41 @@ impl BayesianOptimization {
     pub fn output_warping(mut self, warp: bool) -> Self {
         self.warp = warp;
         self
+    }
+
+    /// The number of the finished trial the GP predicts best: the smallest posterior mean
+    /// at an observation, with the noise the kernel fit found. Under a noisy objective this
+    /// is a better report than the best observation, which favours lucky draws; on a
+    /// deterministic one the two agree. `None` before two trials have a finite score.
+    pub fn best_by_posterior_mean(&self, ctx: &OracleContext<'_>) -> Option<u64> {
+        let encoder = Encoder::new(ctx.space);
+        let direction = ctx.objectives.direction();
+        let observed: Vec<(&Trial, f64)> = ctx
+            .trials
+            .iter()
+            .filter_map(|t| loss(t, direction).map(|l| (t, l)))
+            .collect();
+        let nf = encoder.features();
+        if observed.len() < 2 || nf == 0 {
+            return observed.first().map(|o| o.0.number);
+        }
+        let mut x = Vec::with_capacity(observed.len() * nf);
+        for (t, _) in &observed {
+            x.extend(encoder.features_of_values(ctx.space, t.values()));
+        }
+        let losses: Vec<f64> = observed.iter().map(|o| o.1).collect();
+        let params = self.kernel_params(&encoder, &x, &losses);
+        let kept = subset(&losses, GP_CAP);
+        let mut gx = Vec::with_capacity(kept.len() * nf);
+        for &i in &kept {
+            gx.extend_from_slice(&x[i * nf..(i + 1) * nf]);
+        }
+        let kept_losses: Vec<f64> = kept.iter().map(|&i| losses[i]).collect();
+        let gy = transform::prepare(&kept_losses, self.warp);
+        let gp = Gp::new(gx, nf, gy, encoder.categorical().to_vec(), params)?;
+        let means = gp.means_at_data();
+        let best = (0..means.len()).min_by(|a, b| means[*a].total_cmp(&means[*b]))?;
+        Some(observed[kept[best]].0.number)
     }
 
     fn initial_points(&self, encoder: &Encoder) -> usize {
@@ -350,7 +391,7 @@ impl Oracle for BayesianOptimization {
         }
         let kept_losses: Vec<f64> = kept.iter().map(|&i| losses[i]).collect();
         let gy = transform::prepare(&kept_losses, self.warp);
-        let Some(gp) = Gp::new(gx, nf, gy, encoder.categorical().to_vec(), params) else {
+        let Some(gp) = Gp::new(gx, nf, gy, encoder.categorical().to_vec(), params.clone()) else {
             return random();
         };
         let best = gp.min_mean_at_data(gp.len());
@@ -368,12 +409,20 @@ impl Oracle for BayesianOptimization {
             .take(ANCHORS)
             .map(|&i| encoder.unit_of_values(ctx.space, observed[i].0.values()))
             .collect();
+        let failed: Vec<f64> = ctx
+            .trials
+            .iter()
+            .filter(|t| t.state == TrialState::Failed)
+            .flat_map(|t| encoder.features_of_values(ctx.space, t.values()))
+            .collect();
+        let feasibility = Feasibility::new(&x, &failed, nf, encoder.categorical(), &params);
         let problem = Problem {
             space: ctx.space,
             encoder: &encoder,
             gp: &gp,
             acquisition: self.acquisition,
             best,
+            feasibility: feasibility.as_ref(),
         };
         let mut rng = ctx.rng();
         let effort = self.effort(observed.len());
@@ -397,6 +446,51 @@ impl Oracle for BayesianOptimization {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_posterior_mean_does_not_report_a_lucky_draw() {
+        use crate::objective::{Objective, Objectives};
+        use crate::space::{Param, SearchSpace};
+        let space = SearchSpace::builder()
+            .param(Param::float("x", 0.0, 1.0))
+            .build()
+            .unwrap();
+        let objectives: Objectives = Objective::minimize("loss").into();
+        // (x - 0.3)^2 with alternating noise of +-0.05, and one lucky draw far from 0.3.
+        let trials: Vec<Trial> = (0..40)
+            .map(|i| {
+                let x = (i as f64 + 0.5) / 40.0;
+                let noise = if i % 2 == 0 { 0.05 } else { -0.05 };
+                let lucky = if i == 36 { -0.6 } else { 0.0 };
+                let mut t = Trial::new(i, TrialPlan::default());
+                t.plan
+                    .values
+                    .insert("x".to_owned(), crate::space::Value::Float(x));
+                t.state = TrialState::Completed;
+                t.score = Some((x - 0.3).powi(2) + noise + lucky);
+                t
+            })
+            .collect();
+        let ctx = OracleContext {
+            space: &space,
+            objectives: &objectives,
+            trials: &trials,
+            seed: 0,
+        };
+        let best_observed = trials
+            .iter()
+            .min_by(|a, b| a.score.unwrap().total_cmp(&b.score.unwrap()))
+            .unwrap();
+        assert_eq!(
+            best_observed.number, 36,
+            "the lucky draw is the best observation"
+        );
+        let n = BayesianOptimization::new()
+            .best_by_posterior_mean(&ctx)
+            .unwrap();
+        let x: f64 = trials[n as usize].values().get_as("x").unwrap();
+        assert!((x - 0.3).abs() < 0.1, "reported x = {x} (trial {n})");
+    }
 
     #[test]
     fn refits_become_rarer_as_the_history_grows() {

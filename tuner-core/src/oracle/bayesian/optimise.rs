@@ -4,6 +4,7 @@
 
 use super::acquisition::Acquisition;
 use super::encode::{Encoder, Slot};
+use super::feasibility::Feasibility;
 use super::gp::Gp;
 use super::minimise::BoundedMinimiser;
 use crate::space::{HyperParameters, SearchSpace};
@@ -18,6 +19,9 @@ pub(crate) struct Problem<'a> {
     pub acquisition: Acquisition,
     /// The incumbent (smallest posterior mean at an observation).
     pub best: f64,
+    /// Where trials failed, when some did: `ln P(feasible)` is added to the acquisition and
+    /// points next to a failure are never proposed.
+    pub feasibility: Option<&'a Feasibility>,
 }
 
 /// How hard to search.
@@ -49,11 +53,30 @@ impl Problem<'_> {
             self.encoder
                 .features_of_unit(u, &active, &mut feats[i * nf..(i + 1) * nf]);
         }
-        self.gp
+        let mut scores: Vec<f64> = self
+            .gp
             .predict(&feats)
             .into_iter()
             .map(|(m, v)| self.acquisition.value(m, v, self.best))
-            .collect()
+            .collect();
+        if let Some(feasibility) = self.feasibility {
+            for (s, lp) in scores.iter_mut().zip(feasibility.log_probs(&feats)) {
+                *s += lp;
+            }
+        }
+        scores
+    }
+
+    /// Whether the configuration at canonical unit vector `u` lies next to a failed trial.
+    fn excluded(&self, u: &[f64]) -> bool {
+        let Some(feasibility) = self.feasibility else {
+            return false;
+        };
+        let mut u = u.to_vec();
+        let active = self.encoder.canonicalise(self.space, &mut u);
+        let mut feats = vec![0.0; self.encoder.features()];
+        self.encoder.features_of_unit(&u, &active, &mut feats);
+        feasibility.too_close(&feats)
     }
 
     /// Gradient ascent on the live continuous coordinates of `u`; returns the improved point.
@@ -85,12 +108,17 @@ impl Problem<'_> {
                 z[f] = x[slot];
             }
             let (m, v, dm, dv) = self.gp.predict_grad(&z, &vars);
-            let (a, da_dm, da_dv) = self.acquisition.value_grad(m, v, self.best);
-            let grad = dm
+            let (mut a, da_dm, da_dv) = self.acquisition.value_grad(m, v, self.best);
+            let mut grad: Vec<f64> = dm
                 .iter()
                 .zip(&dv)
                 .map(|(gm, gv)| -(da_dm * gm + da_dv * gv))
                 .collect();
+            if let Some(feasibility) = self.feasibility {
+                let (lp, dlp) = feasibility.log_prob_grad(&z, &vars);
+                a += lp;
+                grad.iter_mut().zip(dlp).for_each(|(g, d)| *g -= d);
+            }
             (-a, grad)
         };
         let lower = vec![0.0; vars.len()];
@@ -155,7 +183,8 @@ impl Problem<'_> {
     }
 }
 
-/// The most promising untried configuration, or `None` if every candidate was tried.
+/// The most promising untried configuration away from failed trials, or `None` if every
+/// candidate was tried or lies next to a failure.
 pub(crate) fn propose<R: Rng + ?Sized>(
     problem: &Problem<'_>,
     tried: &HashSet<String>,
@@ -177,7 +206,12 @@ pub(crate) fn propose<R: Rng + ?Sized>(
                 .iter()
                 .map(|v| problem.encoder.unit_of_values(space, v))
                 .collect();
-            let scores = problem.score(&mut units);
+            let mut scores = problem.score(&mut units);
+            for (s, u) in scores.iter_mut().zip(&units) {
+                if problem.excluded(u) {
+                    *s = f64::NAN;
+                }
+            }
             return argmax(&scores).map(|(i, _)| left[i].clone());
         }
     }
@@ -220,10 +254,11 @@ pub(crate) fn propose<R: Rng + ?Sized>(
     for (_, u) in pool {
         let values = space.from_unit(&u);
         let key = values.key();
-        if !tried.contains(&key) && seen.insert(key) {
+        if !tried.contains(&key) && !problem.excluded(&u) && seen.insert(key) {
             return Some(values);
         }
     }
+    // Every candidate was tried or lies next to a failure: the caller draws at random.
     None
 }
 

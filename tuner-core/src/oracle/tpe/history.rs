@@ -187,8 +187,8 @@ pub(crate) fn default_weights(n: usize) -> Vec<f64> {
 
 /// The good ("below") and bad ("above") trials, each in trial order: the best `n_below`
 /// completed trials by score, topped up with pruned trials ranked by how far they got and
-/// their last value; everything else finished, and every running trial (the constant liar),
-/// is bad. Failed and invalid trials are left out.
+/// their last value; everything else finished, every failed trial, and every running trial
+/// (the constant liar), is bad. Invalid trials (about to be retried) are left out.
 pub(crate) fn split<'a>(
     trials: &'a [Trial],
     objectives: &Objectives,
@@ -217,8 +217,9 @@ pub(crate) fn split<'a>(
                 });
                 pruned.push((t, last.unwrap_or((1, 0.0))));
             }
-            TrialState::Running => above.push(t),
-            TrialState::Failed | TrialState::Invalid => {}
+            // A failed trial (an error, NaN or an infinite objective) tells where not to go.
+            TrialState::Running | TrialState::Failed => above.push(t),
+            TrialState::Invalid => {}
         }
     }
     complete.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.number.cmp(&b.0.number)));
@@ -242,6 +243,28 @@ pub(crate) fn split<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_trials_are_bad_and_invalid_ones_left_out() {
+        let objectives: Objectives = crate::objective::Objective::minimize("loss").into();
+        let trial = |number: u64, state: TrialState, score: Option<f64>| {
+            let mut t = Trial::new(number, crate::trial::TrialPlan::default());
+            t.state = state;
+            t.score = score;
+            t
+        };
+        let trials = [
+            trial(0, TrialState::Completed, Some(1.0)),
+            trial(1, TrialState::Failed, None),
+            trial(2, TrialState::Completed, Some(0.5)),
+            trial(3, TrialState::Invalid, None),
+            trial(4, TrialState::Running, None),
+        ];
+        let (below, above) = split(&trials, &objectives, 1);
+        let numbers = |v: &[&Trial]| v.iter().map(|t| t.number).collect::<Vec<_>>();
+        assert_eq!(numbers(&below), [2]);
+        assert_eq!(numbers(&above), [0, 1, 4]);
+    }
 
     #[test]
     fn weights_and_gamma_follow_optuna() {

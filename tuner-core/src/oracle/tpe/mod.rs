@@ -6,7 +6,10 @@
 //!
 //! Defaults follow Optuna 5: prior weight 1, magic clip on, endpoints off, Optuna's weights
 //! (older observations ramp down past 25), constant liar on (running trials count as bad),
-//! multivariate on. Conditional spaces are decomposed into groups (Optuna's `group=True`),
+//! multivariate on. Failed trials (errors, NaN or infinite objectives) join the bad set and
+//! count as observations (startup trials, the good set's size), so a
+//! failing region is avoided like a poor one (Optuna leaves them out and keeps sampling
+//! there). Conditional spaces are decomposed into groups (Optuna's `group=True`),
 //! each sampled jointly from the trials that hold all of it; a parameter no finished trial has
 //! held yet is drawn from the prior. Unlike Optuna, a configuration already tried is never
 //! suggested again: the next-best candidates are taken, and when those run out a random
@@ -71,7 +74,8 @@ impl Tpe {
         }
     }
 
-    /// Random trials before the estimators take over (finished trials counted; default 10).
+    /// Random trials before the estimators take over (finished and failed trials counted;
+    /// default 10).
     pub fn n_startup_trials(mut self, n: usize) -> Self {
         self.n_startup_trials = n;
         self
@@ -162,7 +166,8 @@ impl Oracle for Tpe {
             .iter()
             .filter(|t| match t.state {
                 TrialState::Completed => t.score.is_some_and(|s| !s.is_nan()),
-                TrialState::Stopped => true,
+                // Failures are observations too (of where not to go).
+                TrialState::Stopped | TrialState::Failed => true,
                 _ => false,
             })
             .count();
