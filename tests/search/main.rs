@@ -4,6 +4,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod hypermodel_arguments;
 mod oracle_quality;
 mod oracle_search;
 mod pruner_curves;

@@ -5,6 +5,11 @@ use serde::{de::DeserializeOwned, Serialize};
 use std::fmt::Debug;
 
 /// A model family with a statically known search space and typed params (made by `#[hypermodel]`).
+///
+/// The space, the params and their conversions are the type's; a value of the type carries the
+/// model's arguments (input shape, number of classes: configuration that is not searched),
+/// which `build` passes to the builder. A model without arguments is a unit struct, and its
+/// generated inherent `Model::build(&params)` needs no value.
 pub trait HyperModel {
     /// The typed params: one field per hyperparameter.
     type Params: Serialize + DeserializeOwned + Clone + Debug + PartialEq + Send + Sync + 'static;
@@ -19,6 +24,6 @@ pub trait HyperModel {
     fn params_from(values: &HyperParameters) -> Result<Self::Params, SpaceError>;
     /// Writes typed params as a trial's values (live params only).
     fn params_to(params: &Self::Params) -> HyperParameters;
-    /// Runs the builder on `params`.
-    fn build(params: &Self::Params) -> Self::Output;
+    /// Runs the builder on `params` with this value's arguments.
+    fn build(&self, params: &Self::Params) -> Self::Output;
 }

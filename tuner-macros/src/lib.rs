@@ -17,6 +17,7 @@ mod parse;
 mod rules;
 #[cfg(test)]
 mod rules_tests;
+mod signature;
 mod tokens;
 
 use proc_macro::TokenStream;
@@ -27,6 +28,12 @@ use proc_macro::TokenStream;
 /// MlpParams` (one typed field per hyperparameter), an enum `Mlp<Name>` per identifier
 /// choice, and rewrites `mlp` to `fn mlp(&MlpParams) -> T`. `#[hypermodel(name = Foo)]`
 /// names the types `Foo` and `FooParams`.
+///
+/// Arguments and const generics configure the model without being searched: `fn
+/// mlp<const IN: usize>(classes: usize) -> T` makes `struct Mlp<const IN: usize> { pub
+/// classes: usize }` with `Mlp::new(classes)`, whose `HyperModel::build(&self, &params)`
+/// calls `mlp::<IN>(self.classes.clone(), &params)` (arguments are `Clone + Debug`). Without
+/// arguments `Mlp` is a unit struct and `Mlp::build(&params)` needs no value.
 ///
 /// Inside the function:
 /// - `hp_int!(name, MIN..=MAX [, step = S] [, log | reverse_log | sampling = ..] [, default = D])`

@@ -103,6 +103,34 @@ fn space() -> &'static SearchSpace {
     })
 }
 
+impl HyperImageAugment {
+    /// Runs the builder on `p` (the trait's `build`, without a value).
+    pub fn build(p: &HyperImageAugmentParams) -> Augmentation {
+        let mut layers = Vec::new();
+        let mode = match p.flip {
+            Flip::None => None,
+            Flip::Horizontal => Some(FlipMode::Horizontal),
+            Flip::Vertical => Some(FlipMode::Vertical),
+            Flip::HorizontalAndVertical => Some(FlipMode::HorizontalAndVertical),
+        };
+        if let Some(mode) = mode {
+            layers.push(LayerSpec::RandomFlip { mode });
+        }
+        if p.factor_translate_y > 0.0 || p.factor_translate_x > 0.0 {
+            layers.push(LayerSpec::RandomTranslation {
+                height_factor: p.factor_translate_y,
+                width_factor: p.factor_translate_x,
+            });
+        }
+        if p.factor_contrast > 0.0 {
+            layers.push(LayerSpec::RandomContrast {
+                factor: p.factor_contrast,
+            });
+        }
+        Augmentation { layers }
+    }
+}
+
 impl HyperModel for HyperImageAugment {
     type Params = HyperImageAugmentParams;
     type Output = Augmentation;
@@ -134,28 +162,7 @@ impl HyperModel for HyperImageAugment {
         v
     }
 
-    fn build(p: &HyperImageAugmentParams) -> Augmentation {
-        let mut layers = Vec::new();
-        let mode = match p.flip {
-            Flip::None => None,
-            Flip::Horizontal => Some(FlipMode::Horizontal),
-            Flip::Vertical => Some(FlipMode::Vertical),
-            Flip::HorizontalAndVertical => Some(FlipMode::HorizontalAndVertical),
-        };
-        if let Some(mode) = mode {
-            layers.push(LayerSpec::RandomFlip { mode });
-        }
-        if p.factor_translate_y > 0.0 || p.factor_translate_x > 0.0 {
-            layers.push(LayerSpec::RandomTranslation {
-                height_factor: p.factor_translate_y,
-                width_factor: p.factor_translate_x,
-            });
-        }
-        if p.factor_contrast > 0.0 {
-            layers.push(LayerSpec::RandomContrast {
-                factor: p.factor_contrast,
-            });
-        }
-        Augmentation { layers }
+    fn build(&self, p: &HyperImageAugmentParams) -> Augmentation {
+        Self::build(p)
     }
 }

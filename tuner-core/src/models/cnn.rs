@@ -103,6 +103,61 @@ fn space() -> &'static SearchSpace {
     })
 }
 
+impl<const C: usize, const H: usize, const W: usize, const CLASSES: usize>
+    HyperCnn<C, H, W, CLASSES>
+{
+    /// Runs the builder on `p` (the trait's `build`, without a value).
+    pub fn build(p: &HyperCnnParams) -> NetSpec {
+        let mut net = NetSpec::input_shape([C, H, W]);
+        let (mut h, mut w) = (H, W);
+        let k = p.kernel_size;
+        let convs = p.convs_per_block.max(1);
+        for block in 0..p.blocks.max(0) {
+            let filters = p.filters << block;
+            let conv = |mut n: NetSpec, last: bool| {
+                n = n.conv2d_with(filters, k, 1usize, Padding::Same);
+                if p.batch_norm {
+                    n = n.batch_norm2d_with(0.9, 1e-3);
+                }
+                if last {
+                    n
+                } else {
+                    n.relu()
+                }
+            };
+            if p.residual {
+                net = net
+                    .residual(|mut b| {
+                        for j in 0..convs {
+                            b = conv(b, j + 1 == convs);
+                        }
+                        b
+                    })
+                    .relu();
+            } else {
+                for _ in 0..convs {
+                    net = conv(net, false);
+                }
+            }
+            if h >= 2 && w >= 2 {
+                net = net.max_pool2d(2usize);
+                (h, w) = (h / 2, w / 2);
+            }
+        }
+        net = match p.pooling {
+            CnnPooling::Avg => net.global_avg_pool2d(),
+            CnnPooling::Max => net.global_max_pool2d(),
+            CnnPooling::Flatten => net.flatten(),
+        };
+        if let (true, Some(units)) = (p.dense_head, p.head_units) {
+            net = net.dense(units).relu();
+        }
+        net.dropout(p.dropout)
+            .dense(CLASSES)
+            .optimizer(Optimizer::adam(p.learning_rate))
+    }
+}
+
 impl<const C: usize, const H: usize, const W: usize, const CLASSES: usize> HyperModel
     for HyperCnn<C, H, W, CLASSES>
 {
@@ -157,53 +212,7 @@ impl<const C: usize, const H: usize, const W: usize, const CLASSES: usize> Hyper
         v
     }
 
-    fn build(p: &HyperCnnParams) -> NetSpec {
-        let mut net = NetSpec::input_shape([C, H, W]);
-        let (mut h, mut w) = (H, W);
-        let k = p.kernel_size;
-        let convs = p.convs_per_block.max(1);
-        for block in 0..p.blocks.max(0) {
-            let filters = p.filters << block;
-            let conv = |mut n: NetSpec, last: bool| {
-                n = n.conv2d_with(filters, k, 1usize, Padding::Same);
-                if p.batch_norm {
-                    n = n.batch_norm2d_with(0.9, 1e-3);
-                }
-                if last {
-                    n
-                } else {
-                    n.relu()
-                }
-            };
-            if p.residual {
-                net = net
-                    .residual(|mut b| {
-                        for j in 0..convs {
-                            b = conv(b, j + 1 == convs);
-                        }
-                        b
-                    })
-                    .relu();
-            } else {
-                for _ in 0..convs {
-                    net = conv(net, false);
-                }
-            }
-            if h >= 2 && w >= 2 {
-                net = net.max_pool2d(2usize);
-                (h, w) = (h / 2, w / 2);
-            }
-        }
-        net = match p.pooling {
-            CnnPooling::Avg => net.global_avg_pool2d(),
-            CnnPooling::Max => net.global_max_pool2d(),
-            CnnPooling::Flatten => net.flatten(),
-        };
-        if let (true, Some(units)) = (p.dense_head, p.head_units) {
-            net = net.dense(units).relu();
-        }
-        net.dropout(p.dropout)
-            .dense(CLASSES)
-            .optimizer(Optimizer::adam(p.learning_rate))
+    fn build(&self, p: &HyperCnnParams) -> NetSpec {
+        Self::build(p)
     }
 }

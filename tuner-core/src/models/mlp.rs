@@ -80,6 +80,27 @@ fn space() -> &'static SearchSpace {
     })
 }
 
+impl<const INPUTS: usize, const CLASSES: usize> HyperMlp<INPUTS, CLASSES> {
+    /// Runs the builder on `p` (the trait's `build`, without a value).
+    pub fn build(p: &HyperMlpParams) -> NetSpec {
+        let mut net = NetSpec::input(INPUTS);
+        for &units in &p.units {
+            net = net.dense(units);
+            if p.layer_norm {
+                net = net.layer_norm();
+            }
+            net = net.activation(p.activation);
+        }
+        let lr = p.learning_rate;
+        let optimizer: Optimizer = match p.optimizer {
+            MlpOptimizer::Adam => Optimizer::adam(lr).into(),
+            MlpOptimizer::RmsProp => Optimizer::rmsprop(lr).into(),
+            MlpOptimizer::Sgd => Optimizer::sgd(lr).momentum(0.9).nesterov(true).into(),
+        };
+        net.dropout(p.dropout).dense(CLASSES).optimizer(optimizer)
+    }
+}
+
 impl<const INPUTS: usize, const CLASSES: usize> HyperModel for HyperMlp<INPUTS, CLASSES> {
     type Params = HyperMlpParams;
     type Output = NetSpec;
@@ -136,21 +157,7 @@ impl<const INPUTS: usize, const CLASSES: usize> HyperModel for HyperMlp<INPUTS, 
         v
     }
 
-    fn build(p: &HyperMlpParams) -> NetSpec {
-        let mut net = NetSpec::input(INPUTS);
-        for &units in &p.units {
-            net = net.dense(units);
-            if p.layer_norm {
-                net = net.layer_norm();
-            }
-            net = net.activation(p.activation);
-        }
-        let lr = p.learning_rate;
-        let optimizer: Optimizer = match p.optimizer {
-            MlpOptimizer::Adam => Optimizer::adam(lr).into(),
-            MlpOptimizer::RmsProp => Optimizer::rmsprop(lr).into(),
-            MlpOptimizer::Sgd => Optimizer::sgd(lr).momentum(0.9).nesterov(true).into(),
-        };
-        net.dropout(p.dropout).dense(CLASSES).optimizer(optimizer)
+    fn build(&self, p: &HyperMlpParams) -> NetSpec {
+        Self::build(p)
     }
 }
