@@ -8,6 +8,7 @@ mod common;
 mod conditions;
 mod encoding;
 mod grid;
+mod hyperblocks;
 mod hypermodel_arguments;
 mod hypermodel_conditions;
 mod hypermodel_forms;

@@ -8,11 +8,13 @@
 extern crate proc_macro;
 
 mod assemble;
+mod block;
 mod check;
 mod convert;
 mod expand;
 mod infer;
 mod model;
+mod names;
 mod parse;
 mod rules;
 #[cfg(test)]
@@ -62,6 +64,25 @@ pub fn hypermodel(attr: TokenStream, item: TokenStream) -> TokenStream {
         .into()
 }
 
+/// Turns a function into a reusable block of hyperparameters: `#[hyperblock] fn
+/// dense_block(net: NetSpec, ..) -> NetSpec` with `hp_*!` in its body, called from a
+/// `#[hypermodel]` (or another block) as `hp_block!(encoder, dense_block(net, ..))`.
+///
+/// The block's parameters join the caller's space under the scope: `encoder/units`
+/// (KerasTuner's `hp.name_scope`); `hp_block!(layer[i], ..)` in `for i in 0..BOUND` is one
+/// scope per iteration (`layer_0/units`); under an `if` or a `match` arm every parameter of
+/// the block is live only when that condition holds, ANDed with its own. Blocks nest. The
+/// block's space is validated at its definition by the run time's rules; it generates
+/// `DenseBlockParams` (a field of the caller's params: `Option` when conditional, `Vec` in a
+/// loop) and rewrites the function to take `&DenseBlockParams` last.
+/// `#[hyperblock(name = Foo)]` names the params `FooParams`.
+#[proc_macro_attribute]
+pub fn hyperblock(attr: TokenStream, item: TokenStream) -> TokenStream {
+    block::hyperblock(attr.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
 macro_rules! outside {
     ($($name:ident),*) => {$(
         /// A hyperparameter; only valid inside a `#[hypermodel]` function, which rewrites it.
@@ -77,4 +98,4 @@ macro_rules! outside {
         }
     )*};
 }
-outside!(hp_int, hp_float, hp_choice, hp_bool, hp_fixed);
+outside!(hp_int, hp_float, hp_choice, hp_bool, hp_fixed, hp_block);
