@@ -1,7 +1,11 @@
 //! `#[hypermodel]` costs: (a) drawing typed params from the generated space (target < 1 us),
 //! (b) the generated builder against the same body written by hand (target ratio <= 1.05).
+//!
+//! `TYPED_DRAWS=N` runs N typed draws and nothing else, for an instruction counter:
+//! `valgrind --tool=callgrind target/release/deps/hypermodel-* ` at two N, the difference
+//! over the difference of N is the cost of one draw without start-up.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use rand::rngs::ChaCha8Rng;
 use rand::SeedableRng;
 use std::hint::black_box;
@@ -121,5 +125,25 @@ fn building(c: &mut Criterion) {
     });
 }
 
+/// `n` typed draws (sample + params_from), for counting instructions.
+fn typed_draws(n: u64) {
+    let space = Mlp::space();
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut depth = 0;
+    for _ in 0..n {
+        let p = Mlp::params_from(&space.sample(&mut rng)).expect("sampled values are valid");
+        depth += black_box(p).depth;
+    }
+    println!("{n} typed draws, total depth {depth}");
+}
+
 criterion_group!(benches, sampling, building);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(n) = std::env::var("TYPED_DRAWS") {
+        typed_draws(n.parse().expect("TYPED_DRAWS is a number of draws"));
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -64,3 +64,33 @@ fn arguments_and_const_generics_together() {
     assert_eq!(m.build(&p), vec![0.0; 3]);
     assert_eq!(m.build(&BothParams { x: 0.5 }), vec![1.0; 3]);
 }
+
+/// A keyword written raw is a field `r#type` and the space name `type`; a block serves a
+/// model with arguments, whose argument reaches the block call.
+#[hyperblock(name = Head)]
+fn head_block(width: usize) -> usize {
+    width * hp_int!(r#type, 1..=3) as usize
+}
+
+#[hypermodel]
+fn raw_names(classes: usize) -> usize {
+    hp_block!(r#in, head_block(classes))
+}
+
+#[test]
+fn raw_keywords_and_blocks_in_models_with_arguments() {
+    let names: Vec<&str> = RawNames::space()
+        .params()
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(names, ["in/type"]);
+    let p = RawNamesParams {
+        r#in: HeadParams { r#type: 2 },
+    };
+    assert_eq!(RawNames::new(5).build(&p), 10);
+    let values = RawNames::params_to(&p);
+    assert_eq!(values.get("in/type"), Some(&Value::Int(2)));
+    assert_eq!(RawNames::params_from(&values).unwrap(), p);
+    assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"in":{"type":2}}"#);
+}

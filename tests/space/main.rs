@@ -13,6 +13,7 @@ mod hypermodel_arguments;
 mod hypermodel_conditions;
 mod hypermodel_forms;
 mod hypermodel_kinds;
+mod params_checked;
 mod sampling;
 mod serde_form;
 mod summary;

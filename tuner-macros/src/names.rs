@@ -115,8 +115,8 @@ pub fn check(type_name: &Ident, params_ident: &Ident, model: Option<&Model>, cx:
             Some(owner) => cx.error(
                 &hp.field,
                 format!(
-                    "the choice `{}` makes the enum `{name}`, which is already {owner}'s name: \
-                     rename the choice (e.g. `{}_kind`), or the model with \
+                    "the choice `{}` makes the enum `{name}`, which is already the name of \
+                     {owner}: rename the choice (e.g. `{}_kind`), or the model with \
                      `#[hypermodel(name = ...)]`",
                     hp.name, hp.name
                 ),
