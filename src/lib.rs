@@ -35,11 +35,4 @@ pub mod prelude {
 
 /// Paths the generated code names; not a public API.
 #[doc(hidden)]
-pub mod __private {
-    pub use serde;
-    pub use tuner_core::hypermodel::{read_slot, scoped, HyperBlock, HyperModel};
-    pub use tuner_core::space::{
-        Condition, FromValue, HyperParameters, Param, ParamKind, Sampling, SearchSpace, SpaceError,
-        Value, ValueType,
-    };
-}
+pub use tuner_core::__private;

@@ -10,7 +10,7 @@ use crate::infer::{self, Walker, PLACEHOLDER};
 use crate::model::{Cond, ElemType, Hp, Lit, Model, SiteRead};
 use crate::names;
 use crate::signature::{self, Config};
-use crate::tokens::{elem_type, param_tokens, private};
+use crate::tokens::{self, elem_type, param_tokens, private};
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
@@ -38,12 +38,17 @@ pub fn hypermodel(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStre
     Ok(generate(func, &fn_name, &type_name, &config, &model))
 }
 
-/// `#[hypermodel(name = TypeName)]` (or `#[hyperblock(..)]`, `what`).
+/// `#[hypermodel(name = TypeName)]` (or `#[hyperblock(..)]`, `what`); `crate = path` names
+/// the crate the generated code uses in place of `::tuner` (for models inside `tuner-core`).
 pub fn attr_name(attr: TokenStream, what: &str, cx: &mut Ctxt) -> Option<Ident> {
     let mut name = None;
+    tokens::set_crate(None);
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("name") {
             name = Some(meta.value()?.parse::<Ident>()?);
+            Ok(())
+        } else if meta.path.is_ident("crate") {
+            tokens::set_crate(Some(meta.value()?.parse::<syn::Path>()?));
             Ok(())
         } else {
             Err(meta.error(format!(
@@ -307,12 +312,23 @@ fn model_type(
 ) -> (TokenStream, TokenStream) {
     let vis = &func.vis;
     let fn_ident = &func.sig.ident;
+    // The function's own docs describe the model family: the type shows them.
+    let docs: Vec<&syn::Attribute> = func
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .collect();
+    let model_doc = if docs.is_empty() {
+        quote!(#[doc = #model_doc])
+    } else {
+        quote!(#(#docs)*)
+    };
     let (generics, arguments) = (config.generics(), config.arguments());
     let call = config.turbofish();
     let params = Ident::new("__params", Span::mixed_site());
     if config.args.is_empty() {
         let def = quote! {
-            #[doc = #model_doc]
+            #model_doc
             #[derive(
                 ::std::fmt::Debug, ::std::clone::Clone, ::std::marker::Copy, ::std::default::Default,
                 ::std::cmp::PartialEq, ::std::cmp::Eq, ::std::hash::Hash,
@@ -339,7 +355,7 @@ fn model_type(
         .iter()
         .map(|i| format!("The argument `{}` of `{fn_ident}`.", i.unraw()));
     let def = quote! {
-        #[doc = #model_doc]
+        #model_doc
         #[derive(::std::fmt::Debug, ::std::clone::Clone)]
         #vis struct #type_name #generics {
             #( #[doc = #field_docs] pub #idents: #types, )*

@@ -6,8 +6,23 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use tuner_space::{Param, ParamKind, Sampling, Value};
 
+thread_local! {
+    /// The crate the generated code names (`#[hypermodel(crate = path)]`); one expansion runs
+    /// at a time on the macro's thread, which sets it at its start.
+    static CRATE: std::cell::RefCell<Option<syn::Path>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Sets the crate the generated code names for this expansion (`None`: `::tuner`).
+pub fn set_crate(path: Option<syn::Path>) {
+    CRATE.with(|c| *c.borrow_mut() = path);
+}
+
+/// The paths generated code names: `::tuner::__private`, or `<crate>::__private`.
 pub fn private() -> TokenStream {
-    quote!(::tuner::__private)
+    CRATE.with(|c| match &*c.borrow() {
+        Some(path) => quote!(#path::__private),
+        None => quote!(::tuner::__private),
+    })
 }
 
 pub fn num_i64(v: i64) -> TokenStream {

@@ -16,7 +16,9 @@ mod read;
 pub use augment::{Augmentation, Flip, HyperImageAugment, HyperImageAugmentParams};
 pub use cnn::{CnnPooling, HyperCnn, HyperCnnParams};
 pub use compose::{Augmented, AugmentedParams};
-pub use mlp::{HyperMlp, HyperMlpParams, MlpOptimizer};
+pub use mlp::{
+    hyper_mlp, HyperMlp, HyperMlpActivation, HyperMlpOptimizer, HyperMlpParams, MlpOptimizer,
+};
 
 /// `HyperMlp` for Fashion-MNIST and MNIST (784 inputs, 10 classes).
 pub type FashionMnistMlp = HyperMlp<784, 10>;
