@@ -5,7 +5,7 @@
 //! parameter's liveness checked. A block's parameters follow the caller's own, contiguously.
 
 use crate::model::{BlockUse, Cond, ElemType, Hp, Indexed, Model};
-use crate::tokens::{elem_type, private, typed};
+use crate::tokens::{elem_type, fast_check, private, typed};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::Ident;
@@ -151,10 +151,11 @@ pub fn reads(model: &Model) -> (Vec<TokenStream>, Vec<TokenStream>) {
                 let (v, live) = (local(&name), live_local(&name));
                 let pos = model.position(&name);
                 let outer = conds(&model.params, &hp.outer, None);
+                let fast = fast_check(&model.space[pos]);
                 reads.push(quote! {
                     let #live: bool = __live && #outer;
                     let #v: ::std::option::Option<#ty> =
-                        #p::read_slot(&__params[#pos], __slots[#pos], #live)?;
+                        #p::read_slot(&__params[#pos], __slots[#pos], #live, #fast)?;
                 });
                 let missing = missing(&name);
                 fields.push(if hp.outer.is_empty() {
@@ -175,9 +176,10 @@ pub fn reads(model: &Model) -> (Vec<TokenStream>, Vec<TokenStream>) {
                         let name = hp.space_name(Some(k));
                         let v = local(&name);
                         let pos = model.position(&name);
+                        let fast = fast_check(&model.space[pos]);
                         reads.push(quote! {
                             let #v: ::std::option::Option<#ty> =
-                                #p::read_slot(&__params[#pos], __slots[#pos], #live)?;
+                                #p::read_slot(&__params[#pos], __slots[#pos], #live, #fast)?;
                         });
                         if hp.inner.is_empty() {
                             let missing = missing(&name);
