@@ -173,7 +173,9 @@ criterion_group!(benches, sampling, building);
 
 fn main() {
     if let Ok(spec) = std::env::var("BUILDS") {
-        let (which, n) = spec.split_once(':').expect("BUILDS=generated:N or by_hand:N");
+        let (which, n) = spec
+            .split_once(':')
+            .expect("BUILDS=generated:N or by_hand:N");
         builds(which, n.parse().expect("a number of builds"));
         return;
     }

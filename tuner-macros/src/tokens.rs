@@ -182,12 +182,17 @@ pub fn fast_check(param: &Param) -> TokenStream {
             }
             let (lo, hi) = (num_i64(*min), num_i64(*max));
             let step = step.unwrap_or(1).max(1);
-            let (min128, step128) = (
-                Literal::i128_suffixed(i128::from(*min)),
-                Literal::i128_suffixed(i128::from(step)),
-            );
+            let on_grid = if step == 1 {
+                quote!()
+            } else {
+                let (min128, step128) = (
+                    Literal::i128_suffixed(i128::from(*min)),
+                    Literal::i128_suffixed(i128::from(step)),
+                );
+                quote!(&& (i128::from(*__x) - #min128) % #step128 == 0)
+            };
             quote!(|__v: &#p::Value| matches!(__v, #p::Value::Int(__x)
-                if *__x >= #lo && *__x <= #hi && (i128::from(*__x) - #min128) % #step128 == 0))
+                if *__x >= #lo && *__x <= #hi #on_grid))
         }
         ParamKind::Float {
             min,
