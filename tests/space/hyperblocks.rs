@@ -180,3 +180,35 @@ fn typed_params_of_blocks_read_back_and_build() {
     assert_eq!(values.get("encoder/rate"), Some(&Value::Float(0.2)));
     assert_eq!(EncoderDecoder::params_from(&values).unwrap(), p);
 }
+
+/// One scope called in both branches: its parameters follow the branches' union.
+#[hypermodel]
+fn either_way() -> Vec<String> {
+    let kind = hp_choice!(kind, ["a", "b", "c"]);
+    if kind == "a" {
+        hp_block!(body, dense_block(Vec::new(), "a"))
+    } else if kind == "b" {
+        hp_block!(body, dense_block(vec!["b".to_owned()], "b"))
+    } else if hp_bool!(wide) {
+        hp_block!(wide_body, dense_block(Vec::new(), "c"))
+    } else {
+        hp_block!(wide_body, dense_block(Vec::new(), "c"))
+    }
+}
+
+#[test]
+fn a_scope_called_in_several_branches_is_live_in_their_union() {
+    let space = EitherWay::space();
+    assert_eq!(
+        conditions(space, "body/units"),
+        [cond("kind", [Value::from("a"), Value::from("b")])]
+    );
+    // Both values of `wide`: only `kind` conditions it.
+    assert_eq!(
+        conditions(space, "wide_body/units"),
+        [cond("kind", [Value::from("c")])]
+    );
+    let p = EitherWay::params_from(&space.defaults()).unwrap();
+    assert_eq!(p.kind, "a");
+    assert!(p.body.is_some() && p.wide_body.is_none());
+}

@@ -201,6 +201,18 @@ pub fn uses(
             index,
         });
     }
+    // A condition admitting every value of its parent always holds (`if b {x} else {x}`).
+    for u in &mut uses {
+        for conds in [&mut u.outer, &mut u.inner] {
+            conds.retain(|c| {
+                let domain = params
+                    .iter()
+                    .find(|p| p.name == c.parent)
+                    .and_then(|p| p.def.domain());
+                domain.is_none_or(|d| d.iter().any(|v| !c.values.contains(v)))
+            });
+        }
+    }
     (uses, site_use)
 }
 
