@@ -1,7 +1,12 @@
 //! `#[hypermodel]` costs: (a) drawing typed params from the generated space (target < 1 us),
 //! (b) the generated builder against the same body written by hand (target ratio <= 1.05).
+//!
+//! `TYPED_DRAWS=N` runs N typed draws and nothing else (`BUILDS=generated:N` or
+//! `BUILDS=by_hand:N` N builds), for an instruction counter:
+//! `valgrind --tool=callgrind target/release/deps/hypermodel-* ` at two N, the difference
+//! over the difference of N is the cost of one draw without start-up.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use rand::rngs::ChaCha8Rng;
 use rand::SeedableRng;
 use std::hint::black_box;
@@ -121,5 +126,63 @@ fn building(c: &mut Criterion) {
     });
 }
 
+/// `n` typed draws (sample + params_from), for counting instructions.
+fn typed_draws(n: u64) {
+    let space = Mlp::space();
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut depth = 0;
+    for _ in 0..n {
+        let p = Mlp::params_from(&space.sample(&mut rng)).expect("sampled values are valid");
+        depth += black_box(p).depth;
+    }
+    println!("{n} typed draws, total depth {depth}");
+}
+
+/// `n` builds, generated or by hand, for counting instructions.
+fn builds(which: &str, n: u64) {
+    let p = MlpParams {
+        depth: 3,
+        units: vec![64, 256, 128],
+        activation: MlpActivation::Gelu,
+        use_dropout: true,
+        dropout: Some(0.2),
+        learning_rate: 1e-3,
+    };
+    let mut layers = 0;
+    for _ in 0..n {
+        let net = match which {
+            "generated" => Mlp::build(black_box(&p)),
+            _ => {
+                let units: &[i64] = black_box(&[64, 256, 128]);
+                mlp_by_hand(
+                    black_box(3),
+                    units,
+                    black_box(Gelu),
+                    black_box(true),
+                    black_box(0.2),
+                    black_box(1e-3),
+                )
+            }
+        };
+        layers += black_box(net).layers.len();
+    }
+    println!("{n} {which} builds, {layers} layers");
+}
+
 criterion_group!(benches, sampling, building);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var("BUILDS") {
+        let (which, n) = spec
+            .split_once(':')
+            .expect("BUILDS=generated:N or by_hand:N");
+        builds(which, n.parse().expect("a number of builds"));
+        return;
+    }
+    if let Ok(n) = std::env::var("TYPED_DRAWS") {
+        typed_draws(n.parse().expect("TYPED_DRAWS is a number of draws"));
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

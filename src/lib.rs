@@ -11,7 +11,7 @@ pub use tuner_macros::*;
 /// Everything a model-builder file needs.
 pub mod prelude {
     pub use tuner_core::data::Dataset;
-    pub use tuner_core::hypermodel::HyperModel;
+    pub use tuner_core::hypermodel::{HyperBlock, HyperModel};
     pub use tuner_core::model::{
         Callback, Control, EarlyStopping, Fit, History, ModelSpec, Trainable,
     };
@@ -30,16 +30,11 @@ pub mod prelude {
     pub use tuner_core::models::{Augmented, HyperCnn, HyperImageAugment, HyperMlp};
     #[cfg(feature = "nn")]
     pub use tuner_core::nn::{FlipMode, Padding};
-    pub use tuner_macros::{hp_bool, hp_choice, hp_fixed, hp_float, hp_int, hypermodel};
+    pub use tuner_macros::{
+        hp_block, hp_bool, hp_choice, hp_fixed, hp_float, hp_int, hyperblock, hypermodel,
+    };
 }
 
 /// Paths the generated code names; not a public API.
 #[doc(hidden)]
-pub mod __private {
-    pub use serde;
-    pub use tuner_core::hypermodel::HyperModel;
-    pub use tuner_core::space::{
-        Condition, FromValue, HyperParameters, Param, ParamKind, Sampling, SearchSpace, SpaceError,
-        Value, ValueType,
-    };
-}
+pub use tuner_core::__private;

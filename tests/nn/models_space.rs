@@ -40,7 +40,7 @@ fn the_documented_summaries_are_the_spaces() {
 /// values, and builds a network that validates with `classes` outputs.
 fn check_samples<M>(n: usize, classes: usize, mut inspect: impl FnMut(&M::Params, &NetSpec))
 where
-    M: HyperModel,
+    M: HyperModel + Default,
     M::Output: Into<NetSpec>,
 {
     let mut rng = ChaCha8Rng::seed_from_u64(11);
@@ -48,7 +48,7 @@ where
         let values = M::space().sample(&mut rng);
         let params = M::params_from(&values).unwrap();
         assert_eq!(M::params_to(&params), values);
-        let spec: NetSpec = M::build(&params).into();
+        let spec: NetSpec = M::default().build(&params).into();
         spec.validate()
             .unwrap_or_else(|e| panic!("{params:?} builds an invalid network: {e}"));
         assert_eq!(spec.output_width(), classes);

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use tuner::data::{fashion_mnist, Dataset};
 use tuner::models::{
     Augmented, CnnPooling, FashionMnistCnn, FashionMnistMlp, HyperCnn, HyperCnnParams,
-    HyperImageAugment, HyperMlpParams, MlpOptimizer,
+    HyperImageAugment, HyperMlpActivation, HyperMlpParams, MlpOptimizer,
 };
-use tuner::nn::{Activation, Fit, Network};
+use tuner::nn::{Fit, Network};
 use tuner::oracle::RandomSearch;
 use tuner::prelude::*;
 use tuner::storage::MemoryStorage;
@@ -33,7 +33,7 @@ fn a_small_cnn_beats_the_mlp_on_the_same_data_and_epochs() {
     let mlp = FashionMnistMlp::build(&HyperMlpParams {
         depth: 1,
         units: vec![128],
-        activation: Activation::Relu,
+        activation: HyperMlpActivation::Relu,
         layer_norm: false,
         dropout: 0.0,
         optimizer: MlpOptimizer::Adam,

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod failures;
+mod hypermodel_arguments;
 mod oracle_quality;
 mod oracle_search;
 mod pruner_curves;

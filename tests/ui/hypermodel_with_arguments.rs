@@ -1,8 +1,8 @@
 use tuner::prelude::*;
 
 #[hypermodel]
-fn model(width: usize) -> usize {
-    width * hp_int!(depth, 1..=3) as usize
+fn model((width, height): (usize, usize)) -> usize {
+    width * height * hp_int!(depth, 1..=3) as usize
 }
 
 fn main() {}

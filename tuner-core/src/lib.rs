@@ -21,6 +21,18 @@ pub mod trial;
 pub mod tuner;
 
 pub use hypermodel::HyperModel;
+
+/// Paths the code `#[hypermodel]` generates names (through the facade's `tuner::__private`,
+/// or directly for the ready-made models here); not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::hypermodel::{read_slot, scoped, HyperBlock, HyperModel};
+    pub use crate::space::{
+        Condition, FromValue, HyperParameters, Param, ParamKind, Sampling, SearchSpace, SpaceError,
+        Value, ValueType,
+    };
+    pub use serde;
+}
 pub use objective::{Direction, Objective};
 pub use study::{Study, StudyError};
 pub use tuner::{Tuner, TunerError};

@@ -3,6 +3,7 @@
 //! before children. This is what only the macro knows; the rules of the resulting space
 //! are the run time's (`rules`).
 
+use crate::block;
 use crate::check::{definition, Ctxt};
 use crate::infer::{lit_eq, Site};
 use crate::model::HpCall;
@@ -76,7 +77,7 @@ fn weaker(a: &[Cond], b: &[Cond]) -> bool {
 }
 
 /// The condition under which a parameter read at two places is live, if one AND expresses it.
-fn merge(a: &[Cond], b: &[Cond]) -> Option<Vec<Cond>> {
+pub fn merge(a: &[Cond], b: &[Cond]) -> Option<Vec<Cond>> {
     if weaker(a, b) {
         return Some(a.to_vec());
     }
@@ -145,7 +146,14 @@ pub fn camel(s: &str) -> String {
 /// Checks the calls against each other and assembles the model: one parameter per name,
 /// conditions merged, explicit parents resolved, parents ordered before children.
 pub fn model(sites: &[Site], type_name: &syn::Ident, cx: &mut Ctxt) -> Option<Model> {
-    let defs: Vec<Option<ParamDef>> = sites.iter().map(|s| definition(&s.call, cx)).collect();
+    // A block scope is a site for its conditions, not a parameter.
+    let defs: Vec<Option<ParamDef>> = sites
+        .iter()
+        .map(|s| match block::site_call(s) {
+            Some(_) => None,
+            None => definition(&s.call, cx),
+        })
+        .collect();
     let mut groups: Vec<Group> = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
     let mut site_group: Vec<Option<usize>> = vec![None; sites.len()];
@@ -349,6 +357,12 @@ pub fn model(sites: &[Site], type_name: &syn::Ident, cx: &mut Ctxt) -> Option<Mo
 
     let order = topo_order(&params, sites, cx)?;
     let params: Vec<Hp> = order.into_iter().map(|i| params[i].clone()).collect();
+    let (blocks, site_use) = block::uses(
+        sites,
+        &|i, cx| site_conds(&sites[i], &sites[i].call.name_str(), cx),
+        &params,
+        cx,
+    );
     // Only a model whose calls all passed is judged as a whole: a call with problems is left
     // out of it, and its absence would be reported again as an unknown parent.
     let space = if cx.has_errors() {
@@ -363,7 +377,9 @@ pub fn model(sites: &[Site], type_name: &syn::Ident, cx: &mut Ctxt) -> Option<Mo
         .collect();
     let reads = sites
         .iter()
-        .map(|s| SiteRead {
+        .zip(site_use)
+        .map(|(s, u)| SiteRead {
+            block: u.and_then(|u| Some((u, block::site_call(s)?))),
             param: position
                 .get(s.call.name_str().as_str())
                 .copied()
@@ -382,6 +398,7 @@ pub fn model(sites: &[Site], type_name: &syn::Ident, cx: &mut Ctxt) -> Option<Mo
         params,
         sites: reads,
         space,
+        blocks,
     })
 }
 

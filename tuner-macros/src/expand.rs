@@ -3,11 +3,14 @@
 //! are named only through `::tuner::__private`, so users depend on `tuner` alone.
 
 use crate::assemble::{self, camel};
-use crate::check::{self, Ctxt};
+use crate::block;
+use crate::check::Ctxt;
 use crate::convert::{params_from, params_to};
 use crate::infer::{self, Walker, PLACEHOLDER};
 use crate::model::{Cond, ElemType, Hp, Lit, Model, SiteRead};
-use crate::tokens::{elem_type, param_tokens, private};
+use crate::names;
+use crate::signature::{self, Config};
+use crate::tokens::{self, elem_type, param_tokens, private};
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
@@ -17,30 +20,40 @@ use syn::{Expr, Ident, ItemFn, Stmt};
 /// `#[hypermodel]` on `item`, with the attribute's arguments `attr`.
 pub fn hypermodel(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut cx = Ctxt::default();
-    let name_override = attr_name(attr, &mut cx);
+    let name_override = attr_name(attr, "hypermodel", &mut cx);
     let mut func: ItemFn = syn::parse2(item)?;
-    check::signature(&func, &mut cx);
     let fn_name = func.sig.ident.unraw().to_string();
     let type_name =
         name_override.unwrap_or_else(|| Ident::new(&camel(&fn_name), func.sig.ident.span()));
+    let config = signature::config(&func, "hypermodel", &type_name, &mut cx);
+    names::keywords(&mut func, &mut cx);
     let mut walker = Walker::new(&mut cx);
     walker.visit_block_mut(&mut func.block);
     let sites = walker.finish();
     let model = assemble::model(&sites, &type_name, &mut cx);
+    let params_ident = format_ident!("{}Params", type_name);
+    names::check(&type_name, &params_ident, model.as_ref(), &mut cx);
     cx.finish()?;
     let model = model.expect("a model whenever no error was reported");
-    Ok(generate(func, &fn_name, &type_name, &model))
+    Ok(generate(func, &fn_name, &type_name, &config, &model))
 }
 
-/// `#[hypermodel(name = TypeName)]`.
-fn attr_name(attr: TokenStream, cx: &mut Ctxt) -> Option<Ident> {
+/// `#[hypermodel(name = TypeName)]` (or `#[hyperblock(..)]`, `what`); `crate = path` names
+/// the crate the generated code uses in place of `::tuner` (for models inside `tuner-core`).
+pub fn attr_name(attr: TokenStream, what: &str, cx: &mut Ctxt) -> Option<Ident> {
     let mut name = None;
+    tokens::set_crate(None);
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("name") {
             name = Some(meta.value()?.parse::<Ident>()?);
             Ok(())
+        } else if meta.path.is_ident("crate") {
+            tokens::set_crate(Some(meta.value()?.parse::<syn::Path>()?));
+            Ok(())
         } else {
-            Err(meta.error("unknown #[hypermodel] option: the only option is `name = TypeName`"))
+            Err(meta.error(format!(
+                "unknown #[{what}] option: the only option is `name = TypeName`"
+            )))
         }
     });
     if let Err(e) = syn::parse::Parser::parse2(parser, attr) {
@@ -49,7 +62,7 @@ fn attr_name(attr: TokenStream, cx: &mut Ctxt) -> Option<Ident> {
     name
 }
 
-fn field_type(hp: &Hp) -> TokenStream {
+pub fn field_type(hp: &Hp) -> TokenStream {
     let mut t = elem_type(hp);
     if hp.index.is_some() {
         if !hp.inner.is_empty() {
@@ -63,7 +76,7 @@ fn field_type(hp: &Hp) -> TokenStream {
     t
 }
 
-fn describe_conds(conds: &[Cond]) -> String {
+pub fn describe_conds(conds: &[Cond]) -> String {
     conds
         .iter()
         .map(Cond::describe)
@@ -71,7 +84,7 @@ fn describe_conds(conds: &[Cond]) -> String {
         .join(" and ")
 }
 
-fn field_doc(hp: &Hp) -> String {
+pub fn field_doc(hp: &Hp) -> String {
     let mut doc = format!("`{}`: {}.", hp.name, hp.def.describe());
     if let Some(ix) = &hp.index {
         doc += &format!(
@@ -98,7 +111,7 @@ fn field_doc(hp: &Hp) -> String {
 }
 
 /// The enum of an identifier choice: serialised as the variant name, readable from a `Value`.
-fn choice_enum(hp: &Hp, vis: &syn::Visibility, fn_name: &str) -> TokenStream {
+pub fn choice_enum(hp: &Hp, vis: &syn::Visibility, fn_name: &str) -> TokenStream {
     let p = private();
     let Some(e) = &hp.enum_ident else {
         return TokenStream::new();
@@ -172,7 +185,14 @@ fn choice_enum(hp: &Hp, vis: &syn::Visibility, fn_name: &str) -> TokenStream {
 }
 
 /// What one `hp_*!` call becomes: a read of its field, in the user's scope.
-fn read(model: &Model, site: &SiteRead) -> TokenStream {
+fn read(model: &Model, site: &SiteRead) -> Expr {
+    if let Some((b, call)) = &site.block {
+        return block::read(&model.blocks[*b], call, site);
+    }
+    Expr::Verbatim(read_param(model, site))
+}
+
+fn read_param(model: &Model, site: &SiteRead) -> TokenStream {
     let hp = &model.params[site.param];
     let span = Span::call_site().located_at(site.span);
     let params = Ident::new("__params", Span::mixed_site().located_at(site.span));
@@ -235,7 +255,7 @@ fn read(model: &Model, site: &SiteRead) -> TokenStream {
 
 /// Replaces each placeholder left by the walker with its read.
 struct Rewriter {
-    reads: Vec<TokenStream>,
+    reads: Vec<Expr>,
 }
 
 fn placeholder_id(mac: &syn::Macro) -> Option<usize> {
@@ -257,7 +277,10 @@ impl VisitMut for Rewriter {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
         if let Expr::Macro(m) = e {
             if let Some(id) = placeholder_id(&m.mac) {
-                *e = Expr::Verbatim(self.reads[id].clone());
+                // A block call's arguments hold placeholders of their own.
+                let mut read = self.reads[id].clone();
+                self.visit_expr_mut(&mut read);
+                *e = read;
             } else if has_placeholder(&m.mac.tokens) {
                 infer::visit_macro_exprs(self, &mut m.mac);
             }
@@ -277,16 +300,92 @@ impl VisitMut for Rewriter {
     }
 }
 
-fn generate(mut func: ItemFn, fn_name: &str, type_name: &Ident, model: &Model) -> TokenStream {
+/// The model type: a unit struct, or a struct of the arguments with a constructor, and the
+/// `build` that calls the rewritten function with them.
+fn model_type(
+    func: &ItemFn,
+    type_name: &Ident,
+    config: &Config,
+    params_ident: &Ident,
+    output: &TokenStream,
+    model_doc: &str,
+) -> (TokenStream, TokenStream) {
+    let vis = &func.vis;
+    let fn_ident = &func.sig.ident;
+    // The function's own docs describe the model family: the type shows them.
+    let docs: Vec<&syn::Attribute> = func
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .collect();
+    let model_doc = if docs.is_empty() {
+        quote!(#[doc = #model_doc])
+    } else {
+        quote!(#(#docs)*)
+    };
+    let (generics, arguments) = (config.generics(), config.arguments());
+    let call = config.turbofish();
+    let params = Ident::new("__params", Span::mixed_site());
+    if config.args.is_empty() {
+        let def = quote! {
+            #model_doc
+            #[derive(
+                ::std::fmt::Debug, ::std::clone::Clone, ::std::marker::Copy, ::std::default::Default,
+                ::std::cmp::PartialEq, ::std::cmp::Eq, ::std::hash::Hash,
+            )]
+            #vis struct #type_name #generics;
+
+            impl #generics #type_name #arguments {
+                /// Runs the builder on `params` (the model takes no arguments).
+                #vis fn build(#params: &#params_ident) -> #output {
+                    #fn_ident #call (#params)
+                }
+            }
+        };
+        let build = quote! {
+            fn build(&self, #params: &#params_ident) -> #output {
+                #fn_ident #call (#params)
+            }
+        };
+        return (def, build);
+    }
+    let idents: Vec<&Ident> = config.args.iter().map(|a| &a.ident).collect();
+    let types: Vec<&syn::Type> = config.args.iter().map(|a| &a.ty).collect();
+    let field_docs = idents
+        .iter()
+        .map(|i| format!("The argument `{}` of `{fn_ident}`.", i.unraw()));
+    let def = quote! {
+        #model_doc
+        #[derive(::std::fmt::Debug, ::std::clone::Clone)]
+        #vis struct #type_name #generics {
+            #( #[doc = #field_docs] pub #idents: #types, )*
+        }
+
+        impl #generics #type_name #arguments {
+            /// The model family configured by its arguments (not searched).
+            #vis fn new(#(#idents: #types),*) -> Self {
+                Self { #(#idents),* }
+            }
+        }
+    };
+    let build = quote! {
+        fn build(&self, #params: &#params_ident) -> #output {
+            #fn_ident #call (#(::std::clone::Clone::clone(&self.#idents),)* #params)
+        }
+    };
+    (def, build)
+}
+
+/// What a hypermodel and a block both generate: the choice enums, the params struct (one
+/// field per parameter and per block scope), and the function rewritten to read it.
+pub struct Parts {
+    pub items: TokenStream,
+    pub func: ItemFn,
+}
+
+pub fn parts(mut func: ItemFn, fn_name: &str, params_ident: &Ident, model: &Model) -> Parts {
     let p = private();
     let vis = func.vis.clone();
-    let params_ident = format_ident!("{}Params", type_name);
-    let fn_ident = func.sig.ident.clone();
-    let output = match &func.sig.output {
-        syn::ReturnType::Default => quote!(()),
-        syn::ReturnType::Type(_, ty) => quote!(#ty),
-    };
-
     let mut rewriter = Rewriter {
         reads: model.sites.iter().map(|s| read(model, s)).collect(),
     };
@@ -302,24 +401,16 @@ fn generate(mut func: ItemFn, fn_name: &str, type_name: &Ident, model: &Model) -
         let (field, ty) = (&hp.field, field_type(hp));
         quote!(#[doc = #doc] pub #field: #ty)
     });
-    let space_params = model.space.iter().map(param_tokens);
-    let params_from = params_from(model, &params_ident);
-    let params_to = params_to(model, &params_ident);
+    let block_fields = model.blocks.iter().map(|b| {
+        let doc = block::field_doc(b);
+        let (field, ty) = (&b.field, block::field_type(b));
+        quote!(#[doc = #doc] pub #field: #ty)
+    });
     let serde_crate = format!("{p}::serde").replace(' ', "");
     let params_doc = format!(
         "The hyperparameters of `{fn_name}`, one field per parameter (generated by `#[hypermodel]`)."
     );
-    let model_doc = format!(
-        "The `{fn_name}` model family: a `HyperModel` whose search space is known statically \
-         (generated by `#[hypermodel]`)."
-    );
-    // Unreachable: the macro ran the run time's validation on this very space (`rules`).
-    let invalid = format!(
-        "#[hypermodel] `{fn_name}` produced a search space that the runtime rejects, although the macro \
-         validated it: please report this as a bug"
-    );
-
-    quote! {
+    let items = quote! {
         #(#enums)*
 
         #[doc = #params_doc]
@@ -330,16 +421,50 @@ fn generate(mut func: ItemFn, fn_name: &str, type_name: &Ident, model: &Model) -
         #[serde(crate = #serde_crate, deny_unknown_fields)]
         #vis struct #params_ident {
             #(#fields,)*
+            #(#block_fields,)*
         }
+    };
+    Parts { items, func }
+}
 
-        #[doc = #model_doc]
-        #[derive(
-            ::std::fmt::Debug, ::std::clone::Clone, ::std::marker::Copy, ::std::default::Default,
-            ::std::cmp::PartialEq, ::std::cmp::Eq, ::std::hash::Hash,
-        )]
-        #vis struct #type_name;
+fn generate(
+    func: ItemFn,
+    fn_name: &str,
+    type_name: &Ident,
+    config: &Config,
+    model: &Model,
+) -> TokenStream {
+    let p = private();
+    let params_ident = format_ident!("{}Params", type_name);
+    let output = match &func.sig.output {
+        syn::ReturnType::Default => quote!(()),
+        syn::ReturnType::Type(_, ty) => quote!(#ty),
+    };
+    let model_doc = format!(
+        "The `{fn_name}` model family: a `HyperModel` whose search space is known statically \
+         (generated by `#[hypermodel]`)."
+    );
+    let (model_def, build) =
+        model_type(&func, type_name, config, &params_ident, &output, &model_doc);
+    let (generics, arguments) = (config.generics(), config.arguments());
+    let Parts { items, func } = parts(func, fn_name, &params_ident, model);
+    let space_params = model.space.iter().map(param_tokens);
+    let block_params = block::space_extensions(model, false);
+    let params_from = params_from(model, &params_ident);
+    let params_to = params_to(model, &params_ident);
+    // Unreachable: the macro ran the run time's validation on this very space (`rules`), and
+    // each block's on its own at its definition; scoped names cannot collide.
+    let invalid = format!(
+        "#[hypermodel] `{fn_name}` produced a search space that the runtime rejects, although the macro \
+         validated it: please report this as a bug"
+    );
 
-        impl #p::HyperModel for #type_name {
+    quote! {
+        #items
+
+        #model_def
+
+        impl #generics #p::HyperModel for #type_name #arguments {
             type Params = #params_ident;
             type Output = #output;
 
@@ -350,7 +475,10 @@ fn generate(mut func: ItemFn, fn_name: &str, type_name: &Ident, model: &Model) -
             fn space() -> &'static #p::SearchSpace {
                 static SPACE: ::std::sync::OnceLock<#p::SearchSpace> = ::std::sync::OnceLock::new();
                 SPACE.get_or_init(|| {
-                    #p::SearchSpace::from_params(::std::vec![#(#space_params),*]).expect(#invalid)
+                    #[allow(unused_mut)]
+                    let mut __space: ::std::vec::Vec<#p::Param> = ::std::vec![#(#space_params),*];
+                    #(#block_params)*
+                    #p::SearchSpace::from_params(__space).expect(#invalid)
                 })
             }
 
@@ -358,9 +486,7 @@ fn generate(mut func: ItemFn, fn_name: &str, type_name: &Ident, model: &Model) -
 
             #params_to
 
-            fn build(params: &#params_ident) -> #output {
-                #fn_ident(params)
-            }
+            #build
         }
 
         #func

@@ -185,8 +185,18 @@ impl<'a> Walker<'a> {
     /// Records the call in `e` (an `hp_*!` macro) and replaces it by its placeholder.
     fn hp_expr(&mut self, e: &mut Expr) -> Option<ParamRef> {
         let Expr::Macro(m) = e else { return None };
-        let kind = parse::hp_kind(&m.mac)?;
-        let call = parse::call(kind, &m.mac, self.cx)?;
+        let call = if crate::block::is_call(&m.mac) {
+            // A block's scope is registered like a call: it gets the conditions and the loop
+            // of where the block is called; the hp_*! in its arguments are read there too.
+            let (scope, mut call) = crate::block::call(&m.mac)
+                .map_err(|e| self.cx.push(e))
+                .ok()?;
+            self.visit_expr_call_mut(&mut call);
+            crate::block::with_call(scope, call)
+        } else {
+            let kind = parse::hp_kind(&m.mac)?;
+            parse::call(kind, &m.mac, self.cx)?
+        };
         let span = call.span;
         let (id, r) = self.register(call)?;
         let id = proc_macro2::Literal::usize_unsuffixed(id);
@@ -460,7 +470,7 @@ pub fn stmt_macro_as_expr(s: &mut Stmt, is_ours: impl Fn(&Macro) -> bool) {
 impl VisitMut for Walker<'_> {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
         match e {
-            Expr::Macro(m) if parse::hp_kind(&m.mac).is_some() => {
+            Expr::Macro(m) if parse::hp_kind(&m.mac).is_some() || crate::block::is_call(&m.mac) => {
                 self.hp_expr(e);
             }
             Expr::Macro(m) if m.mac.path.is_ident("matches") => {
@@ -512,7 +522,9 @@ impl VisitMut for Walker<'_> {
     }
 
     fn visit_stmt_mut(&mut self, s: &mut Stmt) {
-        stmt_macro_as_expr(s, |m| parse::hp_kind(m).is_some());
+        stmt_macro_as_expr(s, |m| {
+            parse::hp_kind(m).is_some() || crate::block::is_call(m)
+        });
         match s {
             Stmt::Macro(m) => self.foreign_macro(&mut m.mac),
             Stmt::Item(item) => self.nested_item(item),

@@ -8,15 +8,18 @@
 extern crate proc_macro;
 
 mod assemble;
+mod block;
 mod check;
 mod convert;
 mod expand;
 mod infer;
 mod model;
+mod names;
 mod parse;
 mod rules;
 #[cfg(test)]
 mod rules_tests;
+mod signature;
 mod tokens;
 
 use proc_macro::TokenStream;
@@ -27,6 +30,12 @@ use proc_macro::TokenStream;
 /// MlpParams` (one typed field per hyperparameter), an enum `Mlp<Name>` per identifier
 /// choice, and rewrites `mlp` to `fn mlp(&MlpParams) -> T`. `#[hypermodel(name = Foo)]`
 /// names the types `Foo` and `FooParams`.
+///
+/// Arguments and const generics configure the model without being searched: `fn
+/// mlp<const IN: usize>(classes: usize) -> T` makes `struct Mlp<const IN: usize> { pub
+/// classes: usize }` with `Mlp::new(classes)`, whose `HyperModel::build(&self, &params)`
+/// calls `mlp::<IN>(self.classes.clone(), &params)` (arguments are `Clone + Debug`). Without
+/// arguments `Mlp` is a unit struct and `Mlp::build(&params)` needs no value.
 ///
 /// Inside the function:
 /// - `hp_int!(name, MIN..=MAX [, step = S] [, log | reverse_log | sampling = ..] [, default = D])`
@@ -55,6 +64,25 @@ pub fn hypermodel(attr: TokenStream, item: TokenStream) -> TokenStream {
         .into()
 }
 
+/// Turns a function into a reusable block of hyperparameters: `#[hyperblock] fn
+/// dense_block(net: NetSpec, ..) -> NetSpec` with `hp_*!` in its body, called from a
+/// `#[hypermodel]` (or another block) as `hp_block!(encoder, dense_block(net, ..))`.
+///
+/// The block's parameters join the caller's space under the scope: `encoder/units`
+/// (KerasTuner's `hp.name_scope`); `hp_block!(layer[i], ..)` in `for i in 0..BOUND` is one
+/// scope per iteration (`layer_0/units`); under an `if` or a `match` arm every parameter of
+/// the block is live only when that condition holds, ANDed with its own. Blocks nest. The
+/// block's space is validated at its definition by the run time's rules; it generates
+/// `DenseBlockParams` (a field of the caller's params: `Option` when conditional, `Vec` in a
+/// loop) and rewrites the function to take `&DenseBlockParams` last.
+/// `#[hyperblock(name = Foo)]` names the params `FooParams`.
+#[proc_macro_attribute]
+pub fn hyperblock(attr: TokenStream, item: TokenStream) -> TokenStream {
+    block::hyperblock(attr.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
 macro_rules! outside {
     ($($name:ident),*) => {$(
         /// A hyperparameter; only valid inside a `#[hypermodel]` function, which rewrites it.
@@ -70,4 +98,4 @@ macro_rules! outside {
         }
     )*};
 }
-outside!(hp_int, hp_float, hp_choice, hp_bool, hp_fixed);
+outside!(hp_int, hp_float, hp_choice, hp_bool, hp_fixed, hp_block);

@@ -333,9 +333,35 @@ impl Hp {
     }
 }
 
-/// What a site reads, after checking: which parameter, with which index variable.
+/// One block scope of a caller (`hp_block!(encoder, dense_block(net))`): one field of the
+/// params struct holding the block's params, live under the conditions of where it is called.
+#[derive(Debug, Clone)]
+pub struct BlockUse {
+    /// The scope, as in space names (`encoder/units`; `layer_0/units` when indexed).
+    pub scope: String,
+    pub field: Ident,
+    /// The block function as called; a `#[hyperblock]` also names its params type so.
+    pub path: syn::Path,
+    pub outer: Vec<Cond>,
+    pub inner: Vec<Cond>,
+    pub index: Option<Indexed>,
+}
+
+impl BlockUse {
+    /// The scope of iteration `k` (or the plain scope).
+    pub fn scope_name(&self, k: Option<usize>) -> String {
+        match k {
+            Some(k) => format!("{}_{k}", self.scope),
+            None => self.scope.clone(),
+        }
+    }
+}
+
+/// What a site reads, after checking: which parameter (or block), with which index variable.
 #[derive(Debug, Clone)]
 pub struct SiteRead {
+    /// The block a `hp_block!` site calls, and the call as written.
+    pub block: Option<(usize, syn::ExprCall)>,
     pub param: usize,
     pub index: Option<Ident>,
     pub span: Span,
@@ -348,8 +374,20 @@ pub struct SiteRead {
 pub struct Model {
     pub params: Vec<Hp>,
     pub sites: Vec<SiteRead>,
-    /// The space the run time builds, in order, already accepted by its rules.
+    /// The space the run time builds, in order, already accepted by its rules (without the
+    /// blocks' parameters, which follow it in the order of `blocks`).
     pub space: Vec<Param>,
+    pub blocks: Vec<BlockUse>,
+}
+
+impl Model {
+    /// The declaration position of the space parameter `name`.
+    pub fn position(&self, name: &str) -> usize {
+        self.space
+            .iter()
+            .position(|p| p.name == name)
+            .expect("every parameter is in the space")
+    }
 }
 
 #[cfg(test)]

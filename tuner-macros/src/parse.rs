@@ -15,12 +15,6 @@ pub fn hp_kind(mac: &Macro) -> Option<MacroKind> {
 
 /// Parses one call, reporting every syntax problem; `None` only when no name could be read.
 pub fn call(kind: MacroKind, mac: &Macro, cx: &mut Ctxt) -> Option<HpCall> {
-    if let Some(proc_macro2::TokenTree::Ident(first)) = mac.tokens.clone().into_iter().next() {
-        if let Some(msg) = keyword_name(&first.to_string()) {
-            cx.error(&first, msg);
-            return None;
-        }
-    }
     let args = match mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
         Ok(args) => args,
         Err(e) => {
@@ -121,31 +115,6 @@ pub fn call(kind: MacroKind, mac: &Macro, cx: &mut Ctxt) -> Option<HpCall> {
         ),
     }
     Some(call)
-}
-
-/// Why a keyword cannot be written as a name, with the fix.
-fn keyword_name(word: &str) -> Option<String> {
-    const NOT_RAW: &[&str] = &["self", "Self", "super", "crate"];
-    const KEYWORDS: &[&str] = &[
-        "as", "break", "const", "continue", "else", "enum", "extern", "fn", "for", "if", "impl",
-        "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "static",
-        "struct", "trait", "type", "unsafe", "use", "where", "while", "async", "await", "dyn",
-        "abstract", "become", "box", "do", "final", "macro", "override", "priv", "typeof",
-        "unsized", "virtual", "yield", "try", "gen",
-    ];
-    if NOT_RAW.contains(&word) {
-        Some(format!(
-            "`{word}` cannot name a hyperparameter: it is a Rust path keyword, not allowed as a \
-             field name even as `r#{word}`; choose another name"
-        ))
-    } else if KEYWORDS.contains(&word) {
-        Some(format!(
-            "`{word}` is a Rust keyword, so it cannot name the params field as written: write \
-             `r#{word}` (the parameter is still called `{word}` in the space)"
-        ))
-    } else {
-        None
-    }
 }
 
 fn example(kind: MacroKind) -> &'static str {

@@ -15,6 +15,7 @@ mod hyperparameters;
 mod param;
 mod problem;
 mod sampling;
+mod slots;
 mod space_builder;
 mod summary;
 mod validate;

@@ -7,7 +7,6 @@ use crate::space::{HyperParameters, SearchSpace, SpaceError};
 use serde::{Deserialize, Serialize};
 use std::any::TypeId;
 use std::collections::HashMap;
-use std::marker::PhantomData;
 use std::sync::{Mutex, OnceLock};
 
 /// `M`'s network with `A`'s augmentation layers in front (KerasTuner's
@@ -23,7 +22,13 @@ use std::sync::{Mutex, OnceLock};
 /// let spec = Model::build(&Model::params_from(&Model::space().defaults()).unwrap());
 /// spec.validate().unwrap();
 /// ```
-pub struct Augmented<A, M>(PhantomData<fn() -> (A, M)>);
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Augmented<A, M> {
+    /// The augmentation hypermodel (its arguments, if any).
+    pub augment: A,
+    /// The model hypermodel (its arguments, if any).
+    pub model: M,
+}
 
 /// The typed params of [`Augmented`]: the augmentation's and the model's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -45,6 +50,18 @@ fn restricted(values: &HyperParameters, space: &SearchSpace) -> HyperParameters 
         .filter(|(name, _)| space.get(name).is_some())
         .map(|(name, v)| (name.to_owned(), v.clone()))
         .collect()
+}
+
+impl<A, M> Augmented<A, M>
+where
+    A: HyperModel<Output = Augmentation> + Default + 'static,
+    M: HyperModel + Default + 'static,
+    M::Output: Into<NetSpec>,
+{
+    /// Runs the builder on `params` (the trait's `build`, without a value).
+    pub fn build(params: &AugmentedParams<A::Params, M::Params>) -> NetSpec {
+        HyperModel::build(&Self::default(), params)
+    }
 }
 
 impl<A, M> HyperModel for Augmented<A, M>
@@ -102,7 +119,8 @@ where
         values
     }
 
-    fn build(params: &Self::Params) -> NetSpec {
-        A::build(&params.augment).apply(M::build(&params.model).into())
+    fn build(&self, params: &Self::Params) -> NetSpec {
+        let augmentation = self.augment.build(&params.augment);
+        augmentation.apply(self.model.build(&params.model).into())
     }
 }

@@ -11,12 +11,16 @@ mod augment;
 mod cnn;
 mod compose;
 mod mlp;
-mod read;
 
-pub use augment::{Augmentation, Flip, HyperImageAugment, HyperImageAugmentParams};
-pub use cnn::{CnnPooling, HyperCnn, HyperCnnParams};
+pub use augment::{
+    hyper_image_augment, Augmentation, Flip, HyperImageAugment, HyperImageAugmentFlip,
+    HyperImageAugmentParams,
+};
+pub use cnn::{hyper_cnn, CnnPooling, HyperCnn, HyperCnnParams, HyperCnnPooling};
 pub use compose::{Augmented, AugmentedParams};
-pub use mlp::{HyperMlp, HyperMlpParams, MlpOptimizer};
+pub use mlp::{
+    hyper_mlp, HyperMlp, HyperMlpActivation, HyperMlpOptimizer, HyperMlpParams, MlpOptimizer,
+};
 
 /// `HyperMlp` for Fashion-MNIST and MNIST (784 inputs, 10 classes).
 pub type FashionMnistMlp = HyperMlp<784, 10>;

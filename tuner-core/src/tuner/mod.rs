@@ -25,7 +25,6 @@ use crate::storage::{SqliteStorage, Storage, StorageError};
 use crate::study::Study;
 use crate::trial::Trial;
 use std::fmt::Debug;
-use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,8 +42,21 @@ pub trait Searchable {
     fn decode(&self, values: &HyperParameters) -> Result<Self::Params, SpaceError>;
 }
 
-/// A `#[hypermodel]` type's space, with its typed params.
-pub struct Typed<M>(PhantomData<fn() -> M>);
+/// A `#[hypermodel]` type's space, with its typed params, and the model value (its arguments)
+/// that builds each trial's model.
+pub struct Typed<M>(Arc<M>);
+
+impl<M> Typed<M> {
+    /// The hypermodel value searched.
+    pub fn model(&self) -> &M {
+        &self.0
+    }
+
+    /// A shared handle on it, for the trial closures.
+    pub(crate) fn shared(&self) -> Arc<M> {
+        Arc::clone(&self.0)
+    }
+}
 
 impl<M: HyperModel> Searchable for Typed<M> {
     type Params = M::Params;
@@ -149,33 +161,45 @@ pub struct Tuner<S = Dynamic> {
 }
 
 impl Tuner<Dynamic> {
-    /// A tuner for a `#[hypermodel]` type with the given oracle.
-    pub fn builder<M: HyperModel>(oracle: impl Oracle + 'static) -> TunerBuilder<Typed<M>> {
-        TunerBuilder::new(Typed(PhantomData), Box::new(oracle))
+    /// A tuner for a `#[hypermodel]` type without arguments, with the given oracle.
+    pub fn builder<M: HyperModel + Default>(
+        oracle: impl Oracle + 'static,
+    ) -> TunerBuilder<Typed<M>> {
+        Self::for_model(M::default(), oracle)
+    }
+
+    /// A tuner for a hypermodel value: `Tuner::for_model(Mlp::new(10, [28, 28]), oracle)` for
+    /// a `#[hypermodel] fn mlp(classes: usize, input: [usize; 2])`. Every trial builds its
+    /// model with these arguments; only the `hp_*!` values are searched.
+    pub fn for_model<M: HyperModel>(
+        model: M,
+        oracle: impl Oracle + 'static,
+    ) -> TunerBuilder<Typed<M>> {
+        TunerBuilder::new(Typed(Arc::new(model)), Box::new(oracle))
     }
 
     /// Random search over a `#[hypermodel]` type.
-    pub fn random<M: HyperModel>() -> TunerBuilder<Typed<M>> {
+    pub fn random<M: HyperModel + Default>() -> TunerBuilder<Typed<M>> {
         Self::builder::<M>(RandomSearch::new())
     }
 
     /// Grid search over a `#[hypermodel]` type.
-    pub fn grid<M: HyperModel>() -> TunerBuilder<Typed<M>> {
+    pub fn grid<M: HyperModel + Default>() -> TunerBuilder<Typed<M>> {
         Self::builder::<M>(GridSearch::new())
     }
 
     /// Hyperband (factor 3) over a `#[hypermodel]` type; see [`Hyperband`] for more settings.
-    pub fn hyperband<M: HyperModel>(max_epochs: u32) -> TunerBuilder<Typed<M>> {
+    pub fn hyperband<M: HyperModel + Default>(max_epochs: u32) -> TunerBuilder<Typed<M>> {
         Self::builder::<M>(Hyperband::new(max_epochs))
     }
 
     /// Bayesian optimisation (GP, log-EI) over a `#[hypermodel]` type.
-    pub fn bayesian<M: HyperModel>() -> TunerBuilder<Typed<M>> {
+    pub fn bayesian<M: HyperModel + Default>() -> TunerBuilder<Typed<M>> {
         Self::builder::<M>(BayesianOptimization::new())
     }
 
     /// TPE (Optuna's defaults) over a `#[hypermodel]` type.
-    pub fn tpe<M: HyperModel>() -> TunerBuilder<Typed<M>> {
+    pub fn tpe<M: HyperModel + Default>() -> TunerBuilder<Typed<M>> {
         Self::builder::<M>(Tpe::new())
     }
 

@@ -57,6 +57,7 @@ where
         let objectives = self.objectives().clone();
         let max_model_size = self.settings.max_model_size;
         let epochs = u32::try_from(fit.epochs).ok();
+        let model = self.model.shared();
         self.search_with_budget(
             &mut |params, ctx| {
                 let job = Job {
@@ -66,10 +67,15 @@ where
                     objectives: &objectives,
                     max_model_size,
                 };
-                job.run(&M::build(params), callbacks, ctx)
+                job.run(&model.build(params), callbacks, ctx)
             },
             epochs,
         )
+    }
+
+    /// The hypermodel searched, with the arguments every trial builds with.
+    pub fn model(&self) -> &M {
+        self.model.model()
     }
 
     /// The trained models of the `n` best trials, best first, each at its best epoch.
@@ -94,8 +100,10 @@ where
     }
 
     /// A fresh model built from params (e.g. the best ones) to retrain on all the data.
-    pub fn build_model(params: &M::Params, seed: u64) -> Result<ModelOf<M>, TunerError> {
-        M::build(params)
+    pub fn build_model(&self, params: &M::Params, seed: u64) -> Result<ModelOf<M>, TunerError> {
+        self.model
+            .model()
+            .build(params)
             .build(seed)
             .map_err(|e| TunerError::NoResult(e.to_string()))
     }

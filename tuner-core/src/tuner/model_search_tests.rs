@@ -127,6 +127,7 @@ impl ModelSpec for LineSpec {
 }
 
 /// A hand-written hypermodel (what `#[hypermodel]` generates) over the learning rate.
+#[derive(Default)]
 struct LineModel;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -164,7 +165,7 @@ impl HyperModel for LineModel {
         hp
     }
 
-    fn build(params: &LineParams) -> LineSpec {
+    fn build(&self, params: &LineParams) -> LineSpec {
         LineSpec { lr: params.lr }
     }
 }

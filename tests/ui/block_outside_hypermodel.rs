@@ -1,0 +1,12 @@
+use tuner::prelude::*;
+
+#[hyperblock]
+fn dense(x: i64) -> i64 {
+    x * hp_int!(units, 1..=4)
+}
+
+fn model() -> i64 {
+    hp_block!(encoder, dense(1))
+}
+
+fn main() {}
