@@ -8,6 +8,14 @@ pub use tuner_core::burn;
 pub use tuner_core::*;
 pub use tuner_macros::*;
 
+mod reporter;
+pub use reporter::Report;
+
+/// The README's code blocks, compiled as doctests so that the README cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Everything a model-builder file needs.
 pub mod prelude {
     pub use tuner_core::data::Dataset;
@@ -22,6 +30,8 @@ pub mod prelude {
     pub use tuner_core::study::Study;
     pub use tuner_core::trial::Metrics;
     pub use tuner_core::tuner::{TrialError, Tuner};
+    // What `main` returns so that a failure prints sentences, not a `Debug` dump.
+    pub use crate::Report;
     // `Activation` stays out: a builder file often glob-imports its own activation enum.
     #[cfg(feature = "nn")]
     pub use tuner_core::nn::{Adam, Loss, NetSpec, Network, Optimizer, RmsProp, Sgd};

@@ -426,3 +426,66 @@ fn tell_goes_through_the_study() {
     assert!(err.contains("oracle `fixed`"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn counts_of_zero_and_a_changed_direction_are_refused_with_the_reason() {
+    let dir = with_small_study("cli-rough-edges");
+    for cmd in ["best", "summary"] {
+        let (code, _, err) = tuner(&dir, &[cmd, "small", "-n", "0"]);
+        assert_eq!(code, 2, "a usage error: {err}");
+        assert!(
+            err.contains("0 trials shows nothing: give 1 or more"),
+            "{err}"
+        );
+    }
+    std::fs::write(
+        dir.join("one.json"),
+        r#"{"params": [{"name": "x", "kind": {"type": "float", "min": 0.0, "max": 1.0}}]}"#,
+    )
+    .unwrap();
+    ok(&dir, &["ask", "bb", "--space", "one.json"]);
+    // The study minimises `value`: asking to maximise it is refused, old and new named...
+    let err = fails(&dir, &["ask", "bb", "--direction", "maximize"]);
+    assert!(
+        err.contains("another objective: stored value (minimize), given value (maximize)"),
+        "{err}"
+    );
+    // ... and the direction it has is accepted.
+    let asked: serde_json::Value =
+        serde_json::from_str(&ok(&dir, &["ask", "bb", "--direction", "minimize"])).unwrap();
+    assert_eq!(asked["number"], 1);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn copy_makes_the_same_study_elsewhere_and_refuses_to_overwrite() {
+    let dir = with_small_study("cli-copy");
+    let out = ok(&dir, &["copy", "small", "--as", "twin"]);
+    assert!(out.contains("copied study `small`"), "{out}");
+    assert_eq!(
+        ok(&dir, &["trials", "twin", "--json"]),
+        ok(&dir, &["trials", "small", "--json"]),
+        "params, states, scores and curves survive the copy"
+    );
+    ok(&dir, &["copy", "small", "--to", "sqlite:///elsewhere.db"]);
+    let moved = ok(
+        &dir,
+        &[
+            "best",
+            "small",
+            "--storage",
+            "sqlite:///elsewhere.db",
+            "-n",
+            "3",
+        ],
+    );
+    assert_eq!(moved, ok(&dir, &["best", "small", "-n", "3"]));
+    let err = fails(&dir, &["copy", "small", "--to", "sqlite:///elsewhere.db"]);
+    assert!(
+        err.contains("already exists in") && err.contains("tuner delete"),
+        "{err}"
+    );
+    let err = fails(&dir, &["copy", "small"]);
+    assert!(err.contains("onto itself"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -32,8 +32,8 @@ pub enum CliError {
     OtherSpace(String),
     /// An option that contradicts how the study was created.
     #[error(
-        "study `{study}` was created with another {what} ({stored}): leave out the option that \
-         changes it"
+        "study `{study}` was created with another {what}: stored {stored}, given {given}; leave \
+         out the option that changes it, or use another study name"
     )]
     Changed {
         /// The study.
@@ -42,6 +42,8 @@ pub enum CliError {
         what: String,
         /// Its stored value.
         stored: String,
+        /// The value the options asked for.
+        given: String,
     },
     /// `tell` with a number of values other than the study's objectives.
     #[error(
@@ -54,6 +56,23 @@ pub enum CliError {
         count: usize,
         /// Their names and directions.
         objectives: String,
+    },
+    /// `copy` to the study itself.
+    #[error(
+        "copying study `{0}` onto itself: pass --as NAME for a copy beside it, or --to URL for \
+         another storage"
+    )]
+    CopyOntoItself(String),
+    /// `copy` to a study that exists.
+    #[error(
+        "study `{study}` already exists in {location}: delete it first (`tuner delete`), or \
+         pass --as NAME"
+    )]
+    CopyExists {
+        /// The target study.
+        study: String,
+        /// Where it is.
+        location: String,
     },
     /// Any other study error.
     #[error(transparent)]
@@ -80,11 +99,12 @@ impl From<StudyError> for CliError {
                 study,
                 what,
                 stored,
-                ..
+                given,
             } => CliError::Changed {
                 study,
                 what,
                 stored,
+                given,
             },
             other => CliError::Study(other),
         }

@@ -6,10 +6,11 @@
 //! `tuner::storage::open` accepts instead: `sqlite:///path.db`, `postgresql://...`.
 
 //!
-//! This file parses the command line; `read.rs` and `ask_tell.rs` call the library for each
-//! command and print what it returns; `error.rs` says what went wrong.
+//! This file parses the command line; `read.rs`, `ask_tell.rs` and `copy.rs` call the library
+//! for each command and print what it returns; `error.rs` says what went wrong.
 
 mod ask_tell;
+mod copy;
 mod error;
 mod read;
 
@@ -53,16 +54,16 @@ enum Command {
     Summary {
         /// The study's name
         study: String,
-        /// How many of the best trials to show
-        #[arg(short, long, default_value_t = 10)]
+        /// How many of the best trials to show (at least 1)
+        #[arg(short, long, default_value_t = 10, value_parser = at_least_one)]
         n: usize,
     },
     /// The best trials' params and scores
     Best {
         /// The study's name
         study: String,
-        /// How many of the best trials to show
-        #[arg(short, long, default_value_t = 1)]
+        /// How many of the best trials to show (at least 1)
+        #[arg(short, long, default_value_t = 1, value_parser = at_least_one)]
         n: usize,
         /// Print JSON: [{"number", "score", "params"}], best first
         #[arg(long)]
@@ -106,6 +107,18 @@ enum Command {
         /// The study's name
         study: String,
     },
+    /// Copy a study and its trials to another storage, or beside it under another name
+    Copy {
+        /// The study's name
+        study: String,
+        /// The storage to copy to (sqlite:///path.db, postgresql://...); default: the folder
+        /// of studies, as <directory>/NAME/study.db
+        #[arg(long)]
+        to: Option<String>,
+        /// The copy's name (default: the same)
+        #[arg(long = "as", value_name = "NAME")]
+        as_name: Option<String>,
+    },
     /// Hand out a trial to evaluate: prints {"number", "params"} as JSON
     Ask {
         /// The study's name (created on first use, from --space)
@@ -144,6 +157,15 @@ enum Command {
         #[arg(long, conflicts_with = "value")]
         fail: Option<String>,
     },
+}
+
+/// `-n`: a count of trials to show, refused at 0 (which would show nothing and say why not).
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("0 trials shows nothing: give 1 or more".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a count of trials: give 1 or more")),
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -240,6 +262,9 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Plot { study, kind, out } => read::plot(&catalog, study, (*kind).into(), out),
         Command::Space { study, json } => read::space(&catalog, study, *json),
         Command::Delete { study } => read::delete(&catalog, study),
+        Command::Copy { study, to, as_name } => {
+            copy::copy(&catalog, study, to.as_deref(), as_name.as_deref())
+        }
         Command::Ask {
             study,
             space,

@@ -32,6 +32,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod console;
 pub mod export;
 pub mod importance;
 #[cfg(feature = "plots")]

@@ -50,6 +50,16 @@ impl Progress {
         Kind::Plain
     }
 
+    /// How wide the finished-trials' lines should be: `COLUMNS` when the shell exports it,
+    /// else 80 (the bars themselves fit any width: indicatif cuts their message).
+    pub(crate) fn width(&self) -> usize {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|&c| c >= 40)
+            .unwrap_or(super::console::DEFAULT_WIDTH)
+    }
+
     /// Whether the caller should build the finished-trial lines at all.
     pub(crate) fn shows_lines(&self) -> bool {
         !matches!(self.kind, Kind::Quiet)
@@ -109,14 +119,7 @@ mod live {
         epochs: RefCell<ProgressBar>,
     }
 
-    /// A metric value as the display writes it: four decimals, or scientific when tiny or huge.
-    pub(super) fn short_float(v: f64) -> String {
-        if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
-            format!("{v:.3e}")
-        } else {
-            format!("{v:.4}")
-        }
-    }
+    pub(super) use crate::report::console::short_float;
 
     /// The metrics shown next to the epoch bar: the objective first, then the others by name,
     /// at most four.
@@ -131,14 +134,17 @@ mod live {
             .join("  ")
     }
 
-    /// The trials line when `max_trials` is known, and when it is not.
-    pub(super) const TRIALS_BAR: &str = "{spinner:.cyan} trials {bar:30.cyan/blue} {pos}/{len}  \
-                                         elapsed {elapsed}  ETA {eta}  {msg}";
-    pub(super) const TRIALS_COUNT: &str = "{spinner:.cyan} trials {pos}  elapsed {elapsed}  {msg}";
+    /// The trials line when the total is known (`max_trials`, or Hyperband's brackets), and
+    /// when it is not. Bars of 20 and a `wide_msg`, which indicatif cuts at the terminal's
+    /// width, so a line never wraps (a wrapped bar is redrawn as two).
+    pub(super) const TRIALS_BAR: &str = "{spinner:.cyan} trials {bar:20.cyan/blue} {pos}/{len} \
+                                         {elapsed} ETA {eta} {wide_msg}";
+    pub(super) const TRIALS_COUNT: &str = "{spinner:.cyan} trials {pos} {elapsed} {wide_msg}";
     /// The current trial's line when its epoch budget is known, and when it is not.
     pub(super) const EPOCHS_BAR: &str =
-        "  trial {prefix} {bar:30.green/white} epoch {pos}/{len}  {msg}";
-    pub(super) const EPOCHS_COUNT: &str = "  trial {prefix} {spinner:.green} epoch {pos}  {msg}";
+        "  trial {prefix} {bar:20.green/white} epoch {pos}/{len} {wide_msg}";
+    pub(super) const EPOCHS_COUNT: &str =
+        "  trial {prefix} {spinner:.green} epoch {pos} {wide_msg}";
 
     fn style(template: &str) -> ProgressStyle {
         // The templates are constants: a typo is a bug caught by the tests, not a user error.

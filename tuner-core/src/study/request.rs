@@ -75,6 +75,15 @@ impl Catalog {
                         study: name.to_owned(),
                     });
                 }
+                // A direction without a name is about the stored objective: the same one is
+                // fine, the other is a conflict, never silently ignored.
+                let given_objectives = match (&given_objectives, request.direction) {
+                    (None, Some(_)) => match config.objectives.list() {
+                        [only] => request.objectives(Some(&only.name)),
+                        _ => Some(config.objectives.clone()),
+                    },
+                    _ => given_objectives,
+                };
                 (
                     config.space,
                     given_objectives.unwrap_or(config.objectives),

@@ -5,7 +5,6 @@ use crate::report::{self, StudyView};
 use crate::space::HyperParameters;
 use crate::trial::{Trial, TrialState};
 use serde::Serialize;
-use std::fmt::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -166,64 +165,23 @@ impl<S: Searchable> Tuner<S> {
         Ok(())
     }
 
-    /// KerasTuner's `search_space_summary` text.
+    /// The search space as a table that fits 80 columns: a parameter a line with its kind,
+    /// range, default and condition. KerasTuner's exact layout is `space().summary()`.
     pub fn search_space_summary(&self) -> String {
-        self.model.space().summary()
+        report::console::space_text(self.model.space(), report::console::DEFAULT_WIDTH)
     }
 
-    /// One line for a finished trial: number, state, values, score, best so far, elapsed.
+    /// A finished trial's lines for the console, `width` columns wide (see
+    /// [`report::console::trial_lines`]).
     pub(crate) fn progress_line(
         &self,
         trial: &Trial,
         elapsed: Duration,
         best: Option<&Trial>,
+        width: usize,
     ) -> String {
-        let of = self
-            .study
-            .max_trials()
-            .map_or(String::new(), |m| format!("/{m}"));
-        let values: Vec<String> = trial
-            .values()
-            .iter()
-            .map(|(k, v)| format!("{k}={}", short(v)))
-            .collect();
-        let mut line = format!(
-            "Trial {}{of} {} in {:.1}s [{}]",
-            trial.id(),
-            trial.state,
-            trial.seconds,
-            values.join(", ")
-        );
-        if let Some(epochs) = trial.plan.epochs {
-            let _ = write!(line, " epochs {}..{}", trial.plan.initial_epoch, epochs);
-        }
-        match (trial.score, &trial.message) {
-            (Some(s), _) => {
-                let _ = write!(line, " score {s:.6}");
-            }
-            (None, Some(m)) => {
-                let _ = write!(line, " ({m})");
-            }
-            _ => {}
-        }
-        if let Some(best) = best {
-            let _ = write!(
-                line,
-                " | best {:.6} (trial {})",
-                best.score.unwrap_or(f64::NAN),
-                best.id()
-            );
-        }
-        let _ = write!(line, " | elapsed {:.0}s", elapsed.as_secs_f64());
-        line
-    }
-}
-
-fn short(v: &crate::space::Value) -> String {
-    match v {
-        crate::space::Value::Float(f) => format!("{f:.4e}")
-            .parse::<f64>()
-            .map_or_else(|_| f.to_string(), |x| format!("{x}")),
-        other => other.to_string(),
+        let total =
+            report::console::planned_trials(self.study.max_trials(), &self.study.config().oracle);
+        report::console::trial_lines(trial, total, best, elapsed, width)
     }
 }

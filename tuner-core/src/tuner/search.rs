@@ -54,7 +54,12 @@ impl<S: Searchable> Tuner<S> {
         } else {
             self.trials()?.len() as u64
         };
-        let progress = Progress::start(self.settings.quiet, self.study.max_trials(), existing);
+        // Hyperband knows its total without max_trials: the display shows it and an ETA.
+        let total = crate::report::console::planned_trials(
+            self.study.max_trials(),
+            &self.study.config().oracle,
+        );
+        let progress = Progress::start(self.settings.quiet, total, existing);
         while let Some(mut trial) = self.next_trial(&mut report)? {
             for cb in &mut self.on_begin {
                 cb(&trial);
@@ -91,7 +96,8 @@ impl<S: Searchable> Tuner<S> {
             report.record(&trial);
             if progress.shows_lines() {
                 let best = self.best_trials(1)?.into_iter().next();
-                let line = self.progress_line(&trial, started.elapsed(), best.as_ref());
+                let line =
+                    self.progress_line(&trial, started.elapsed(), best.as_ref(), progress.width());
                 progress.trial_end(&line, best.map(|b| (b.score.unwrap_or(f64::NAN), b.id())));
             }
             for cb in &mut self.on_end {
