@@ -192,7 +192,7 @@ fn either_way() -> Vec<String> {
     } else if hp_bool!(wide) {
         hp_block!(wide_body, dense_block(Vec::new(), "c"))
     } else {
-        hp_block!(wide_body, dense_block(Vec::new(), "c"))
+        hp_block!(wide_body, dense_block(Vec::new(), "narrow"))
     }
 }
 

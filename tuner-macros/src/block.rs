@@ -397,8 +397,7 @@ pub fn hyperblock(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStre
     let name_override = expand::attr_name(attr, "hyperblock", &mut cx);
     let func: ItemFn = syn::parse2(item)?;
     let fn_name = func.sig.ident.unraw().to_string();
-    let type_name = name_override
-        .unwrap_or_else(|| Ident::new(&crate::assemble::camel(&fn_name), func.sig.ident.span()));
+    let type_name = crate::names::type_name(&func, name_override, "hyperblock", &mut cx);
     let config = crate::signature::config(&func, "hyperblock", &type_name, &mut cx);
     if let Some(c) = config.consts.first() {
         cx.error(

@@ -2,7 +2,7 @@
 //! impl, and the body with every `hp_*!` replaced by a read of a typed field. Runtime items
 //! are named only through `::tuner::__private`, so users depend on `tuner` alone.
 
-use crate::assemble::{self, camel};
+use crate::assemble;
 use crate::block;
 use crate::check::Ctxt;
 use crate::convert::{params_from, params_to};
@@ -23,8 +23,7 @@ pub fn hypermodel(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStre
     let name_override = attr_name(attr, "hypermodel", &mut cx);
     let mut func: ItemFn = syn::parse2(item)?;
     let fn_name = func.sig.ident.unraw().to_string();
-    let type_name =
-        name_override.unwrap_or_else(|| Ident::new(&camel(&fn_name), func.sig.ident.span()));
+    let type_name = names::type_name(&func, name_override, "hypermodel", &mut cx);
     let config = signature::config(&func, "hypermodel", &type_name, &mut cx);
     names::keywords(&mut func, &mut cx);
     let mut walker = Walker::new(&mut cx);

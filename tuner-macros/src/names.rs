@@ -102,6 +102,65 @@ pub fn keywords(func: &mut syn::ItemFn, cx: &mut Ctxt) {
     Keywords { cx }.visit_block_mut(&mut func.block);
 }
 
+/// The type a `#[hypermodel]`/`#[hyperblock]` fn makes: `name = ..` if given, else its name in
+/// CamelCase. Only a plain snake_case name is converted, because the conversion forgets
+/// underscores and case (`mlp`, `mlp_` and `Mlp` would all make `Mlp`, and two such models
+/// in one module would collide in rustc's words, far from the cause); a name ending in
+/// `_params` would make the params struct of another model's name.
+pub fn type_name(func: &syn::ItemFn, given: Option<Ident>, what: &str, cx: &mut Ctxt) -> Ident {
+    let ident = &func.sig.ident;
+    let fn_name = syn::ext::IdentExt::unraw(ident).to_string();
+    let camel = crate::assemble::camel(&fn_name);
+    if let Some(given) = given {
+        return given;
+    }
+    let plain = !fn_name.starts_with('_')
+        && !fn_name.ends_with('_')
+        && !fn_name.contains("__")
+        && fn_name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && fn_name
+            .split('_')
+            .skip(1)
+            .all(|seg| !seg.starts_with(|c: char| c.is_ascii_digit()));
+    if !plain {
+        cx.error(
+            ident,
+            format!(
+                "`{fn_name}` makes the type `{camel}`, which other function names make too (the \
+                 CamelCase conversion drops underscores and case), so two such {what}s would \
+                 collide: name the function in plain snake_case (e.g. `{}`) or give the type \
+                 its own name with `#[{what}(name = {camel}Model)]`",
+                snake(&camel)
+            ),
+        );
+    } else if fn_name == "params" || fn_name.ends_with("_params") {
+        cx.error(
+            ident,
+            format!(
+                "`{fn_name}` makes the type `{camel}`, the name of the params struct of a {what} \
+                 `fn {}`: rename the function or give the type its own name with \
+                 `#[{what}(name = ...)]`",
+                fn_name.trim_end_matches("params").trim_end_matches('_')
+            ),
+        );
+    }
+    Ident::new(&camel, ident.span())
+}
+
+/// The plain snake_case name whose CamelCase is `camel`.
+fn snake(camel: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 /// Checks that the types generated for `model` do not collide with each other.
 pub fn check(type_name: &Ident, params_ident: &Ident, model: Option<&Model>, cx: &mut Ctxt) {
     let Some(model) = model else { return };
