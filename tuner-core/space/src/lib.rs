@@ -8,6 +8,8 @@
 mod activity;
 mod builder;
 mod domain;
+#[cfg(test)]
+mod draw_fingerprint;
 mod encoding;
 mod error;
 mod grid;
