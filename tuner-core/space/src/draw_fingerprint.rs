@@ -144,3 +144,29 @@ const RECORDED: [u64; 5] = [
     0x198c_f816_845b_6fd8,
     0x44fb_8842_bfb6_f346,
 ];
+
+/// A space too large for the draw's stack scratch draws what its parameters draw one by one
+/// (and conditions still hold there).
+#[test]
+fn large_spaces_draw_what_their_parameters_draw() {
+    let mut builder = SearchSpace::builder().param(Param::boolean("on"));
+    for i in 0..20 {
+        builder = builder.param(Param::float(format!("x{i:02}"), 0.0, 1.0).step(0.1));
+    }
+    let space = builder
+        .scope("on", [true], |s| s.param(Param::int("y", 1, 9)))
+        .build()
+        .unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let mut again = ChaCha8Rng::seed_from_u64(9);
+    for _ in 0..1_000 {
+        let values = space.sample(&mut rng);
+        let mut expected = HyperParameters::new();
+        for p in space.params() {
+            if p.conditions.is_empty() || expected.get("on") == Some(&Value::Bool(true)) {
+                expected.insert(p.name.clone(), p.sample(&mut again));
+            }
+        }
+        assert_eq!(values, expected);
+    }
+}

@@ -127,14 +127,24 @@ impl SearchSpace {
     /// is live, so a condition is one look-up by position. `value` gets the parameter's
     /// declaration position with it.
     pub(crate) fn assign(&self, mut value: impl FnMut(usize, &Param) -> Value) -> HyperParameters {
-        let mut drawn: Vec<Option<Value>> = Vec::with_capacity(self.params.len());
+        // Most spaces are small: their draws' scratch lives on the stack, not the heap.
+        const ON_STACK: usize = 16;
+        let n = self.params.len();
+        let mut stack: [Option<Value>; ON_STACK] = [const { None }; ON_STACK];
+        let mut heap: Vec<Option<Value>> = Vec::new();
+        let drawn: &mut [Option<Value>] = if n <= ON_STACK {
+            &mut stack[..n]
+        } else {
+            heap.resize_with(n, || None);
+            &mut heap
+        };
         for (i, (param, parents)) in self.params.iter().zip(&self.parents).enumerate() {
             let live = param.conditions.iter().zip(parents).all(|(c, &at)| {
                 drawn[at]
                     .as_ref()
                     .is_some_and(|v| c.values.iter().any(|cv| cv.same_as(v)))
             });
-            drawn.push(live.then(|| value(i, param)));
+            drawn[i] = live.then(|| value(i, param));
         }
         // Sized up front: collecting a `filter_map` would grow the vector step by step.
         let mut values = Vec::with_capacity(self.params.len());
