@@ -24,7 +24,7 @@ impl SearchSpace {
 
     /// The default of every live parameter (parents decide which children are live).
     pub fn defaults(&self) -> HyperParameters {
-        self.assign(|p| p.default.clone())
+        self.assign(|_, p| p.default.clone())
     }
 
     /// Checks that `values` holds a valid value for every live parameter, and nothing for an

@@ -185,6 +185,14 @@ impl Param {
         floats_close(float_at(min, max, step, sampling, k), v).then_some(k)
     }
 
+    /// The step of an Int whose values are `min + k * step` (`None` for a log grid).
+    pub(crate) fn int_linear_step(&self) -> Option<i64> {
+        match self.int_grid() {
+            IntGrid::Linear { step } => Some(step),
+            IntGrid::Geometric { .. } => None,
+        }
+    }
+
     /// The layout of an Int's values (KerasTuner: a linear Int without step has step 1).
     fn int_grid(&self) -> IntGrid {
         let ParamKind::Int {

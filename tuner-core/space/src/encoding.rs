@@ -11,7 +11,7 @@ use super::domain::{float_count, LINEAR_COUNT_SLACK};
 use super::{HyperParameters, Param, ParamKind, Sampling, SearchSpace, Value};
 
 /// KerasTuner's `prob_to_index`: the bucket of `prob` among `n` equal ones.
-fn prob_to_index(prob: f64, n: u64) -> u64 {
+pub(crate) fn prob_to_index(prob: f64, n: u64) -> u64 {
     let bucket = 1.0 / n as f64;
     ((prob / bucket).floor() as u64).min(n.saturating_sub(1))
 }

@@ -8,11 +8,14 @@
 mod activity;
 mod builder;
 mod domain;
+#[cfg(test)]
+mod draw_fingerprint;
 mod encoding;
 mod error;
 mod grid;
 mod hyperparameters;
 mod param;
+mod plan;
 mod problem;
 mod sampling;
 mod slots;
@@ -61,6 +64,8 @@ pub struct SearchSpace {
     parents: Vec<Vec<usize>>,
     /// Parameter positions in name order, with each name shared (derived, for fast draws).
     by_name: Vec<(usize, Arc<str>)>,
+    /// Each parameter's draw, worked out once (derived, for fast draws).
+    plan: Vec<plan::Draw>,
 }
 
 /// The serialised form of a space, validated on the way in.
@@ -106,10 +111,12 @@ impl SearchSpace {
                 .map(|(i, p)| (i, Arc::from(p.name.as_str())))
                 .collect();
             by_name.sort_by(|a, b| a.1.cmp(&b.1));
+            let plan = params.iter().map(plan::Draw::of).collect();
             Ok(SearchSpace {
                 params,
                 parents,
                 by_name,
+                plan,
             })
         } else {
             Err(SpaceError::Invalid(problems))
@@ -117,23 +124,36 @@ impl SearchSpace {
     }
 
     /// Draws each live parameter's value with `value`, parents first; a parent that was drawn
-    /// is live, so a condition is one look-up by position.
-    pub(crate) fn assign(&self, mut value: impl FnMut(&Param) -> Value) -> HyperParameters {
-        let mut drawn: Vec<Option<Value>> = Vec::with_capacity(self.params.len());
-        for (param, parents) in self.params.iter().zip(&self.parents) {
+    /// is live, so a condition is one look-up by position. `value` gets the parameter's
+    /// declaration position with it.
+    pub(crate) fn assign(&self, mut value: impl FnMut(usize, &Param) -> Value) -> HyperParameters {
+        // Most spaces are small: their draws' scratch lives on the stack, not the heap.
+        const ON_STACK: usize = 16;
+        let n = self.params.len();
+        let mut stack: [Option<Value>; ON_STACK] = [const { None }; ON_STACK];
+        let mut heap: Vec<Option<Value>> = Vec::new();
+        let drawn: &mut [Option<Value>] = if n <= ON_STACK {
+            &mut stack[..n]
+        } else {
+            heap.resize_with(n, || None);
+            &mut heap
+        };
+        for (i, (param, parents)) in self.params.iter().zip(&self.parents).enumerate() {
             let live = param.conditions.iter().zip(parents).all(|(c, &at)| {
                 drawn[at]
                     .as_ref()
                     .is_some_and(|v| c.values.iter().any(|cv| cv.same_as(v)))
             });
-            drawn.push(live.then(|| value(param)));
+            drawn[i] = live.then(|| value(i, param));
         }
-        HyperParameters::from_sorted(
+        // Sized up front: collecting a `filter_map` would grow the vector step by step.
+        let mut values = Vec::with_capacity(self.params.len());
+        values.extend(
             self.by_name
                 .iter()
-                .filter_map(|(i, name)| drawn[*i].take().map(|v| (name.clone(), v)))
-                .collect(),
-        )
+                .filter_map(|(i, name)| drawn[*i].take().map(|v| (name.clone(), v))),
+        );
+        HyperParameters::from_sorted(values)
     }
 
     /// The parameters in declaration order.

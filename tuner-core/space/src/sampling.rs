@@ -15,6 +15,7 @@ impl SearchSpace {
     /// A random draw of every live parameter, in declaration order so that parents are
     /// decided before their children (inactive parameters are absent and draw nothing).
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> HyperParameters {
-        self.assign(|p| p.sample(rng))
+        // The planned draw is `p.sample(rng)` without recomputing the grid each time.
+        self.assign(|i, p| self.plan[i].value(p, rng.random::<f64>()))
     }
 }

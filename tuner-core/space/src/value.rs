@@ -91,6 +91,8 @@ impl Value {
 
     /// Whether two values are the same hyperparameter value: equal, or floats equal up to
     /// the rounding noise that `min + k * step` arithmetic leaves (relative 1e-9).
+    // Inlined: every condition of every draw asks it.
+    #[inline]
     pub fn same_as(&self, other: &Value) -> bool {
         match (self, other) {
             (Value::Float(a), Value::Float(b)) => floats_close(*a, *b),
