@@ -4,7 +4,8 @@ use super::data::Loader;
 use super::net::{batch_loss, is_classification, scalar, Totals};
 use super::{BurnConfig, BurnDevice, BurnError, BurnModule, BurnNet};
 use crate::data::Dataset;
-use crate::model::{Callback, Control, EpochMetrics, Fit, History};
+use crate::model::epoch::{end_epoch, EpochEnd};
+use crate::model::{Callback, Fit, History};
 use crate::trial::Metrics;
 use ::burn::optim::GradientsParams;
 use std::time::Instant;
@@ -100,30 +101,13 @@ impl<C: BurnConfig, D: BurnDevice> BurnNet<C, D> {
                 self.evaluate_into(v, fit.batch_size.max(256), "val_", &mut metrics)?;
             }
             self.epochs_completed = epoch + 1;
-            if fit.verbose {
-                let parts: Vec<String> = metrics
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {v:.4}"))
-                    .collect();
-                println!(
-                    "Epoch {}/{} - {:.1}s - {}",
-                    epoch + 1,
-                    fit.epochs,
-                    started.elapsed().as_secs_f64(),
-                    parts.join(" - ")
-                );
-            }
-            let mut stop = false;
-            for cb in callbacks.iter_mut() {
-                stop |= cb.on_epoch_end_with_model(epoch, &metrics, &*self) == Control::Stop;
-            }
-            history.epochs.push(EpochMetrics { epoch, metrics });
-            if non_finite {
-                history.non_finite_loss = true;
-                break;
-            }
-            if stop {
-                history.stopped_early = epoch + 1 < fit.epochs;
+            let end = EpochEnd {
+                epoch,
+                started,
+                metrics,
+                non_finite,
+            };
+            if end_epoch(end, fit, &*self, callbacks, &mut history) {
                 break;
             }
         }

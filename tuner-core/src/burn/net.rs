@@ -4,6 +4,8 @@
 use super::data::{Batch, BatchTargets, Loader};
 use super::{BurnConfig, BurnDevice, BurnError, BurnModule, BurnSpec};
 use crate::data::{Dataset, Targets};
+use crate::model::epoch::argmax;
+pub(crate) use crate::model::epoch::Totals;
 use crate::trial::Metrics;
 use ::burn::module::{Module, ModuleVisitor, Param};
 use ::burn::nn::loss::{CrossEntropyLoss, MseLoss, Reduction};
@@ -202,42 +204,4 @@ fn host(t: Tensor<2>) -> Result<Vec<f32>, BurnError> {
 /// A one-value loss on the host.
 pub(crate) fn scalar(loss: Tensor<1>) -> f64 {
     f64::from(loss.into_scalar::<f32>())
-}
-
-/// Index of the largest value; `None` if a NaN is present (a NaN prediction is never right).
-fn argmax(row: &[f32]) -> Option<usize> {
-    let mut best: Option<(usize, f32)> = None;
-    for (i, &v) in row.iter().enumerate() {
-        if v.is_nan() {
-            return None;
-        }
-        if best.is_none_or(|(_, b)| v > b) {
-            best = Some((i, v));
-        }
-    }
-    best.map(|(i, _)| i)
-}
-
-/// Running sums over an epoch or an evaluation.
-#[derive(Default)]
-pub(crate) struct Totals {
-    loss: f64,
-    score: f64,
-    samples: usize,
-}
-
-impl Totals {
-    pub(crate) fn add(&mut self, loss: f64, score: f64, n: usize) {
-        self.loss += loss * n as f64;
-        self.score += score;
-        self.samples += n;
-    }
-
-    /// The same names as the dfdx networks report: `loss`, `accuracy` or `mae`.
-    pub(crate) fn metrics(&self, classification: bool, prefix: &str, out: &mut Metrics) {
-        let n = self.samples.max(1) as f64;
-        out.insert(format!("{prefix}loss"), self.loss / n);
-        let name = if classification { "accuracy" } else { "mae" };
-        out.insert(format!("{prefix}{name}"), self.score / n);
-    }
 }

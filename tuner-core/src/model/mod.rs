@@ -4,6 +4,9 @@
 //! [`ModelSpec`] traits a model implements to be tuned. No network library is named here.
 
 mod callbacks;
+// Used by the model implementations (`nn`, `burn`); a core without them has none.
+#[cfg_attr(not(any(feature = "nn", feature = "burn")), allow(dead_code))]
+pub(crate) mod epoch;
 mod error;
 mod fit;
 mod history;

@@ -1,6 +1,6 @@
-//! Per-batch targets and the running sums of an epoch or an evaluation.
+//! Per-batch targets (the running sums of an epoch are the model layer's `Totals`).
 
-use crate::trial::Metrics;
+pub(crate) use crate::model::epoch::{argmax, Totals};
 
 /// Where one batch's targets come from.
 #[derive(Clone, Copy)]
@@ -41,42 +41,5 @@ impl BatchTargets<'_> {
                 sum / width as f64
             }
         }
-    }
-}
-
-/// Index of the largest value; `None` if a NaN is present (a NaN prediction is never right).
-pub(crate) fn argmax(row: &[f32]) -> Option<usize> {
-    let mut best: Option<(usize, f32)> = None;
-    for (i, &v) in row.iter().enumerate() {
-        if v.is_nan() {
-            return None;
-        }
-        if best.is_none_or(|(_, b)| v > b) {
-            best = Some((i, v));
-        }
-    }
-    best.map(|(i, _)| i)
-}
-
-/// Running sums over an epoch or an evaluation.
-#[derive(Default)]
-pub(crate) struct Totals {
-    loss: f64,
-    score: f64,
-    samples: usize,
-}
-
-impl Totals {
-    pub(crate) fn add(&mut self, loss: f64, score: f64, n: usize) {
-        self.loss += loss * n as f64;
-        self.score += score;
-        self.samples += n;
-    }
-
-    pub(crate) fn metrics(&self, classification: bool, prefix: &str, out: &mut Metrics) {
-        let n = self.samples.max(1) as f64;
-        out.insert(format!("{prefix}loss"), self.loss / n);
-        let name = if classification { "accuracy" } else { "mae" };
-        out.insert(format!("{prefix}{name}"), self.score / n);
     }
 }
