@@ -3,7 +3,7 @@
 
 use tuner::data::Dataset;
 use tuner::model::metrics::{average_precision, roc_auc};
-use tuner::nn::{Adam, ClassWeight, Fit, Metric, NetSpec, Network, ReduceLROnPlateau, Sgd};
+use tuner::nn::{Adam, ClassWeight, Fit, Loss, Metric, NetSpec, Network, ReduceLROnPlateau, Sgd};
 
 /// 40 samples of 3 features, two classes (a noisy linear rule), 30% positives.
 fn binary() -> Dataset {
@@ -187,7 +187,7 @@ fn weights_of_the_wrong_length_or_on_regression_are_errors() {
         .unwrap_err();
     assert!(err.to_string().contains("40 rows"), "{err}");
     let reg = Dataset::regression(vec![0.0; 6], vec![3], vec![1.0, 2.0], 1).unwrap();
-    let mut net = Network::new(&NetSpec::input(3).dense(1), 1).unwrap();
+    let mut net = Network::new(&NetSpec::input(3).dense(1).loss(Loss::Mse), 1).unwrap();
     let err = net
         .fit(
             &reg,
@@ -284,7 +284,7 @@ fn predict_proba_is_the_softmax_of_predict() {
         let p1 = 1.0 / (1.0 + f64::from(l[0] - l[1]).exp());
         assert!((f64::from(p[1]) - p1).abs() < 1e-6);
     }
-    let single = Network::new(&NetSpec::input(3).dense(1), 2).unwrap();
+    let single = Network::new(&NetSpec::input(3).dense(1).loss(Loss::Mse), 2).unwrap();
     let z = single.predict(&[0.5, -1.0, 2.0]).unwrap()[0];
     let p = single.predict_proba(&[0.5, -1.0, 2.0]).unwrap()[0];
     assert!((f64::from(p) - 1.0 / (1.0 + (-f64::from(z)).exp())).abs() < 1e-6);
