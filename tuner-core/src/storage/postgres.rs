@@ -230,14 +230,16 @@ impl<'a> FromSql<'a> for Cell {
     }
 }
 
-struct PgTx<'t, 'c> {
-    tx: &'t mut postgres::Transaction<'c>,
+/// Statements inside the transaction opened on `client` (by hand, so that a lazy one opens
+/// with its setting in the same round trip).
+struct PgTx<'t> {
+    client: &'t mut Client,
     statements: &'t mut HashMap<String, Statement>,
     /// Set when a statement failed transiently: the transaction is worth another attempt.
     transient: bool,
 }
 
-impl PgTx<'_, '_> {
+impl PgTx<'_> {
     fn fail(&mut self, e: &postgres::Error) -> String {
         self.transient |= transient(e);
         message(e)
@@ -247,7 +249,7 @@ impl PgTx<'_, '_> {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let s = match self.tx.prepare(&translate(sql)) {
+        let s = match self.client.prepare(&translate(sql)) {
             Ok(s) => s,
             Err(e) => return Err(self.fail(&e)),
         };
@@ -267,10 +269,10 @@ fn refs(params: &[Sql]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
-impl Tx for PgTx<'_, '_> {
+impl Tx for PgTx<'_> {
     fn execute(&mut self, sql: &str, params: &[Sql]) -> Result<u64, String> {
         let statement = self.statement(sql)?;
-        match self.tx.execute(&statement, &refs(params)) {
+        match self.client.execute(&statement, &refs(params)) {
             Ok(n) => Ok(n),
             Err(e) => Err(self.fail(&e)),
         }
@@ -278,7 +280,7 @@ impl Tx for PgTx<'_, '_> {
 
     fn query(&mut self, sql: &str, params: &[Sql]) -> Result<Vec<Vec<Sql>>, String> {
         let statement = self.statement(sql)?;
-        let rows = match self.tx.query(&statement, &refs(params)) {
+        let rows = match self.client.query(&statement, &refs(params)) {
             Ok(rows) => rows,
             Err(e) => return Err(self.fail(&e)),
         };
@@ -321,7 +323,7 @@ impl Backend for PgBackend {
 
     fn transaction<T>(
         &self,
-        _mode: Mode,
+        mode: Mode,
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         retrying(&self.location, || {
@@ -345,9 +347,17 @@ impl Backend for PgBackend {
                 }
             };
             let PgConn { client, statements } = &mut *guard;
-            let mut tx = client.transaction().map_err(fail)?;
+            client
+                .batch_execute(match mode {
+                    // Committed without waiting for the log's flush: the next synchronous
+                    // commit (of any session) flushes it, and the server's log writer within
+                    // 200 ms.
+                    Mode::Lazy => "BEGIN; SET LOCAL synchronous_commit = off",
+                    Mode::Read | Mode::Write => "BEGIN",
+                })
+                .map_err(fail)?;
             let mut pg = PgTx {
-                tx: &mut tx,
+                client,
                 statements,
                 transient: false,
             };
@@ -355,12 +365,19 @@ impl Backend for PgBackend {
             let retry = pg.transient;
             match result {
                 Ok(v) => {
-                    tx.commit().map_err(fail)?;
+                    // A failed commit ends the transaction (rolled back) as well.
+                    client.batch_execute("COMMIT").map_err(fail)?;
                     Ok(v)
                 }
-                // Dropping the transaction rolls it back.
-                Err(e) if retry => Err(Attempt::Retry(e)),
-                Err(e) => Err(Attempt::Fail(e)),
+                Err(e) => {
+                    // A lost connection has rolled it back already.
+                    let _ = client.batch_execute("ROLLBACK");
+                    Err(if retry {
+                        Attempt::Retry(e)
+                    } else {
+                        Attempt::Fail(e)
+                    })
+                }
             }
         })
     }

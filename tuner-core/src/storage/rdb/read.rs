@@ -1,7 +1,7 @@
 //! Reading trials back from their rows: the trial row, its parameters, and our attributes
 //! (the record and one attribute per epoch).
 
-use super::{err, Backend, Rdb, Tx};
+use super::{err, Backend, Rdb, Sql, Tx};
 use crate::storage::optuna::{self, TrialRecord};
 use crate::storage::StorageError;
 use crate::trial::{Trial, TrialPlan};
@@ -9,11 +9,13 @@ use std::collections::HashMap;
 
 /// Which trials of a study to read.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Which {
+pub(super) enum Which<'a> {
     /// Those whose row id is above this one: the trials created since it was read.
     After(i64),
     /// The one with this row id.
     Row(i64),
+    /// Those with these row ids, read [`ROWS_PER_STATEMENT`] at a time.
+    Rows(&'a [i64]),
 }
 
 /// A trial as read, with its row id.
@@ -25,37 +27,57 @@ pub(super) struct Loaded {
     pub open: bool,
 }
 
-impl Which {
-    /// The statements reading the trial rows, their parameters and their attributes; each
-    /// takes the study id as `?1` and the row id as `?2`, and is served by an index.
-    fn statements(self) -> [&'static str; 3] {
-        match self {
-            Which::After(_) => [
-                "SELECT trial_id, number, state FROM trials \
-                 WHERE study_id = ?1 AND trial_id > ?2 ORDER BY trial_id",
-                "SELECT p.trial_id, p.param_name, p.param_value, p.distribution_json \
-                 FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id \
-                 WHERE t.study_id = ?1 AND t.trial_id > ?2",
-                "SELECT a.trial_id, a.key, a.value_json \
-                 FROM trial_system_attributes a JOIN trials t ON a.trial_id = t.trial_id \
-                 WHERE t.study_id = ?1 AND t.trial_id > ?2 AND a.key LIKE 'tuner:%'",
-            ],
-            Which::Row(_) => [
-                "SELECT trial_id, number, state FROM trials WHERE study_id = ?1 AND trial_id = ?2",
-                "SELECT p.trial_id, p.param_name, p.param_value, p.distribution_json \
-                 FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id \
-                 WHERE t.study_id = ?1 AND t.trial_id = ?2",
-                "SELECT a.trial_id, a.key, a.value_json \
-                 FROM trial_system_attributes a JOIN trials t ON a.trial_id = t.trial_id \
-                 WHERE t.study_id = ?1 AND t.trial_id = ?2 AND a.key LIKE 'tuner:%'",
-            ],
-        }
-    }
+/// The most row ids one statement binds; a longer list takes several statements.
+pub(super) const ROWS_PER_STATEMENT: usize = 64;
 
-    fn row(self) -> i64 {
-        match self {
-            Which::After(row) | Which::Row(row) => row,
-        }
+/// Placeholders `?first, ?first+1, ...` and their values for a list of at most
+/// [`ROWS_PER_STATEMENT`] row ids, padded (repeating the last id) to a power of two: a handful
+/// of statement texts, each prepared once, serve every list.
+pub(super) fn id_list(rows: &[i64], first: usize) -> (String, Vec<Sql>) {
+    debug_assert!(!rows.is_empty() && rows.len() <= ROWS_PER_STATEMENT);
+    let n = rows.len().next_power_of_two();
+    let placeholders = (first..first + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let last = *rows.last().expect("not empty");
+    let values = (0..n)
+        .map(|i| rows.get(i).copied().unwrap_or(last).into())
+        .collect();
+    (placeholders, values)
+}
+
+impl Which<'_> {
+    /// The statements reading the trial rows, their parameters and their attributes, and
+    /// what they bind (the study id as `?1`, then the rows); each is served by an index.
+    /// `Rows` takes at most [`ROWS_PER_STATEMENT`] ids here.
+    fn statements(self, study: i64) -> ([String; 3], Vec<Sql>) {
+        let (on, mut bind) = match self {
+            Which::After(row) => ("> ?2".to_owned(), vec![row.into()]),
+            Which::Row(row) => ("= ?2".to_owned(), vec![row.into()]),
+            Which::Rows(rows) => {
+                let (list, values) = id_list(rows, 2);
+                (format!("IN ({list})"), values)
+            }
+        };
+        bind.insert(0, study.into());
+        let sql = [
+            format!(
+                "SELECT trial_id, number, state FROM trials \
+                 WHERE study_id = ?1 AND trial_id {on} ORDER BY trial_id"
+            ),
+            format!(
+                "SELECT p.trial_id, p.param_name, p.param_value, p.distribution_json \
+                 FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id \
+                 WHERE t.study_id = ?1 AND t.trial_id {on}"
+            ),
+            format!(
+                "SELECT a.trial_id, a.key, a.value_json \
+                 FROM trial_system_attributes a JOIN trials t ON a.trial_id = t.trial_id \
+                 WHERE t.study_id = ?1 AND t.trial_id {on} AND a.key LIKE 'tuner:%'"
+            ),
+        ];
+        (sql, bind)
     }
 }
 
@@ -69,12 +91,23 @@ impl<B: Backend> Rdb<B> {
         &self,
         tx: &mut dyn Tx,
         id: i64,
-        which: Which,
+        which: Which<'_>,
     ) -> Result<Vec<Loaded>, StorageError> {
+        if let Which::Rows(rows) = which {
+            if rows.len() > ROWS_PER_STATEMENT {
+                let mut all = Vec::with_capacity(rows.len());
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    all.extend(self.load_trials(tx, id, Which::Rows(chunk))?);
+                }
+                return Ok(all);
+            }
+            if rows.is_empty() {
+                return Ok(Vec::new());
+            }
+        }
         let e = err(self.location());
-        let [rows_sql, params_sql, attrs_sql] = which.statements();
-        let bind = [id.into(), which.row().into()];
-        let rows = tx.query(rows_sql, &bind).map_err(&e)?;
+        let ([rows_sql, params_sql, attrs_sql], bind) = which.statements(id);
+        let rows = tx.query(&rows_sql, &bind).map_err(&e)?;
         let mut trials: Vec<Loaded> = Vec::with_capacity(rows.len());
         let mut index: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
         for row in rows {
@@ -95,7 +128,7 @@ impl<B: Backend> Rdb<B> {
             return Ok(trials);
         }
         // Rows of trials created after the trial rows were read are skipped.
-        for row in tx.query(params_sql, &bind).map_err(&e)? {
+        for row in tx.query(&params_sql, &bind).map_err(&e)? {
             let Some(&i) = row[0].int().and_then(|t| index.get(&t)) else {
                 continue;
             };
@@ -112,7 +145,7 @@ impl<B: Backend> Rdb<B> {
             })?;
             trials[i].trial.plan.values.insert(name, value);
         }
-        for row in tx.query(attrs_sql, &bind).map_err(&e)? {
+        for row in tx.query(&attrs_sql, &bind).map_err(&e)? {
             let Some(&i) = row[0].int().and_then(|t| index.get(&t)) else {
                 continue;
             };

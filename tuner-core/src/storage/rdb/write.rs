@@ -7,14 +7,16 @@ use crate::storage::{StorageError, StudyConfig};
 use crate::trial::{Metrics, Trial, TrialState};
 
 impl<B: Backend> Rdb<B> {
-    /// Inserts a new trial of study `study` (with its parameters, record and first
-    /// heartbeat); its row id.
+    /// Inserts a new trial of study `study` (with its parameters, record, the attributes
+    /// `extra` and its first heartbeat); its row id. A few statements: this runs under the
+    /// study lock.
     pub(super) fn insert_trial(
         &self,
         tx: &mut dyn Tx,
         study: i64,
         config: &StudyConfig,
         trial: &Trial,
+        extra: &[(&str, String)],
     ) -> Result<i64, StorageError> {
         let e = err(self.location());
         let rows = tx
@@ -32,39 +34,53 @@ impl<B: Backend> Rdb<B> {
             .first()
             .and_then(|r| r[0].int())
             .ok_or_else(|| e("inserting the trial returned no id".into()))?;
-        self.write_params(tx, id, config, trial)?;
-        self.write_record(tx, id, trial)?;
+        self.write_params(tx, id, config, trial, true)?;
+        let mut attrs = vec![(optuna::TRIAL_KEY, record_json(trial).map_err(&e)?)];
         if let Some(retried) = trial
             .plan
             .attrs
             .get(crate::storage::RETRY_OF)
             .and_then(|v| v.as_int())
         {
-            self.set_attr(tx, id, optuna::FAILED_TRIAL_KEY, &retried.to_string())?;
+            attrs.push((optuna::FAILED_TRIAL_KEY, retried.to_string()));
         }
+        attrs.extend(extra.iter().cloned());
+        self.set_attrs(tx, id, &attrs)?;
         self.beat(tx, id)?;
         Ok(id)
     }
 
-    /// Replaces the trial's parameter rows with its values, in Optuna's representation.
+    /// Replaces the trial's parameter rows with its values, in Optuna's representation
+    /// (a `fresh` row has none to replace), in one statement.
     fn write_params(
         &self,
         tx: &mut dyn Tx,
         id: i64,
         config: &StudyConfig,
         trial: &Trial,
+        fresh: bool,
     ) -> Result<(), StorageError> {
         let e = err(self.location());
-        tx.execute("DELETE FROM trial_params WHERE trial_id = ?1", &[id.into()])
-            .map_err(&e)?;
+        if !fresh {
+            tx.execute("DELETE FROM trial_params WHERE trial_id = ?1", &[id.into()])
+                .map_err(&e)?;
+        }
+        let mut sql = String::from(
+            "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) \
+             VALUES ",
+        );
+        let mut bind = vec![id.into()];
         for (name, value) in trial.values().iter() {
             let (dist, internal) = optuna::param_row(&config.space, name, value);
-            tx.execute(
-                "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) \
-                 VALUES (?1, ?2, ?3, ?4)",
-                &[id.into(), name.into(), internal.into(), dist.into()],
-            )
-            .map_err(&e)?;
+            let k = bind.len();
+            if k > 1 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(?1, ?{}, ?{}, ?{})", k + 1, k + 2, k + 3));
+            bind.extend([name.into(), internal.into(), dist.into()]);
+        }
+        if bind.len() > 1 {
+            tx.execute(&sql, &bind).map_err(&e)?;
         }
         Ok(())
     }
@@ -77,18 +93,37 @@ impl<B: Backend> Rdb<B> {
         key: &str,
         json: &str,
     ) -> Result<(), StorageError> {
+        self.set_attrs(tx, id, &[(key, json.to_owned())])
+    }
+
+    /// Stores trial attributes (JSON texts) in one statement, replacing any values they had.
+    fn set_attrs(
+        &self,
+        tx: &mut dyn Tx,
+        id: i64,
+        attrs: &[(&str, String)],
+    ) -> Result<(), StorageError> {
+        let mut rows = Vec::with_capacity(attrs.len());
+        let mut bind = vec![id.into()];
+        for (key, json) in attrs {
+            let k = bind.len();
+            rows.push(format!("(?1, ?{}, ?{})", k + 1, k + 2));
+            bind.extend([(*key).into(), json.as_str().into()]);
+        }
         tx.execute(
-            "INSERT INTO trial_system_attributes (trial_id, key, value_json) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (trial_id, key) DO UPDATE SET value_json = excluded.value_json",
-            &[id.into(), key.into(), json.into()],
+            &format!(
+                "INSERT INTO trial_system_attributes (trial_id, key, value_json) VALUES {} \
+                 ON CONFLICT (trial_id, key) DO UPDATE SET value_json = excluded.value_json",
+                rows.join(", ")
+            ),
+            &bind,
         )
         .map_err(err(self.location()))?;
         Ok(())
     }
 
     fn write_record(&self, tx: &mut dyn Tx, id: i64, trial: &Trial) -> Result<(), StorageError> {
-        let record = serde_json::to_string(&TrialRecord::of(trial))
-            .map_err(|x| err(self.location())(x.to_string()))?;
+        let record = record_json(trial).map_err(err(self.location()))?;
         self.set_attr(tx, id, optuna::TRIAL_KEY, &record)
     }
 
@@ -152,7 +187,7 @@ impl<B: Backend> Rdb<B> {
                 number: trial.number,
             });
         }
-        self.write_params(tx, id, config, trial)?;
+        self.write_params(tx, id, config, trial, false)?;
         self.write_record(tx, id, trial)?;
         tx.execute(
             "DELETE FROM trial_system_attributes WHERE trial_id = ?1 AND key LIKE 'tuner:epoch:%'",
@@ -215,4 +250,9 @@ impl<B: Backend> Rdb<B> {
         .map_err(err(self.location()))?;
         Ok(())
     }
+}
+
+/// The trial's record attribute, as JSON.
+fn record_json(trial: &Trial) -> Result<String, String> {
+    serde_json::to_string(&TrialRecord::of(trial)).map_err(|x| x.to_string())
 }
