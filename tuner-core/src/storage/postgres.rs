@@ -321,6 +321,11 @@ impl Backend for PgBackend {
         SCHEMA
     }
 
+    // Each statement is a round trip to the server: a new trial is one.
+    fn writable_ctes(&self) -> bool {
+        true
+    }
+
     fn transaction<T>(
         &self,
         mode: Mode,

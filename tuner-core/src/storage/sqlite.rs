@@ -359,6 +359,11 @@ impl Backend for SqliteBackend {
         SCHEMA
     }
 
+    // In-process: statements cost no round trip, and SQLite has no data-modifying `WITH`.
+    fn writable_ctes(&self) -> bool {
+        false
+    }
+
     fn transaction<T>(
         &self,
         mode: Mode,

@@ -115,6 +115,9 @@ pub(crate) trait Backend: Send + Sync {
     fn tables(&self, tx: &mut dyn Tx) -> Result<Vec<String>, String>;
     /// Statements creating Optuna's tables (and types) in an empty database.
     fn schema(&self) -> &'static [&'static str];
+    /// Whether one statement may insert into several tables (PostgreSQL's data-modifying
+    /// `WITH`), so that a new trial is stored in one round trip under the study lock.
+    fn writable_ctes(&self) -> bool;
     /// Runs `f` in a transaction, running it again from the start on a transient failure (a
     /// lock wait that timed out, a lost connection) for up to [`retry::RETRY_FOR`].
     fn transaction<T>(

@@ -48,10 +48,11 @@ pub(super) fn id_list(rows: &[i64], first: usize) -> (String, Vec<Sql>) {
 }
 
 impl Which<'_> {
-    /// The statements reading the trial rows, their parameters and their attributes, and
-    /// what they bind (the study id as `?1`, then the rows); each is served by an index.
+    /// The one statement reading the trial rows, their parameters and their attributes
+    /// (tagged 0, 1, 2 in the first column, in that order: one round trip, one snapshot), and
+    /// what it binds (the study id as `?1`, then the rows); each part is served by an index.
     /// `Rows` takes at most [`ROWS_PER_STATEMENT`] ids here.
-    fn statements(self, study: i64) -> ([String; 3], Vec<Sql>) {
+    fn statement(self, study: i64) -> (String, Vec<Sql>) {
         let (on, mut bind) = match self {
             Which::After(row) => ("> ?2".to_owned(), vec![row.into()]),
             Which::Row(row) => ("= ?2".to_owned(), vec![row.into()]),
@@ -61,32 +62,26 @@ impl Which<'_> {
             }
         };
         bind.insert(0, study.into());
-        let sql = [
-            format!(
-                "SELECT trial_id, number, state FROM trials \
-                 WHERE study_id = ?1 AND trial_id {on} ORDER BY trial_id"
-            ),
-            format!(
-                "SELECT p.trial_id, p.param_name, p.param_value, p.distribution_json \
-                 FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id \
-                 WHERE t.study_id = ?1 AND t.trial_id {on}"
-            ),
-            format!(
-                "SELECT a.trial_id, a.key, a.value_json \
-                 FROM trial_system_attributes a JOIN trials t ON a.trial_id = t.trial_id \
-                 WHERE t.study_id = ?1 AND t.trial_id {on} AND a.key LIKE 'tuner:%'"
-            ),
-        ];
+        let sql = format!(
+            "SELECT 0, trial_id, number, CAST(state AS TEXT), NULL, NULL FROM trials \
+             WHERE study_id = ?1 AND trial_id {on} \
+             UNION ALL \
+             SELECT 1, p.trial_id, NULL, p.param_name, p.param_value, p.distribution_json \
+             FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id \
+             WHERE t.study_id = ?1 AND t.trial_id {on} \
+             UNION ALL \
+             SELECT 2, a.trial_id, NULL, a.key, NULL, a.value_json \
+             FROM trial_system_attributes a JOIN trials t ON a.trial_id = t.trial_id \
+             WHERE t.study_id = ?1 AND t.trial_id {on} AND a.key LIKE 'tuner:%' \
+             ORDER BY 1, 2"
+        );
         (sql, bind)
     }
 }
 
 impl<B: Backend> Rdb<B> {
     /// The chosen trials of study `id`, rebuilt from their rows, by row id (which is also
-    /// number order for trials this crate creates).
-    ///
-    /// The rows are read first: a trial seen finished there has its final parameters and
-    /// attributes committed already, so what the later statements read of it is final.
+    /// number order for trials this crate creates), read in one statement.
     pub(super) fn load_trials(
         &self,
         tx: &mut dyn Tx,
@@ -106,54 +101,43 @@ impl<B: Backend> Rdb<B> {
             }
         }
         let e = err(self.location());
-        let ([rows_sql, params_sql, attrs_sql], bind) = which.statements(id);
-        let rows = tx.query(&rows_sql, &bind).map_err(&e)?;
-        let mut trials: Vec<Loaded> = Vec::with_capacity(rows.len());
-        let mut index: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let (Some(trial_id), Some(number)) = (row[0].int(), row[1].int()) else {
-                return Err(e("a trial row lacks its id or number".into()));
+        let (sql, bind) = which.statement(id);
+        let mut trials: Vec<Loaded> = Vec::new();
+        let mut index: HashMap<i64, usize> = HashMap::new();
+        for row in tx.query(&sql, &bind).map_err(&e)? {
+            let Some(trial_id) = row[1].int() else {
+                return Err(e("a row lacks its trial id".into()));
             };
-            let state = row[2].text().unwrap_or("RUNNING");
-            let mut trial = Trial::new(number as u64, TrialPlan::default());
-            trial.state = optuna::state_from_optuna(state);
-            index.insert(trial_id, trials.len());
-            trials.push(Loaded {
-                row: trial_id,
-                trial,
-                open: state == "RUNNING",
-            });
-        }
-        if trials.is_empty() {
-            return Ok(trials);
-        }
-        // Rows of trials created after the trial rows were read are skipped.
-        for row in tx.query(&params_sql, &bind).map_err(&e)? {
-            let Some(&i) = row[0].int().and_then(|t| index.get(&t)) else {
+            if row[0].int() == Some(0) {
+                let Some(number) = row[2].int() else {
+                    return Err(e("a trial row lacks its number".into()));
+                };
+                let state = row[3].text().unwrap_or("RUNNING");
+                let mut trial = Trial::new(number as u64, TrialPlan::default());
+                trial.state = optuna::state_from_optuna(state);
+                index.insert(trial_id, trials.len());
+                trials.push(Loaded {
+                    row: trial_id,
+                    trial,
+                    open: state == "RUNNING",
+                });
+                continue;
+            }
+            let Some(&i) = index.get(&trial_id) else {
                 continue;
             };
-            let name = row[1].text().unwrap_or_default().to_owned();
-            let value = optuna::param_value(
-                row[3].text().unwrap_or_default(),
-                row[2].real().unwrap_or(f64::NAN),
-            )
-            .map_err(|m| {
-                e(format!(
-                    "trial {}, param {name}: {m}",
-                    trials[i].trial.number
-                ))
-            })?;
-            trials[i].trial.plan.values.insert(name, value);
-        }
-        for row in tx.query(&attrs_sql, &bind).map_err(&e)? {
-            let Some(&i) = row[0].int().and_then(|t| index.get(&t)) else {
-                continue;
-            };
-            let (key, json) = (
-                row[1].text().unwrap_or_default(),
-                row[2].text().unwrap_or_default(),
-            );
             let trial = &mut trials[i].trial;
+            let key = row[3].text().unwrap_or_default();
+            if row[0].int() == Some(1) {
+                let value = optuna::param_value(
+                    row[5].text().unwrap_or_default(),
+                    row[4].real().unwrap_or(f64::NAN),
+                )
+                .map_err(|m| e(format!("trial {}, param {key}: {m}", trial.number)))?;
+                trial.plan.values.insert(key.to_owned(), value);
+                continue;
+            }
+            let json = row[5].text().unwrap_or_default();
             if key == optuna::TRIAL_KEY {
                 let record: TrialRecord = serde_json::from_str(json)
                     .map_err(|x| e(format!("trial {}: unreadable record: {x}", trial.number)))?;

@@ -1,15 +1,15 @@
 //! Writing trials: a new Running trial, one epoch's metrics, a trial's final state and
 //! values, and heartbeats.
 
-use super::{err, Backend, Rdb, Tx};
+use super::{err, Backend, Rdb, Sql, Tx};
 use crate::storage::optuna::{self, TrialRecord};
 use crate::storage::{StorageError, StudyConfig};
 use crate::trial::{Metrics, Trial, TrialState};
 
 impl<B: Backend> Rdb<B> {
     /// Inserts a new trial of study `study` (with its parameters, record, the attributes
-    /// `extra` and its first heartbeat); its row id. A few statements: this runs under the
-    /// study lock.
+    /// `extra` and its first heartbeat); its row id. This runs under the study lock: one
+    /// statement where the backend allows, else a few.
     pub(super) fn insert_trial(
         &self,
         tx: &mut dyn Tx,
@@ -19,22 +19,6 @@ impl<B: Backend> Rdb<B> {
         extra: &[(&str, String)],
     ) -> Result<i64, StorageError> {
         let e = err(self.location());
-        let rows = tx
-            .query(
-                "INSERT INTO trials (number, study_id, state, datetime_start) \
-                 VALUES (?1, ?2, ?3, {now}) RETURNING trial_id",
-                &[
-                    (trial.number as i64).into(),
-                    study.into(),
-                    optuna::optuna_state(trial.state).into(),
-                ],
-            )
-            .map_err(&e)?;
-        let id = rows
-            .first()
-            .and_then(|r| r[0].int())
-            .ok_or_else(|| e("inserting the trial returned no id".into()))?;
-        self.write_params(tx, id, config, trial, true)?;
         let mut attrs = vec![(optuna::TRIAL_KEY, record_json(trial).map_err(&e)?)];
         if let Some(retried) = trial
             .plan
@@ -45,9 +29,90 @@ impl<B: Backend> Rdb<B> {
             attrs.push((optuna::FAILED_TRIAL_KEY, retried.to_string()));
         }
         attrs.extend(extra.iter().cloned());
+        let row = [
+            (trial.number as i64).into(),
+            study.into(),
+            optuna::optuna_state(trial.state).into(),
+        ];
+        if self.backend.writable_ctes() {
+            return self.insert_trial_at_once(tx, config, trial, &row, &attrs);
+        }
+        let rows = tx
+            .query(
+                "INSERT INTO trials (number, study_id, state, datetime_start) \
+                 VALUES (?1, ?2, ?3, {now}) RETURNING trial_id",
+                &row,
+            )
+            .map_err(&e)?;
+        let id = rows
+            .first()
+            .and_then(|r| r[0].int())
+            .ok_or_else(|| e("inserting the trial returned no id".into()))?;
+        self.write_params(tx, id, config, trial, true)?;
         self.set_attrs(tx, id, &attrs)?;
         self.beat(tx, id)?;
         Ok(id)
+    }
+
+    /// [`insert_trial`](Self::insert_trial) as one statement of data-modifying `WITH`s.
+    fn insert_trial_at_once(
+        &self,
+        tx: &mut dyn Tx,
+        config: &StudyConfig,
+        trial: &Trial,
+        row: &[Sql],
+        attrs: &[(&str, String)],
+    ) -> Result<i64, StorageError> {
+        let e = err(self.location());
+        let mut bind = row.to_vec();
+        let next = |bind: &mut Vec<Sql>, value: Sql| {
+            bind.push(value);
+            format!("?{}", bind.len())
+        };
+        let mut params = Vec::new();
+        for (name, value) in trial.values().iter() {
+            let (dist, internal) = optuna::param_row(&config.space, name, value);
+            params.push(format!(
+                "({}, CAST({} AS DOUBLE PRECISION), {})",
+                next(&mut bind, name.into()),
+                next(&mut bind, internal.into()),
+                next(&mut bind, dist.into())
+            ));
+        }
+        let attrs: Vec<String> = attrs
+            .iter()
+            .map(|(key, json)| {
+                format!(
+                    "({}, {})",
+                    next(&mut bind, (*key).into()),
+                    next(&mut bind, json.as_str().into())
+                )
+            })
+            .collect();
+        let mut sql = String::from(
+            "WITH t AS (INSERT INTO trials (number, study_id, state, datetime_start) \
+             VALUES (?1, ?2, ?3, {now}) RETURNING trial_id), \
+             h AS (INSERT INTO trial_heartbeats (trial_id, heartbeat) \
+             SELECT trial_id, {now} FROM t)",
+        );
+        if !params.is_empty() {
+            sql.push_str(&format!(
+                ", p AS (INSERT INTO trial_params \
+                 (trial_id, param_name, param_value, distribution_json) \
+                 SELECT t.trial_id, v.n, v.x, v.d FROM t, (VALUES {}) AS v (n, x, d))",
+                params.join(", ")
+            ));
+        }
+        sql.push_str(&format!(
+            ", a AS (INSERT INTO trial_system_attributes (trial_id, key, value_json) \
+             SELECT t.trial_id, v.k, v.j FROM t, (VALUES {}) AS v (k, j)) \
+             SELECT trial_id FROM t",
+            attrs.join(", ")
+        ));
+        let rows = tx.query(&sql, &bind).map_err(&e)?;
+        rows.first()
+            .and_then(|r| r[0].int())
+            .ok_or_else(|| e("inserting the trial returned no id".into()))
     }
 
     /// Replaces the trial's parameter rows with its values, in Optuna's representation
