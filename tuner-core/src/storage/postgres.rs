@@ -42,6 +42,8 @@ impl std::fmt::Debug for PostgresStorage {
 struct PgConn {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// A transaction was begun and not ended: a caller's closure panicked inside it.
+    open: bool,
 }
 
 struct PgBackend {
@@ -127,6 +129,7 @@ impl PostgresStorage {
             conn: Mutex::new(PgConn {
                 client,
                 statements: HashMap::new(),
+                open: false,
             }),
         })
     }
@@ -338,6 +341,7 @@ impl Backend for PgBackend {
                 // and new statements; while it cannot be had, retried like any transient error.
                 guard.client = connect(&self.config, &self.location).map_err(Attempt::Retry)?;
                 guard.statements.clear();
+                guard.open = false;
             }
             let fail = |e: postgres::Error| {
                 let retry = transient(&e);
@@ -351,7 +355,14 @@ impl Backend for PgBackend {
                     Attempt::Fail(e)
                 }
             };
-            let PgConn { client, statements } = &mut *guard;
+            let PgConn {
+                client,
+                statements,
+                open,
+            } = &mut *guard;
+            if std::mem::take(open) {
+                client.batch_execute("ROLLBACK").map_err(fail)?;
+            }
             client
                 .batch_execute(match mode {
                     // Committed without waiting for the log's flush: the next synchronous
@@ -361,6 +372,7 @@ impl Backend for PgBackend {
                     Mode::Read | Mode::Write => "BEGIN",
                 })
                 .map_err(fail)?;
+            *open = true;
             let mut pg = PgTx {
                 client,
                 statements,
@@ -368,6 +380,7 @@ impl Backend for PgBackend {
             };
             let result = f(&mut pg);
             let retry = pg.transient;
+            *open = false;
             match result {
                 Ok(v) => {
                     // A failed commit ends the transaction (rolled back) as well.
