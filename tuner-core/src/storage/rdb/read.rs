@@ -154,3 +154,30 @@ impl<B: Backend> Rdb<B> {
         Ok(trials)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_lists_are_padded_to_a_power_of_two_with_the_last_id() {
+        let (sql, values) = id_list(&[7, 8, 9], 2);
+        assert_eq!(sql, "?2, ?3, ?4, ?5");
+        assert_eq!(values, [7i64, 8, 9, 9].map(Sql::from));
+        let (sql, values) = id_list(&[5], 1);
+        assert_eq!((sql.as_str(), values), ("?1", vec![Sql::Int(5)]));
+        let full: Vec<i64> = (0..ROWS_PER_STATEMENT as i64).collect();
+        assert_eq!(id_list(&full, 2).1.len(), ROWS_PER_STATEMENT);
+    }
+
+    #[test]
+    fn one_statement_reads_rows_then_parameters_then_attributes() {
+        let (sql, bind) = Which::Rows(&[4, 6, 8]).statement(3);
+        assert_eq!(sql.matches("IN (?2, ?3, ?4, ?5)").count(), 3, "{sql}");
+        assert_eq!(bind[0], Sql::Int(3));
+        assert!(sql.ends_with("ORDER BY 1, 2"), "{sql}");
+        let (sql, bind) = Which::After(10).statement(3);
+        assert_eq!(sql.matches("trial_id > ?2").count(), 3, "{sql}");
+        assert_eq!(bind, [Sql::Int(3), Sql::Int(10)]);
+    }
+}

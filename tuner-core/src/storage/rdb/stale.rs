@@ -214,6 +214,17 @@ mod tests {
     }
 
     #[test]
+    fn heartbeats_are_due_once_per_eighth_of_a_grace_period() {
+        let mut w = Watch::default();
+        let grace = Duration::from_millis(400);
+        assert!(w.due(grace), "never read: due");
+        assert!(!w.due(grace), "just read");
+        std::thread::sleep(grace / CHECKS_PER_GRACE + Duration::from_millis(5));
+        assert!(w.due(grace));
+        assert!(!w.due(grace));
+    }
+
+    #[test]
     fn a_probe_counts_only_after_the_last_slow_transaction() {
         let born = Instant::now();
         let mut w = Watch::default();
