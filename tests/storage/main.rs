@@ -10,5 +10,6 @@ mod files;
 mod kill;
 mod python;
 mod race;
+mod restart;
 mod sqlite;
 mod workers;
