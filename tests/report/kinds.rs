@@ -163,7 +163,7 @@ fn pareto_marks_the_front_for_two_and_three_objectives() {
             .map(|t| t.best_metrics().unwrap().clone().into_iter().collect())
             .collect();
         let front = objectives.pareto_front(&points).len();
-        assert!(front >= 2 && front <= 8, "{front} on the front");
+        assert!((2..=8).contains(&front), "{front} on the front");
         let svg = plot::svg(PlotKind::Pareto, &study).unwrap();
         let red = nodes(&svg)
             .iter()
@@ -239,6 +239,10 @@ fn a_thirteen_parameter_parallel_plot_has_real_axes_and_readable_names() {
         }
     }
     assert_colour_bar(&svg, "score rank");
+    if let Some(dir) = std::env::var_os("TUNER_PLOT_DIR") {
+        let path = std::path::Path::new(&dir).join("parallel-13.png");
+        plot::write(PlotKind::Parallel, &study, &path).unwrap();
+    }
 }
 
 #[test]

@@ -141,6 +141,18 @@ pub(super) fn parallel<DB: DrawingBackend>(
     let score_u = |s: f64| (s - lo) / (hi - lo);
     let n_axes = params.len() + 1;
     let (plot, bar) = with_bar(root);
+    let names: Vec<String> = params
+        .iter()
+        .map(|p| p.name.clone())
+        .chain(std::iter::once(objective_label(study)))
+        .collect();
+    let width = |n: &str| super::glyphs::text_size(n, 15.0).0;
+    let widest = names.iter().map(|n| width(n)).fold(0.0, f64::max);
+    // Pixels between neighbouring axes, to tell whether names fit side by side; the first
+    // axis sits far enough in for its name to be whole.
+    let spacing = f64::from(plot.dim_in_pixel().0.saturating_sub(40)) / (n_axes as f64 + 0.5);
+    let left = (width(&names[0]) / 2.0 / spacing + 0.05).max(0.3);
+    let stagger = widest > spacing - 8.0;
     let mut chart = ChartBuilder::on(&plot)
         .caption(
             format!("Parallel coordinates · {}", study.name),
@@ -148,7 +160,7 @@ pub(super) fn parallel<DB: DrawingBackend>(
         )
         .margin(20)
         .margin_top(30)
-        .build_cartesian_2d(-0.3..(n_axes - 1) as f64 + 0.7, -0.1..1.16)?;
+        .build_cartesian_2d(-left..(n_axes - 1) as f64 + 0.7, -0.1..1.16)?;
 
     // The best lines are drawn last, on top.
     let mut order: Vec<usize> = (0..trials.len()).collect();
@@ -168,18 +180,6 @@ pub(super) fn parallel<DB: DrawingBackend>(
         )))?;
     }
 
-    // Pixels between neighbouring axes, to tell whether names fit side by side.
-    let spacing = f64::from(plot.dim_in_pixel().0.saturating_sub(40)) / (n_axes as f64 + 0.5);
-    let names: Vec<String> = params
-        .iter()
-        .map(|p| p.name.clone())
-        .chain(std::iter::once(objective_label(study)))
-        .collect();
-    let widest = names
-        .iter()
-        .map(|n| super::glyphs::text_size(n, 15.0).0)
-        .fold(0.0, f64::max);
-    let stagger = widest > spacing - 8.0;
     let name_style = ("sans-serif", 15)
         .into_font()
         .color(&BLACK)
