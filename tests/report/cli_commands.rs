@@ -148,7 +148,17 @@ fn space_prints_the_summary_and_json_that_ask_reads_back() {
 #[test]
 fn plot_writes_every_kind_as_svg_and_png() {
     let dir = with_small_study("cli-plot");
-    for kind in ["history", "curves", "parallel", "slice", "importance"] {
+    let kinds = [
+        "history",
+        "curves",
+        "parallel",
+        "slice",
+        "importance",
+        "contour",
+        "rank",
+        "edf",
+    ];
+    for kind in kinds {
         let file = format!("plots/{kind}.svg");
         let out = ok(&dir, &["plot", "small", "--kind", kind, "--out", &file]);
         assert!(out.contains(&file), "{out}");
@@ -159,9 +169,19 @@ fn plot_writes_every_kind_as_svg_and_png() {
         &dir,
         &["plot", "small", "--kind", "history", "--out", "h.png"],
     );
-    assert!(std::fs::read(dir.join("h.png"))
-        .unwrap()
-        .starts_with(b"\x89PNG"));
+    for kind in ["history", "contour", "edf"] {
+        let file = format!("{kind}.png");
+        ok(&dir, &["plot", "small", "--kind", kind, "--out", &file]);
+        assert!(std::fs::read(dir.join(&file))
+            .unwrap()
+            .starts_with(b"\x89PNG"));
+    }
+    // A single-objective study has no Pareto front, and says so.
+    let err = fails(
+        &dir,
+        &["plot", "small", "--kind", "pareto", "--out", "p.svg"],
+    );
+    assert!(err.contains("two objectives"), "{err}");
     let err = fails(
         &dir,
         &["plot", "small", "--kind", "history", "--out", "h.pdf"],
@@ -173,6 +193,55 @@ fn plot_writes_every_kind_as_svg_and_png() {
         err.contains("history") && err.contains("importance"),
         "{err}"
     );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn report_writes_one_self_contained_page() {
+    let dir = with_small_study("cli-report");
+    let out = ok(&dir, &["report", "small", "--out", "out/report.html"]);
+    assert!(out.contains("out/report.html"), "{out}");
+    let html = std::fs::read_to_string(dir.join("out/report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    let xhtml = html.replacen("<!DOCTYPE html>", "", 1);
+    let doc = roxmltree::Document::parse(&xhtml).expect("the report is well-formed XHTML");
+    let by_id = |id: &str| {
+        doc.descendants()
+            .find(|n| n.attribute("id") == Some(id))
+            .unwrap_or_else(|| panic!("no element #{id}"))
+    };
+    let summary: String = by_id("summary")
+        .descendants()
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(summary.contains("val_accuracy (max)"), "{summary}");
+    assert!(summary.contains("tuning/small/study.db"), "{summary}");
+    // Each plot that applies is inline SVG; Pareto does not apply to one objective.
+    for kind in [
+        "history",
+        "curves",
+        "parallel",
+        "slice",
+        "importance",
+        "contour",
+        "rank",
+        "edf",
+    ] {
+        let figure = by_id(&format!("plot-{kind}"));
+        assert!(
+            figure.descendants().any(|n| n.tag_name().name() == "svg"),
+            "{kind} is not inline SVG"
+        );
+    }
+    assert!(!html.contains("plot-pareto"));
+    // Nothing is fetched: no script, no external reference.
+    assert!(!html.contains("<script") && !html.contains(" src=") && !html.contains("href=\"http"));
+    // The trials table: a header and a row per trial (the small study has four).
+    let rows = by_id("trials")
+        .descendants()
+        .filter(|n| n.tag_name().name() == "tr")
+        .count();
+    assert_eq!(rows, 1 + 4);
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -6,6 +6,7 @@ mod cli_commands;
 #[path = "../common/mod.rs"]
 mod common;
 mod golden;
+mod kinds;
 mod plots;
 #[path = "../report_fixture/mod.rs"]
 mod report_fixture;

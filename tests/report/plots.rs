@@ -78,10 +78,14 @@ fn every_plot_has_one_mark_per_trial() {
         .count();
     assert_eq!(curves, with_lines);
 
-    // Parallel coordinates: a polyline per completed trial, the axes are rectangles.
+    // Parallel coordinates: a coloured polyline per completed trial, a black one per axis.
     let svg = plot::svg(PlotKind::Parallel, &study).unwrap();
     keep("parallel.svg", &svg);
-    assert_eq!(elements(&svg, "polyline").len(), completed);
+    let (axes, lines): (Vec<_>, Vec<_>) = elements(&svg, "polyline")
+        .into_iter()
+        .partition(|a| a.iter().any(|(k, v)| k == "stroke" && v == "#000000"));
+    assert_eq!(lines.len(), completed);
+    assert_eq!(axes.len(), 4 + 1);
     for name in [
         "learning_rate",
         "units",

@@ -299,3 +299,101 @@ fn optuna_reads_our_postgres_study() {
     check(&python_url, &study, &trials, best_of(&trials));
     storage.delete_study(&study).unwrap();
 }
+
+/// Prints, as JSON, Optuna's PED-ANOVA importances of a study (normalised, as
+/// `get_param_importances` returns them).
+const PED_ANOVA: &str = r#"
+import json, sys, warnings
+import optuna
+from optuna.importance import PedAnovaImportanceEvaluator, get_param_importances
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+warnings.simplefilter("ignore")
+study = optuna.load_study(study_name=sys.argv[2], storage=sys.argv[1])
+print(json.dumps(get_param_importances(study, evaluator=PedAnovaImportanceEvaluator())))
+"#;
+
+/// Every kind of distribution Optuna discretises differently, and a conditional parameter.
+fn importance_space() -> SearchSpace {
+    SearchSpace::builder()
+        .param(Param::int("units", 32, 512).step(32))
+        .param(Param::int("width", 1, 64).log())
+        .param(Param::int("depth", 1, 4))
+        .param(Param::float("lr", 1e-4, 1e-1).log())
+        .param(Param::float("dropout", 0.0, 0.5).step(0.1))
+        .param(Param::float("beta", 0.9, 0.999).reverse_log())
+        .param(Param::float("noise", 0.0, 1.0))
+        .param(Param::choice("act", ["relu", "tanh", "gelu"]))
+        .param(Param::boolean("bn"))
+        .param(Param::choice("opt", ["sgd", "adam"]))
+        .scope("opt", ["sgd"], |s| {
+            s.param(Param::float("momentum", 0.0, 0.99))
+        })
+        .build()
+        .unwrap()
+}
+
+/// Our PED-ANOVA importances equal Optuna's evaluator's on the same stored study, to 2
+/// decimals, for every parameter Optuna reports.
+#[test]
+fn optuna_ped_anova_matches_ours() {
+    let py = match python() {
+        Ok(py) => py,
+        Err(e) => {
+            return skip(
+                "optuna_ped_anova_matches_ours",
+                &format!("no python with optuna ({e})"),
+            )
+        }
+    };
+    let dir = std::env::temp_dir().join(format!("tuner-python-ped-{}", std::process::id()));
+    let db = dir.join("study.db");
+    let storage: Arc<dyn Storage> = Arc::new(tuner::storage::SqliteStorage::open(&db).unwrap());
+    let mut tuner = Tuner::for_space(importance_space(), RandomSearch::new())
+        .objective("val_accuracy")
+        .max_trials(150)
+        .seed(7)
+        .storage(storage)
+        .directory(&dir)
+        .project_name("ped")
+        .overwrite(true)
+        .quiet(true)
+        .build()
+        .unwrap();
+    tuner
+        .search_fn(|hp: &HyperParameters, ctx| {
+            let lr = hp.get_as::<f64>("lr")?.log10();
+            let units = hp.get_as::<i64>("units")? as f64;
+            let act = hp.get_as::<String>("act")?;
+            let momentum = hp.get_as::<f64>("momentum").unwrap_or(0.0);
+            let acc = 0.9 - 0.05 * (lr + 2.5).powi(2) - 0.1 * ((units - 256.0) / 256.0).powi(2)
+                + if act == "gelu" { 0.03 } else { 0.0 }
+                + 0.02 * momentum
+                + 0.001 * hp.get_as::<f64>("noise")?;
+            ctx.report(0, Metrics::from([("val_accuracy".into(), acc)]));
+            Ok::<_, TrialError>(())
+        })
+        .unwrap();
+    let ours: std::collections::BTreeMap<String, f64> =
+        tuner.param_importances().unwrap().into_iter().collect();
+    let script = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ped_anova.py");
+    std::fs::write(&script, PED_ANOVA).unwrap();
+    let url = format!("sqlite:///{}", db.display());
+    let out = run(Command::new(py).arg(&script).arg(&url).arg("ped"))
+        .unwrap_or_else(|e| panic!("optuna could not evaluate the study: {e}"));
+    let theirs: std::collections::BTreeMap<String, f64> = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(theirs.len(), ours.len(), "ours {ours:?}\ntheirs {theirs:?}");
+    for (name, value) in &theirs {
+        let mine = ours[name];
+        assert!(
+            (mine - value).abs() < 0.005,
+            "{name}: ours {mine:.4}, Optuna's {value:.4}\nours {ours:?}\ntheirs {theirs:?}"
+        );
+    }
+    // The study has a clear answer, so the match is not one of equal shares.
+    let top = theirs.iter().max_by(|a, b| a.1.total_cmp(b.1)).unwrap();
+    assert!(*top.1 > 0.2, "{theirs:?}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "PED-ANOVA: ours {ours:.3?}\n           Optuna's {theirs:.3?}"
+    );
+}

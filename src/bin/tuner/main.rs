@@ -94,6 +94,14 @@ enum Command {
         #[arg(short, long)]
         out: PathBuf,
     },
+    /// Write the study as one self-contained HTML page: summary, plots, trials
+    Report {
+        /// The study's name
+        study: String,
+        /// The output file (.html)
+        #[arg(short, long)]
+        out: PathBuf,
+    },
     /// Print the study's search space
     Space {
         /// The study's name
@@ -175,6 +183,10 @@ enum KindArg {
     Parallel,
     Slice,
     Importance,
+    Contour,
+    Rank,
+    Edf,
+    Pareto,
 }
 
 impl From<KindArg> for PlotKind {
@@ -185,6 +197,10 @@ impl From<KindArg> for PlotKind {
             KindArg::Parallel => PlotKind::Parallel,
             KindArg::Slice => PlotKind::Slice,
             KindArg::Importance => PlotKind::Importance,
+            KindArg::Contour => PlotKind::Contour,
+            KindArg::Rank => PlotKind::Rank,
+            KindArg::Edf => PlotKind::Edf,
+            KindArg::Pareto => PlotKind::Pareto,
         }
     }
 }
@@ -260,6 +276,7 @@ fn run(cli: &Cli) -> Result<(), CliError> {
             out,
         } => read::trials(&catalog, study, *csv, *json, out.as_deref()),
         Command::Plot { study, kind, out } => read::plot(&catalog, study, (*kind).into(), out),
+        Command::Report { study, out } => read::report(&catalog, study, out),
         Command::Space { study, json } => read::space(&catalog, study, *json),
         Command::Delete { study } => read::delete(&catalog, study),
         Command::Copy { study, to, as_name } => {

@@ -1,4 +1,4 @@
-//! The commands that read stored studies: list, summarise, show, export, plot (all opening
+//! The commands that read stored studies: list, summarise, show, export, plot, report (all opening
 //! their databases read-only, so they never change what they look at), and delete.
 
 use crate::error::CliError;
@@ -108,6 +108,16 @@ pub fn plot(catalog: &Catalog, name: &str, kind: PlotKind, out: &Path) -> Result
     let trials = study.trials()?;
     report::plot::write(kind, &study.view(&trials), out)?;
     println!("wrote the {kind} plot of `{name}` to {}", out.display());
+    Ok(())
+}
+
+/// `tuner report`: the study as one self-contained HTML page.
+pub fn report(catalog: &Catalog, name: &str, out: &Path) -> Result<(), CliError> {
+    let study = catalog.read(name)?;
+    let trials = study.trials()?;
+    let location = study.storage().location();
+    report::html::write_html_report(&study.view(&trials), &location, out)?;
+    println!("wrote the report of `{name}` to {}", out.display());
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! What a study leaves to look at and take away: KerasTuner's results summary, trials as CSV
-//! and JSON, parameter importance (PED-ANOVA), plots (feature `plots`) and the live display
-//! while searching.
+//! and JSON, parameter importance (PED-ANOVA, as Optuna's), plots and a self-contained HTML
+//! report (feature `plots`) and the live display while searching.
 //!
 //! Everything here reads a [`StudyView`]: a study's space, objectives and trials, as a
 //! [`Study`](crate::study::Study) holds them, so the same reports work inside a program and
@@ -34,6 +34,8 @@
 
 pub mod console;
 pub mod export;
+#[cfg(feature = "plots")]
+pub mod html;
 pub mod importance;
 #[cfg(feature = "plots")]
 pub mod plot;

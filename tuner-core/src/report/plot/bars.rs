@@ -35,7 +35,7 @@ pub(super) fn importance<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(root)
         .caption(
             format!(
-                "Parameter importance · {}   (PED-ANOVA, top 10% of {} trials, at least 5)",
+                "Parameter importance · {}   (PED-ANOVA as Optuna's, top 10% of {} completed trials)",
                 study.name,
                 completed(study).len()
             ),

@@ -1,8 +1,10 @@
-//! Plots along a line: scores by trial (optimisation history) and the objective by epoch
-//! (learning curves).
+//! Plots along a line: scores by trial (optimisation history), the objective by epoch
+//! (learning curves) and the scores' empirical distribution (EDF).
 
+use super::colour::with_bar;
 use super::{
-    objective_label, padded, scored, short, viridis, Failure, BLUE_MARK, GREY_MARK, RED_MARK,
+    colour_bar, completed, objective_label, padded, scored, short, viridis, whole, Failure,
+    BLUE_MARK, GREY_MARK, RED_MARK,
 };
 use crate::report::StudyView;
 use crate::trial::TrialState;
@@ -44,7 +46,7 @@ pub(super) fn history<DB: DrawingBackend>(
         .y_desc(objective_label(study))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_label_formatter(&whole)
         .y_label_formatter(&|y| short(*y))
         .draw()?;
 
@@ -144,10 +146,11 @@ pub(super) fn curves<DB: DrawingBackend>(
     });
     let (lo, hi) = padded(all().map(|p| p.1));
     let last = curves.iter().map(|c| c.0).max().unwrap_or(0).max(1) as f64;
-    let mut chart = ChartBuilder::on(root)
+    let (plot, bar) = with_bar(root);
+    let mut chart = ChartBuilder::on(&plot)
         .caption(
             format!(
-                "Learning curves · {}   (colour: trial number, × pruned)",
+                "Learning curves · {}   (grey ending in ×: pruned)",
                 study.name
             ),
             ("sans-serif", 22),
@@ -163,7 +166,7 @@ pub(super) fn curves<DB: DrawingBackend>(
         .y_desc(objective_label(study))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_label_formatter(&whole)
         .y_label_formatter(&|y| short(*y))
         .draw()?;
     for (number, pruned, points) in &curves {
@@ -189,5 +192,66 @@ pub(super) fn curves<DB: DrawingBackend>(
             chart.draw_series(std::iter::once(Circle::new(end, 3, colour.filled())))?;
         }
     }
+    colour_bar(&bar, "trial", "0", &format!("{}", last as u64))
+}
+
+/// The empirical distribution of the completed trials' scores: a step line rising by 1/n at
+/// each score, and a dot per trial at its score and the share of trials scoring at most it.
+pub(super) fn edf<DB: DrawingBackend>(
+    study: &StudyView<'_>,
+    root: &DrawingArea<DB, Shift>,
+) -> Result<(), Failure> {
+    let mut scores: Vec<f64> = completed(study).iter().filter_map(|t| t.score).collect();
+    if scores.is_empty() {
+        return Err(Failure::Empty("no completed trial yet".to_owned()));
+    }
+    scores.sort_by(f64::total_cmp);
+    let n = scores.len() as f64;
+    let (lo, hi) = padded(scores.iter().copied());
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!("Empirical distribution of scores · {}", study.name),
+            ("sans-serif", 22),
+        )
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(72)
+        .build_cartesian_2d(lo..hi, 0.0..1.05)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .x_desc(objective_label(study))
+        .y_desc("share of trials scoring at most x")
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 15))
+        .x_label_formatter(&|x| short(*x))
+        .y_label_formatter(&|y| short(*y))
+        .draw()?;
+    // Tied scores share one step, to the share of all of them.
+    let share = |i: usize| (scores.partition_point(|s| *s <= scores[i])) as f64 / n;
+    let mut line = vec![(lo, 0.0)];
+    for (i, s) in scores.iter().enumerate() {
+        line.push((*s, i as f64 / n));
+        line.push((*s, share(i)));
+    }
+    line.push((hi, 1.0));
+    let label = format!("{} completed trials", scores.len());
+    chart
+        .draw_series(LineSeries::new(line, BLUE_MARK.stroke_width(2)))?
+        .label(label)
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLUE_MARK.stroke_width(2)));
+    chart.draw_series(
+        scores
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Circle::new((*s, share(i)), 3, BLUE_MARK.filled())),
+    )?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font(("sans-serif", 14))
+        .draw()?;
     Ok(())
 }

@@ -1,8 +1,10 @@
-//! Plots of a study (feature `plots`), as SVG or PNG: optimisation history, learning curves,
-//! parallel coordinates, per-parameter slices and parameter importance.
+//! Plots of a study (feature `plots`), as SVG or PNG: the kinds Optuna users know
+//! (optimisation history, learning curves, parallel coordinates, slices, importance, contour,
+//! rank, EDF, Pareto front). Every plot whose colour carries a value has a colour bar naming it.
 //!
-//! Text is drawn with the DejaVu Sans subset shipped in `tuner-core/assets` (no system font
-//! is read); SVG files name the `sans-serif` family, so viewers use their own.
+//! Text is measured with the DejaVu Sans subset shipped in `tuner-core/assets` (no system font
+//! is read) and, in PNG, drawn with it glyph by glyph (`glyphs.rs`); SVG files name the
+//! `sans-serif` family, so viewers use their own.
 //!
 //! ```
 //! use tuner_core::objective::Objective;
@@ -31,13 +33,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod axis;
 mod bars;
+mod colour;
 mod curves;
+mod glyphs;
+mod pairs;
 mod params;
+mod pareto;
 
 use super::{ReportError, StudyView};
 use crate::space::Value;
 use crate::trial::{Trial, TrialState};
+use colour::{colour_bar, viridis};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt;
@@ -61,19 +69,33 @@ pub enum PlotKind {
     Slice,
     /// PED-ANOVA importance of each parameter, as bars.
     Importance,
+    /// Pairs of the most important parameters: the score interpolated over each pair's plane,
+    /// with the trials as dots.
+    Contour,
+    /// Pairs of the most important parameters: a dot per trial coloured by its score's rank.
+    Rank,
+    /// The empirical distribution of the scores: the share of trials scoring at most x.
+    Edf,
+    /// Multi-objective studies: each trial's objectives, the Pareto front marked; three or more
+    /// objectives are drawn as one panel per pair (the front is the full front, projected).
+    Pareto,
 }
 
 impl PlotKind {
     /// Every kind, in the order the CLI lists them.
-    pub const ALL: [PlotKind; 5] = [
+    pub const ALL: [PlotKind; 9] = [
         PlotKind::History,
         PlotKind::Curves,
         PlotKind::Parallel,
         PlotKind::Slice,
         PlotKind::Importance,
+        PlotKind::Contour,
+        PlotKind::Rank,
+        PlotKind::Edf,
+        PlotKind::Pareto,
     ];
 
-    /// The kind's name: `history`, `curves`, `parallel`, `slice` or `importance`.
+    /// The kind's name, as `tuner plot --kind` takes it.
     pub fn name(self) -> &'static str {
         match self {
             PlotKind::History => "history",
@@ -81,6 +103,18 @@ impl PlotKind {
             PlotKind::Parallel => "parallel",
             PlotKind::Slice => "slice",
             PlotKind::Importance => "importance",
+            PlotKind::Contour => "contour",
+            PlotKind::Rank => "rank",
+            PlotKind::Edf => "edf",
+            PlotKind::Pareto => "pareto",
+        }
+    }
+
+    /// Whether the kind can be drawn for this study (Pareto needs two objectives or more).
+    pub fn applies_to(self, study: &StudyView<'_>) -> bool {
+        match self {
+            PlotKind::Pareto => study.objectives.is_multi(),
+            _ => true,
         }
     }
 }
@@ -98,9 +132,8 @@ impl FromStr for PlotKind {
             .into_iter()
             .find(|k| k.name() == s)
             .ok_or_else(|| {
-                format!(
-                    "unknown plot kind `{s}`: use history, curves, parallel, slice or importance"
-                )
+                let names: Vec<&str> = Self::ALL.iter().map(|k| k.name()).collect();
+                format!("unknown plot kind `{s}`: use {}", names.join(", "))
             })
     }
 }
@@ -135,7 +168,8 @@ pub fn write(kind: PlotKind, study: &StudyView<'_>, path: &Path) -> Result<(), R
                 })?;
             }
             let name = path.display().to_string();
-            let root = BitMapBackend::new(path, size(kind, study)).into_drawing_area();
+            let root =
+                glyphs::Glyphs(BitMapBackend::new(path, size(kind, study))).into_drawing_area();
             render(kind, study, &root, &name)?;
             root.present().map_err(|e| draw_error(&name, e))
         }
@@ -145,12 +179,28 @@ pub fn write(kind: PlotKind, study: &StudyView<'_>, path: &Path) -> Result<(), R
 
 fn size(kind: PlotKind, study: &StudyView<'_>) -> (u32, u32) {
     match kind {
-        PlotKind::History | PlotKind::Curves => (900, 540),
-        PlotKind::Parallel => (1000, 540),
+        PlotKind::History | PlotKind::Edf => (900, 540),
+        PlotKind::Curves => (990, 540),
+        // Room for each axis' ticks and name, and the colour bar.
+        PlotKind::Parallel => {
+            let axes = params::plotted(study).len() as u32 + 1;
+            ((axes * 120 + 220).max(1000), 560)
+        }
+        PlotKind::Contour | PlotKind::Rank => {
+            let n = pairs::pairs(study).len().max(1) as u32;
+            let cols = n.min(3);
+            (380 * cols + 100, 60 + 340 * n.div_ceil(cols))
+        }
+        PlotKind::Pareto => {
+            let n = study.objectives.list().len();
+            let panels = (n * n.saturating_sub(1) / 2).max(1) as u32;
+            let cols = panels.min(3);
+            (460 * cols, 60 + 440 * panels.div_ceil(cols))
+        }
         PlotKind::Slice => {
             let n = params::plotted(study).len().max(1) as u32;
             let cols = n.min(3);
-            (360 * cols, 60 + 300 * n.div_ceil(cols))
+            (360 * cols + 100, 60 + 300 * n.div_ceil(cols))
         }
         PlotKind::Importance => {
             let n = study.space.len().max(1) as u32;
@@ -172,6 +222,10 @@ fn render<DB: DrawingBackend>(
         PlotKind::Parallel => params::parallel(study, root),
         PlotKind::Slice => params::slice(study, root),
         PlotKind::Importance => bars::importance(study, root),
+        PlotKind::Contour => pairs::contour(study, root),
+        PlotKind::Rank => pairs::rank(study, root),
+        PlotKind::Edf => curves::edf(study, root),
+        PlotKind::Pareto => pareto::pareto(study, root),
     };
     drawn.map_err(|e| match e {
         Failure::Empty(what) => ReportError::Empty {
@@ -283,35 +337,23 @@ fn short(v: f64) -> String {
     }
 }
 
+/// A whole-number tick (a trial or an epoch): its number at whole positions, nothing between
+/// (so a narrow range never reads `-0 -0 0 0`).
+fn whole(x: &f64) -> String {
+    let r = x.round();
+    if (x - r).abs() < 1e-6 {
+        format!("{}", r as i64)
+    } else {
+        String::new()
+    }
+}
+
 /// A parameter value as a label.
 fn value_label(v: &Value) -> String {
     match v {
         Value::Float(f) => short(*f),
         other => other.to_string(),
     }
-}
-
-/// Viridis, from dark purple (0) to yellow (1), by linear steps between its anchor colours.
-fn viridis(t: f64) -> RGBColor {
-    const ANCHORS: [(u8, u8, u8); 6] = [
-        (68, 1, 84),
-        (65, 68, 135),
-        (42, 120, 142),
-        (34, 168, 132),
-        (122, 209, 81),
-        (253, 231, 37),
-    ];
-    let t = if t.is_finite() {
-        t.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let x = t * (ANCHORS.len() - 1) as f64;
-    let i = (x.floor() as usize).min(ANCHORS.len() - 2);
-    let f = x - i as f64;
-    let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * f).round() as u8;
-    let (a, b) = (ANCHORS[i], ANCHORS[i + 1]);
-    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
 /// The blue of scored points and bars.
@@ -335,10 +377,11 @@ mod tests {
     }
 
     #[test]
-    fn viridis_runs_from_purple_to_yellow() {
-        assert_eq!(viridis(0.0), RGBColor(68, 1, 84));
-        assert_eq!(viridis(1.0), RGBColor(253, 231, 37));
-        assert_eq!(viridis(f64::NAN), RGBColor(68, 1, 84));
+    fn whole_ticks_never_read_minus_zero() {
+        assert_eq!(whole(&-0.0), "0");
+        assert_eq!(whole(&-1e-9), "0");
+        assert_eq!(whole(&-0.2), "");
+        assert_eq!(whole(&3.0), "3");
     }
 
     #[test]
@@ -346,6 +389,7 @@ mod tests {
         for kind in PlotKind::ALL {
             assert_eq!(kind.name().parse::<PlotKind>(), Ok(kind));
         }
-        assert!("pie".parse::<PlotKind>().unwrap_err().contains("history"));
+        let err = "pie".parse::<PlotKind>().unwrap_err();
+        assert!(err.contains("history") && err.contains("pareto"), "{err}");
     }
 }

@@ -1,6 +1,8 @@
 //! Plots of parameters against the score: parallel coordinates and one slice per parameter.
 
-use super::{completed, objective_label, padded, short, value_label, viridis, Failure};
+use super::axis::Axis;
+use super::colour::with_bar;
+use super::{colour_bar, completed, objective_label, padded, short, value_label, viridis, Failure};
 use crate::report::StudyView;
 use crate::space::{Param, ParamKind, Sampling, Value};
 use crate::trial::Trial;
@@ -20,7 +22,7 @@ pub(super) fn plotted<'a>(study: &StudyView<'a>) -> Vec<&'a Param> {
 
 /// How good each trial's score is among the trials, by rank: 0 for the worst, 1 for the best
 /// (ranks spread the colours even when most scores crowd near the best).
-fn goodness(study: &StudyView<'_>, trials: &[&Trial]) -> Vec<f64> {
+pub(super) fn goodness(study: &StudyView<'_>, trials: &[&Trial]) -> Vec<f64> {
     let direction = study.objectives.direction();
     let mut order: Vec<usize> = (0..trials.len()).collect();
     // Worst first, so the rank is the goodness; an unscored trial counts as the worst.
@@ -37,7 +39,7 @@ fn goodness(study: &StudyView<'_>, trials: &[&Trial]) -> Vec<f64> {
 }
 
 /// A numeric parameter's range and sampling: its axis runs from min to max on that scale.
-fn numeric(param: &Param) -> Option<(f64, f64, Sampling)> {
+pub(super) fn numeric(param: &Param) -> Option<(f64, f64, Sampling)> {
     match &param.kind {
         ParamKind::Int {
             min, max, sampling, ..
@@ -50,7 +52,7 @@ fn numeric(param: &Param) -> Option<(f64, f64, Sampling)> {
 }
 
 /// Where `v` sits on the axis of a range, in [0, 1] (0.5 for a single-value range).
-fn scale_pos((min, max, sampling): (f64, f64, Sampling), v: f64) -> f64 {
+pub(super) fn scale_pos((min, max, sampling): (f64, f64, Sampling), v: f64) -> f64 {
     if max <= min {
         return 0.5;
     }
@@ -62,7 +64,7 @@ fn scale_pos((min, max, sampling): (f64, f64, Sampling), v: f64) -> f64 {
 }
 
 /// The value at `u` on the axis of a range (the inverse of [`scale_pos`]).
-fn scale_value((min, max, sampling): (f64, f64, Sampling), u: f64) -> f64 {
+pub(super) fn scale_value((min, max, sampling): (f64, f64, Sampling), u: f64) -> f64 {
     match sampling {
         Sampling::Linear => min + u * (max - min),
         Sampling::Log => min * (max / min).powf(u),
@@ -71,7 +73,7 @@ fn scale_value((min, max, sampling): (f64, f64, Sampling), u: f64) -> f64 {
 }
 
 /// The few values of a parameter shown one per slot (choices, booleans, small grids).
-fn discrete(param: &Param) -> Option<Vec<Value>> {
+pub(super) fn discrete(param: &Param) -> Option<Vec<Value>> {
     match &param.kind {
         ParamKind::Choice { values, .. } => Some(values.clone()),
         ParamKind::Boolean => Some(vec![Value::Bool(false), Value::Bool(true)]),
@@ -121,8 +123,9 @@ fn position(param: &Param, trial: &Trial) -> Option<f64> {
 }
 
 /// One vertical axis per parameter and one for the score; one line per completed trial,
-/// coloured by how good its score is (yellow best), best trials drawn last. A trial's line
-/// skips the axes of parameters inactive in it.
+/// coloured by how good its score is (yellow best, named by the colour bar), best trials
+/// drawn last. A trial's line skips the axes of parameters inactive in it. Axis names that
+/// would run into their neighbours alternate between two rows.
 pub(super) fn parallel<DB: DrawingBackend>(
     study: &StudyView<'_>,
     root: &DrawingArea<DB, Shift>,
@@ -137,17 +140,27 @@ pub(super) fn parallel<DB: DrawingBackend>(
     let (lo, hi) = padded(scores.iter().copied());
     let score_u = |s: f64| (s - lo) / (hi - lo);
     let n_axes = params.len() + 1;
-    let mut chart = ChartBuilder::on(root)
+    let (plot, bar) = with_bar(root);
+    let names: Vec<String> = params
+        .iter()
+        .map(|p| p.name.clone())
+        .chain(std::iter::once(objective_label(study)))
+        .collect();
+    let width = |n: &str| super::glyphs::text_size(n, 15.0).0;
+    let widest = names.iter().map(|n| width(n)).fold(0.0, f64::max);
+    // Pixels between neighbouring axes, to tell whether names fit side by side; the first
+    // axis sits far enough in for its name to be whole.
+    let spacing = f64::from(plot.dim_in_pixel().0.saturating_sub(40)) / (n_axes as f64 + 0.5);
+    let left = (width(&names[0]) / 2.0 / spacing + 0.05).max(0.3);
+    let stagger = widest > spacing - 8.0;
+    let mut chart = ChartBuilder::on(&plot)
         .caption(
-            format!(
-                "Parallel coordinates · {}   (colour: score, yellow best)",
-                study.name
-            ),
+            format!("Parallel coordinates · {}", study.name),
             ("sans-serif", 22),
         )
         .margin(20)
         .margin_top(30)
-        .build_cartesian_2d(-0.5..(n_axes - 1) as f64 + 0.75, -0.1..1.1)?;
+        .build_cartesian_2d(-left..(n_axes - 1) as f64 + 0.7, -0.1..1.16)?;
 
     // The best lines are drawn last, on top.
     let mut order: Vec<usize> = (0..trials.len()).collect();
@@ -167,25 +180,39 @@ pub(super) fn parallel<DB: DrawingBackend>(
         )))?;
     }
 
-    let axis = BLACK.mix(0.7).filled();
-    // Axis names are centred over their axes.
     let name_style = ("sans-serif", 15)
         .into_font()
         .color(&BLACK)
         .pos(Pos::new(HPos::Center, VPos::Bottom));
     let tick_style = ("sans-serif", 12).into_font().color(&BLACK.mix(0.8));
-    for (i, p) in params.iter().enumerate() {
+    let axis_line = BLACK.stroke_width(1);
+    for (i, name) in names.iter().enumerate() {
         let x = i as f64;
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(x - 0.004, 0.0), (x + 0.004, 1.0)],
-            axis,
+        chart.draw_series(std::iter::once(PathElement::new(
+            [(x, 0.0), (x, 1.0)],
+            axis_line,
         )))?;
+        let y = if stagger && i % 2 == 1 { 1.11 } else { 1.04 };
         chart.draw_series(std::iter::once(Text::new(
-            p.name.clone(),
-            (x, 1.06),
+            name.clone(),
+            (x, y),
             name_style.clone(),
         )))?;
-        for (u, label) in ticks(p) {
+        let ticks = match params.get(i) {
+            Some(p) => ticks(p),
+            None => {
+                let (s_lo, s_hi) = scores
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), s| {
+                        (a.min(*s), b.max(*s))
+                    });
+                [s_lo, (s_lo + s_hi) / 2.0, s_hi]
+                    .into_iter()
+                    .map(|s| (score_u(s), short(s)))
+                    .collect()
+            }
+        };
+        for (u, label) in ticks {
             chart.draw_series(std::iter::once(Text::new(
                 label,
                 (x + 0.03, u + 0.012),
@@ -193,29 +220,24 @@ pub(super) fn parallel<DB: DrawingBackend>(
             )))?;
         }
     }
-    let x = (n_axes - 1) as f64;
-    chart.draw_series(std::iter::once(Rectangle::new(
-        [(x - 0.004, 0.0), (x + 0.004, 1.0)],
-        axis,
-    )))?;
-    chart.draw_series(std::iter::once(Text::new(
-        objective_label(study),
-        (x, 1.06),
-        name_style,
-    )))?;
-    let (s_lo, s_hi) = scores
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), s| {
-            (a.min(*s), b.max(*s))
-        });
-    for s in [s_lo, (s_lo + s_hi) / 2.0, s_hi] {
-        chart.draw_series(std::iter::once(Text::new(
-            short(s),
-            (x + 0.03, score_u(s) + 0.012),
-            tick_style.clone(),
-        )))?;
-    }
-    Ok(())
+    let direction = study.objectives.direction();
+    let (worst, best) = if direction.smaller_is_better() {
+        (
+            scores.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            scores.iter().copied().fold(f64::INFINITY, f64::min),
+        )
+    } else {
+        (
+            scores.iter().copied().fold(f64::INFINITY, f64::min),
+            scores.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        )
+    };
+    colour_bar(
+        &bar,
+        "score rank",
+        &format!("worst {}", short(worst)),
+        &format!("best {}", short(best)),
+    )
 }
 
 /// One panel per parameter: the score of each completed trial in which it is live, against
@@ -238,53 +260,31 @@ pub(super) fn slice<DB: DrawingBackend>(
     let last = trials.iter().map(|t| t.number).max().unwrap_or(0).max(1) as f64;
     let cols = params.len().min(3);
     let rows = params.len().div_ceil(cols);
-    let body = root.titled(
-        &format!("Slice plot · {}   (colour: trial number)", study.name),
-        ("sans-serif", 22),
-    )?;
+    let (plot, bar) = with_bar(root);
+    let body = plot.titled(&format!("Slice plot · {}", study.name), ("sans-serif", 22))?;
     let panels = body.split_evenly((rows, cols));
     for (param, panel) in params.iter().zip(&panels) {
-        // Few values sit at their index; numbers at their place on the parameter's scale.
-        let choices = discrete(param);
-        let range = numeric(param);
-        let x_of = |v: &Value| match (&choices, range) {
-            (Some(list), _) => list.iter().position(|c| c.same_as(v)).map(|i| i as f64),
-            (None, Some(range)) => v.as_float().map(|f| scale_pos(range, f)),
-            (None, None) => None,
-        };
-        let x_range = match &choices {
-            Some(list) => -0.5..list.len() as f64 - 0.5,
-            None => -0.03..1.03,
+        let Some(axis) = Axis::of(param) else {
+            continue;
         };
         let mut chart = ChartBuilder::on(panel)
             .caption(param.name.clone(), ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(56)
-            .build_cartesian_2d(x_range, lo..hi)?;
-        let label_x = |x: &f64| match &choices {
-            Some(list) => {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < list.len() {
-                    value_label(&list[i as usize])
-                } else {
-                    String::new()
-                }
-            }
-            None => range.map_or(String::new(), |r| short(scale_value(r, *x))),
-        };
+            .build_cartesian_2d(axis.range(), lo..hi)?;
         chart
             .configure_mesh()
             .light_line_style(WHITE)
-            .x_labels(choices.as_ref().map_or(5, |l| l.len() + 1))
+            .x_labels(axis.labels())
             .y_labels(5)
-            .x_label_formatter(&label_x)
+            .x_label_formatter(&|x| axis.label(*x))
             .y_label_formatter(&|y| short(*y))
             .y_desc(objective_label(study))
             .axis_desc_style(("sans-serif", 12))
             .draw()?;
         chart.draw_series(trials.iter().filter_map(|t| {
-            let x = x_of(t.values().get(&param.name)?)?;
+            let x = axis.coord(t.values().get(&param.name)?)?;
             let score = t.score?;
             Some(Circle::new(
                 (x, score),
@@ -293,5 +293,5 @@ pub(super) fn slice<DB: DrawingBackend>(
             ))
         }))?;
     }
-    Ok(())
+    colour_bar(&bar, "trial", "0", &format!("{}", last as u64))
 }
