@@ -7,10 +7,12 @@ mod common;
 mod failures;
 mod hypermodel_arguments;
 mod metric_objectives;
+mod multi_objective;
 mod oracle_quality;
 mod oracle_search;
 mod pruner_curves;
 mod tuner_loop;
+mod warm_start;
 
 use tuner::space::{Param, SearchSpace};
 

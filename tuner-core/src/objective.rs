@@ -1,6 +1,11 @@
 //! What a search optimises: a metric name and a direction, inferred from the name as KerasTuner
 //! does, and several objectives kept as a Pareto front.
 
+mod hypervolume;
+
+pub use hypervolume::hypervolume;
+
+use crate::trial::Trial;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -134,6 +139,20 @@ impl Objectives {
         strictly
     }
 
+    /// Each objective's value in `metrics` turned into a loss, in order; `None` if one is
+    /// missing or NaN.
+    pub fn losses(&self, metrics: &BTreeMap<String, f64>) -> Option<Vec<f64>> {
+        self.0
+            .iter()
+            .map(|o| {
+                metrics
+                    .get(&o.name)
+                    .filter(|v| !v.is_nan())
+                    .map(|v| o.loss(*v))
+            })
+            .collect()
+    }
+
     /// The indices of the points no other point dominates.
     pub fn pareto_front(&self, points: &[BTreeMap<String, f64>]) -> Vec<usize> {
         (0..points.len())
@@ -145,6 +164,37 @@ impl Objectives {
             })
             .collect()
     }
+}
+
+/// The plan attribute holding a trial's constraint values (a JSON list; each <= 0 is
+/// satisfied, Optuna's convention and its system attribute's name).
+pub const CONSTRAINTS: &str = "constraints";
+
+/// A trial's constraint values, if it reported any.
+pub fn constraints(trial: &Trial) -> Option<Vec<f64>> {
+    match trial.plan.attrs.get(CONSTRAINTS)? {
+        crate::space::Value::Str(json) => {
+            let list: Vec<serde_json::Value> = serde_json::from_str(json).ok()?;
+            list.iter().map(crate::trial::json_float).collect()
+        }
+        _ => None,
+    }
+}
+
+/// How far a trial is from feasible: the sum of its positive constraint values (0 when it
+/// satisfies them all or reported none; NaN counts as infinitely violated).
+pub fn violation(trial: &Trial) -> f64 {
+    constraints(trial).map_or(0.0, |c| {
+        c.iter()
+            .map(|v| {
+                if v.is_nan() {
+                    f64::INFINITY
+                } else {
+                    v.max(0.0)
+                }
+            })
+            .sum()
+    })
 }
 
 impl From<Objective> for Objectives {

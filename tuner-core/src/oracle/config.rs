@@ -6,7 +6,10 @@
 //! "max_epochs": 9, "factor": 3, "hyperband_iterations": 1}`: the form studies have always
 //! stored, so existing studies read back unchanged.
 
-use super::{Acquisition, BayesianOptimization, GridSearch, Hyperband, Oracle, RandomSearch, Tpe};
+use super::{
+    Acquisition, BayesianOptimization, Crossover, GridSearch, Hyperband, Mutation, Nsga2, Oracle,
+    RandomSearch, Tpe,
+};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -53,6 +56,19 @@ pub enum OracleConfig {
         /// Running trials count as bad observations.
         constant_liar: bool,
     },
+    /// [`Nsga2`].
+    Nsga2 {
+        /// Trials per generation.
+        population_size: usize,
+        /// The crossover operator.
+        crossover: Crossover,
+        /// The chance a child is a crossover rather than a copy.
+        crossover_prob: f64,
+        /// The mutation operator.
+        mutation: Mutation,
+        /// The chance each parameter mutates; `None` for 1 / the number of parameters.
+        mutation_prob: Option<f64>,
+    },
     /// An oracle defined outside this crate: stored so that a resume with another one is
     /// caught, but not rebuilt from the study (its program must supply it).
     Custom {
@@ -70,7 +86,7 @@ pub enum OracleConfigError {
     #[error(
         "the study's oracle `{0}` is defined by the program that created the study, not by \
          tuner: run that program, or pick a built-in oracle (random, grid, hyperband, \
-         bayesian, tpe) for a new study"
+         bayesian, tpe, nsga2) for a new study"
     )]
     Custom(String),
     /// The builders clamp some settings (e.g. a Hyperband factor below 2); a stored value
@@ -107,6 +123,7 @@ impl OracleConfig {
             OracleConfig::Hyperband { .. } => "hyperband",
             OracleConfig::Bayesian { .. } => "bayesian",
             OracleConfig::Tpe { .. } => "tpe",
+            OracleConfig::Nsga2 { .. } => "nsga2",
             OracleConfig::Custom { oracle, .. } => oracle,
         }
     }
@@ -160,6 +177,20 @@ impl OracleConfig {
                     .group(*group)
                     .prior_weight(*prior_weight)
                     .constant_liar(*constant_liar),
+            ),
+            OracleConfig::Nsga2 {
+                population_size,
+                crossover,
+                crossover_prob,
+                mutation,
+                mutation_prob,
+            } => Box::new(
+                Nsga2::new()
+                    .population_size(*population_size)
+                    .crossover(*crossover)
+                    .crossover_prob(*crossover_prob)
+                    .mutation(*mutation)
+                    .mutation_prob(*mutation_prob),
             ),
             OracleConfig::Custom { oracle, .. } => {
                 return Err(OracleConfigError::Custom(oracle.clone()))
@@ -221,6 +252,13 @@ mod tests {
                 .acquisition(Acquisition::Ucb { beta: 2.6 })
                 .config(),
             Tpe::new().n_startup_trials(4).multivariate(false).config(),
+            Nsga2::new().config(),
+            Nsga2::new()
+                .population_size(30)
+                .crossover(Crossover::Sbx { eta: 15.0 })
+                .mutation(Mutation::Polynomial { eta: 20.0 })
+                .mutation_prob(Some(0.1))
+                .config(),
         ]
     }
 

@@ -5,6 +5,7 @@ mod bayesian;
 mod config;
 mod grid;
 mod hyperband;
+mod nsga2;
 mod random;
 mod tpe;
 
@@ -12,6 +13,7 @@ pub use bayesian::{Acquisition, BayesianOptimization};
 pub use config::{OracleConfig, OracleConfigError, OracleDifference};
 pub use grid::GridSearch;
 pub use hyperband::{Hyperband, HyperbandSchedule};
+pub use nsga2::{Crossover, Mutation, Nsga2};
 pub use random::RandomSearch;
 pub use tpe::Tpe;
 

@@ -10,7 +10,7 @@
 //! later `tell` of one is then refused as not running). Asked and searched trials can share a
 //! study.
 
-use super::{Finished, Ran, Study, StudyError};
+use super::{is_seeded, Finished, Ran, Study, StudyError};
 use crate::model::Control;
 use crate::oracle::{OracleContext, Suggestion};
 use crate::pruner::PrunerContext;
@@ -72,7 +72,11 @@ impl Study {
                     .any(|t| t.state == TrialState::Running && !(searching && is_asked(t)));
                 if let Some(max) = self.max_trials {
                     // A retry replaces its failed trial: it does not use up another slot.
-                    let used = trials.iter().filter(|t| retried(&t.plan).is_none()).count();
+                    // Seeded trials are history copied in, not trials this study ran.
+                    let used = trials
+                        .iter()
+                        .filter(|t| retried(&t.plan).is_none() && !is_seeded(t))
+                        .count();
                     if used as u64 >= max {
                         answer = Some(if running {
                             Suggestion::Wait
@@ -90,6 +94,7 @@ impl Study {
                 };
                 match oracle.suggest(&ctx) {
                     Suggestion::Try(mut plan) => {
+                        self.apply_enqueued(trials, &mut plan);
                         edit(&mut plan);
                         Some(plan)
                     }

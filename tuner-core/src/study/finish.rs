@@ -106,6 +106,7 @@ impl Study {
             }
             trial.state = TrialState::Failed;
         }
+        self.record_constraints(trial);
         trial.seconds = seconds;
         self.storage.update_trial(self.name(), trial)?;
         tracing::info!(

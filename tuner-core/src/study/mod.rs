@@ -32,6 +32,8 @@
 mod ask_tell;
 mod catalog;
 mod config;
+mod constraints;
+mod enqueue;
 mod error;
 mod finish;
 mod request;
@@ -41,6 +43,7 @@ mod view;
 pub use ask_tell::ASKED_AT;
 pub use catalog::{Catalog, Deleted, Survey, STUDY_DB};
 pub use config::StudyConfig;
+pub use enqueue::{is_seeded, Seeded, FIXED_PARAMS, SEEDED_FROM};
 pub use error::StudyError;
 pub use finish::{Finished, Ran};
 pub use request::{StudyRequest, DEFAULT_OBJECTIVE};
@@ -71,6 +74,10 @@ pub struct Study {
     /// did. `tell` keeps that verdict rather than asking the pruner again, whose answer may
     /// have changed as other trials ended.
     verdicts: Mutex<HashMap<u64, Option<u32>>>,
+    /// Configurations enqueued through this handle (see [`Study::enqueue`]).
+    queue: Mutex<Vec<crate::space::HyperParameters>>,
+    /// The metrics that are constraint values (see [`Study::with_constraints`]).
+    constraints: Vec<String>,
 }
 
 impl std::fmt::Debug for Study {
@@ -126,6 +133,8 @@ impl Study {
             seed: 0,
             max_trials: None,
             verdicts: Mutex::new(HashMap::new()),
+            queue: Mutex::new(Vec::new()),
+            constraints: Vec::new(),
         }
     }
 

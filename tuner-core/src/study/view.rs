@@ -1,7 +1,7 @@
 //! A study as the reports read it: name, space, objectives and trials, borrowed.
 
 use super::StudyConfig;
-use crate::objective::Objectives;
+use crate::objective::{violation, Objectives};
 use crate::space::SearchSpace;
 use crate::trial::{sort_best_first, Trial, TrialState};
 
@@ -41,7 +41,8 @@ impl<'a> StudyView<'a> {
         Self::new(&config.name, &config.space, &config.objectives, trials)
     }
 
-    /// The `n` best completed trials, best first (ties by number).
+    /// The `n` best completed trials, best first (ties by number); feasible trials (see
+    /// [`violation`]) come before every infeasible one, the less violated first.
     pub fn best(&self, n: usize) -> Vec<&'a Trial> {
         let mut done: Vec<&'a Trial> = self
             .trials
@@ -49,6 +50,8 @@ impl<'a> StudyView<'a> {
             .filter(|t| t.state == TrialState::Completed && t.score.is_some())
             .collect();
         sort_best_first(&mut done, self.objectives.direction());
+        // A stable sort keeps the score order within equal violations.
+        done.sort_by(|a, b| violation(a).total_cmp(&violation(b)));
         done.truncate(n);
         done
     }

@@ -5,14 +5,17 @@ mod cross_validation;
 mod error;
 mod heartbeat;
 mod model_search;
+mod pareto;
 mod results;
 pub(crate) mod run;
 mod search;
+mod warm_start;
 
 pub use crate::study::ASKED_AT;
 pub use cross_validation::KFold;
 pub use error::TunerError;
 pub use model_search::{CHECKPOINT, LAST_CHECKPOINT};
+pub use pareto::{front_csv, hypervolume_history, ReferenceError};
 pub use results::SearchReport;
 pub use run::{Control, Outcome, TrialContext, TrialError};
 
@@ -115,6 +118,7 @@ pub struct TunerBuilder<S> {
     storage: Option<Arc<dyn Storage>>,
     storage_url: Option<String>,
     grace: Option<Duration>,
+    constraints: Vec<String>,
 }
 
 /// A study being searched: space, objective, oracle, storage and the search loop.
@@ -236,6 +240,7 @@ impl<S: Searchable> TunerBuilder<S> {
             storage: None,
             storage_url: None,
             grace: None,
+            constraints: Vec::new(),
         }
     }
 
@@ -265,6 +270,13 @@ impl<S: Searchable> TunerBuilder<S> {
     pub fn objectives(mut self, objectives: impl IntoIterator<Item = Objective>) -> Self {
         let list: Vec<Objective> = objectives.into_iter().collect();
         self.objective = Some(Objectives::new(list).ok_or(TunerError::NoObjective));
+        self
+    }
+
+    /// Metrics the objective reports that are constraints (each <= 0 is satisfied, Optuna's
+    /// convention): kept with each trial; feasible trials are preferred as best and on the front.
+    pub fn constraints<T: Into<String>>(mut self, metrics: impl IntoIterator<Item = T>) -> Self {
+        self.constraints = metrics.into_iter().map(Into::into).collect();
         self
     }
 
@@ -438,7 +450,8 @@ impl<S: Searchable> TunerBuilder<S> {
         )?
         .with_pruner(self.pruner)
         .with_seed(self.seed)
-        .with_max_trials(self.max_trials);
+        .with_max_trials(self.max_trials)
+        .with_constraints(self.constraints);
         Ok(Tuner {
             model: self.model,
             study,

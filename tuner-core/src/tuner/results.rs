@@ -1,6 +1,7 @@
 //! What a search leaves behind: the best trials and params, KerasTuner's summary, progress lines.
 
 use super::{Searchable, Tuner, TunerError};
+use crate::objective::violation;
 use crate::report::{self, StudyView};
 use crate::space::HyperParameters;
 use crate::trial::{Trial, TrialState};
@@ -56,6 +57,12 @@ impl<S: Searchable> Tuner<S> {
             .into_iter()
             .filter(|t| t.state == TrialState::Completed && t.best_metrics().is_some())
             .collect();
+        // Feasible trials only, when there are any (Optuna's front of a constrained study).
+        let done = if done.iter().any(|t| violation(t) == 0.0) {
+            done.into_iter().filter(|t| violation(t) == 0.0).collect()
+        } else {
+            done
+        };
         let points: Vec<_> = done
             .iter()
             .map(|t| t.best_metrics().cloned().unwrap_or_default())

@@ -2,6 +2,7 @@
 //! values, and heartbeats.
 
 use super::{err, Backend, Rdb, Sql, Tx};
+use crate::space::Value;
 use crate::storage::optuna::{self, TrialRecord};
 use crate::storage::{StorageError, StudyConfig};
 use crate::trial::{Metrics, Trial, TrialState};
@@ -292,6 +293,10 @@ impl<B: Backend> Rdb<B> {
                 )
                 .map_err(&e)?;
             }
+        }
+        // Optuna's own attribute, so optuna-dashboard shows feasibility.
+        if let Some(Value::Str(c)) = trial.plan.attrs.get(crate::objective::CONSTRAINTS) {
+            self.set_attr(tx, id, crate::objective::CONSTRAINTS, c)?;
         }
         if trial.state == TrialState::Failed {
             let reason = trial.message.clone().unwrap_or_default();

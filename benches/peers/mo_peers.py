@@ -1,0 +1,112 @@
+"""Optuna's multi-objective samplers on ZDT1, ZDT2 (30 dimensions) and DTLZ2 (3 objectives,
+12 dimensions): the hypervolume of the front after 100 and 300 trials, per seed, as one JSON
+line per run, for BENCHMARKS.md beside `cargo run --example multi_objective`.
+
+Not run in CI. Setup and run (one at a time, niced: the machine is shared):
+
+    python3 -m venv /tmp/mo && /tmp/mo/bin/pip install optuna
+    nice /tmp/mo/bin/python benches/peers/mo_peers.py --seeds 10 > /tmp/mo_peers.jsonl
+
+The problems, dimensions and reference points are those of examples/multi_objective.rs.
+"""
+
+import argparse
+import json
+import math
+import sys
+import time
+
+import optuna
+
+REFERENCE = {"zdt1": [1.1, 11.0], "zdt2": [1.1, 11.0], "dtlz2": [2.0, 2.0, 2.0]}
+DIMS = {"zdt1": 30, "zdt2": 30, "dtlz2": 12}
+
+
+def zdt(x, second):
+    g = 1.0 + 9.0 * sum(x[1:]) / (len(x) - 1)
+    f1 = x[0]
+    return [f1, g * (1.0 - second(f1 / g))]
+
+
+def dtlz2(x):
+    g = sum((v - 0.5) ** 2 for v in x[2:])
+    a, b = x[0] * math.pi / 2, x[1] * math.pi / 2
+    return [
+        (1 + g) * math.cos(a) * math.cos(b),
+        (1 + g) * math.cos(a) * math.sin(b),
+        (1 + g) * math.sin(a),
+    ]
+
+
+FUNCTIONS = {
+    "zdt1": lambda x: zdt(x, math.sqrt),
+    "zdt2": lambda x: zdt(x, lambda r: r * r),
+    "dtlz2": dtlz2,
+}
+
+
+def hypervolume(points, reference):
+    """Exact, by slicing the last coordinate down to a 2-D sweep (as the Rust side)."""
+    inside = [p for p in points if all(a < r for a, r in zip(p, reference))]
+    return _slice(inside, reference)
+
+
+def _slice(points, reference):
+    m = len(reference)
+    if m == 2:
+        total, best = 0.0, reference[1]
+        for p in sorted(points):
+            if p[1] < best:
+                total += (reference[0] - p[0]) * (best - p[1])
+                best = p[1]
+        return total
+    points = sorted(points, key=lambda p: p[-1])
+    total = 0.0
+    for i, p in enumerate(points):
+        top = points[i + 1][-1] if i + 1 < len(points) else reference[-1]
+        if top > p[-1]:
+            total += (top - p[-1]) * _slice([q[:-1] for q in points[: i + 1]], reference[:-1])
+    return total
+
+
+def run(problem, sampler_name, seed, trials):
+    n = DIMS[problem]
+    f = FUNCTIONS[problem]
+    m = len(REFERENCE[problem])
+    if sampler_name == "nsga2":
+        sampler = optuna.samplers.NSGAIISampler(seed=seed)
+    else:
+        sampler = optuna.samplers.TPESampler(seed=seed)
+    study = optuna.create_study(directions=["minimize"] * m, sampler=sampler)
+
+    def objective(trial):
+        x = [trial.suggest_float(f"x{i}", 0.0, 1.0) for i in range(n)]
+        return f(x)
+
+    started = time.process_time()
+    study.optimize(objective, n_trials=max(trials))
+    cpu = time.process_time() - started
+    values = [t.values for t in study.trials if t.values is not None]
+    out = {"problem": problem, "sampler": f"optuna-{sampler_name}", "seed": seed, "cpu_s": cpu}
+    for k in trials:
+        out[f"hv{k}"] = hypervolume(values[:k], REFERENCE[problem])
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--trials", default="100,300")
+    parser.add_argument("--problems", default="zdt1,zdt2,dtlz2")
+    parser.add_argument("--samplers", default="nsga2,tpe")
+    args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    trials = [int(t) for t in args.trials.split(",")]
+    for problem in args.problems.split(","):
+        for sampler in args.samplers.split(","):
+            for seed in range(args.seeds):
+                print(json.dumps(run(problem, sampler, seed, trials)), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
