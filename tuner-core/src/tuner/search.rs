@@ -190,6 +190,7 @@ impl<S: Searchable> Tuner<S> {
         let objective = self.objectives().list()[0].name.clone();
         let mut curves = Vec::new();
         let mut pruned = None;
+        let mut user_attrs = std::collections::BTreeMap::new();
         for execution in 0..self.settings.executions_per_trial {
             let seed = self
                 .study
@@ -226,7 +227,8 @@ impl<S: Searchable> Tuner<S> {
             )
             .with_resume_dir(self.resume_dir(trial));
             let outcome = catch(|| run(params, &mut ctx))?;
-            let reported = ctx.into_reported();
+            let (reported, attrs) = ctx.into_parts();
+            user_attrs.extend(attrs);
             curves.push(curve(
                 reported,
                 outcome,
@@ -247,6 +249,7 @@ impl<S: Searchable> Tuner<S> {
         Ok(Ran {
             history,
             pruned_at: pruned,
+            user_attrs,
         })
     }
 

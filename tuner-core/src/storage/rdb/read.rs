@@ -112,6 +112,7 @@ impl<B: Backend> Rdb<B> {
             })?;
             trials[i].trial.plan.values.insert(name, value);
         }
+        let mut recorded = std::collections::HashSet::new();
         for row in tx.query(attrs_sql, &bind).map_err(&e)? {
             let Some(&i) = row[0].int().and_then(|t| index.get(&t)) else {
                 continue;
@@ -125,6 +126,7 @@ impl<B: Backend> Rdb<B> {
                 let record: TrialRecord = serde_json::from_str(json)
                     .map_err(|x| e(format!("trial {}: unreadable record: {x}", trial.number)))?;
                 record.apply(trial);
+                recorded.insert(trials[i].row);
             } else if let Some(epoch) = key.strip_prefix(optuna::EPOCH_PREFIX) {
                 let epoch: u32 = epoch
                     .parse()
@@ -134,6 +136,12 @@ impl<B: Backend> Rdb<B> {
                 trial.history.insert(epoch, metrics);
             }
         }
+        // Trials without our record were created by Optuna: read them from its tables.
+        let mut foreign: Vec<&mut Loaded> = trials
+            .iter_mut()
+            .filter(|l| !recorded.contains(&l.row))
+            .collect();
+        self.fill_optuna_trials(tx, id, &mut foreign)?;
         Ok(trials)
     }
 }

@@ -34,6 +34,7 @@ impl<B: Backend> Rdb<B> {
             .ok_or_else(|| e("inserting the trial returned no id".into()))?;
         self.write_params(tx, id, config, trial)?;
         self.write_record(tx, id, trial)?;
+        self.write_user_attrs(tx, id, config, trial)?;
         if let Some(retried) = trial
             .plan
             .attrs
@@ -154,6 +155,7 @@ impl<B: Backend> Rdb<B> {
         }
         self.write_params(tx, id, config, trial)?;
         self.write_record(tx, id, trial)?;
+        self.write_user_attrs(tx, id, config, trial)?;
         tx.execute(
             "DELETE FROM trial_system_attributes WHERE trial_id = ?1 AND key LIKE 'tuner:epoch:%'",
             &[id.into()],
