@@ -206,7 +206,6 @@ impl Study {
             Ran {
                 pruned_at: self.pruned_at(number, &history, only_reported),
                 history,
-                user_attrs: Default::default(),
             }
         });
         let seconds = trial

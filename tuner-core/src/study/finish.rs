@@ -14,11 +14,6 @@ pub struct Ran {
     pub history: Curve,
     /// The epoch after which the study's pruner stopped the trial, if it did.
     pub pruned_at: Option<u32>,
-    /// User attributes set while it ran ([`TrialContext::set_user_attr`]), added to the
-    /// trial's.
-    ///
-    /// [`TrialContext::set_user_attr`]: crate::tuner::TrialContext::set_user_attr
-    pub user_attrs: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// What [`Study::finish`] did with an attempt.
@@ -57,7 +52,6 @@ impl Study {
         let invalid = match attempt {
             Ok(ran) => {
                 trial.history = ran.history;
-                trial.user_attrs.extend(ran.user_attrs);
                 let best = trial.history.best_finite(self.objectives());
                 trial.best_epoch = best.map(|b| b.0);
                 trial.score = best.map(|b| b.1);
