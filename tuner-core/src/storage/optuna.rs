@@ -503,6 +503,69 @@ mod tests {
     }
 
     #[test]
+    fn distributions_read_back_as_the_params_that_wrote_them() {
+        let space = space();
+        // `width` is left out: a multiplicative step has no Optuna equivalent.
+        for param in space.params().iter().filter(|p| p.name != "width") {
+            let (dist, _) = param_row(&space, &param.name, &param.default);
+            let dist: Json = serde_json::from_str(&dist).unwrap();
+            assert_eq!(distribution_param(&param.name, &dist).as_ref(), Ok(param));
+        }
+        let legacy = json!({"name": "IntUniformDistribution",
+                            "attributes": {"low": 0, "high": 8, "step": 2}});
+        assert_eq!(
+            distribution_param("k", &legacy),
+            Param::int("k", 0, 8)
+                .step(2)
+                .build()
+                .map_err(|e| e.to_string())
+        );
+        let none = json!({"name": "CategoricalDistribution",
+                          "attributes": {"choices": [null, "adam"]}});
+        let problem = distribution_param("opt", &none).unwrap_err();
+        assert!(problem.contains("null"), "{problem}");
+    }
+
+    #[test]
+    fn the_dashboard_sees_metrics_budget_error_and_user_attributes() {
+        let objectives: crate::objective::Objectives =
+            crate::objective::Objective::maximize("acc").into();
+        let mut trial = crate::trial::Trial::new(4, TrialPlan::default());
+        for (epoch, acc, loss) in [(2, 0.5, 0.9), (3, 0.7, 0.4)] {
+            trial.history.insert(
+                epoch,
+                Metrics::from([("acc".to_owned(), acc), ("loss".to_owned(), loss)]),
+            );
+        }
+        trial.rescore(&objectives);
+        trial.plan.epochs = Some(4);
+        trial.plan.initial_epoch = 2;
+        trial.plan.parent = Some(1);
+        trial
+            .plan
+            .attrs
+            .insert("hyperband/round".into(), Value::Int(1));
+        trial.state = TrialState::Failed;
+        trial.message = Some("out of memory".into());
+        trial.user_attrs.insert("loss".into(), json!("mine"));
+        let attrs: std::collections::BTreeMap<String, String> =
+            dashboard_attrs(&objectives, &trial).into_iter().collect();
+        assert_eq!(attrs["best_epoch"], "3");
+        assert_eq!(attrs["loss:epochs"], r#"{"2":0.9,"3":0.4}"#);
+        assert_eq!(attrs["loss"], r#""mine""#, "the user's attribute wins");
+        assert!(
+            !attrs.contains_key("acc"),
+            "the objective is the trial's value"
+        );
+        assert_eq!(
+            (&attrs["epochs"], &attrs["initial_epoch"], &attrs["parent"]),
+            (&"4".to_owned(), &"2".to_owned(), &"1".to_owned())
+        );
+        assert_eq!(attrs["hyperband/round"], "1");
+        assert_eq!(attrs["error"], r#""out of memory""#);
+    }
+
+    #[test]
     fn non_finite_metrics_survive_json() {
         let m = Metrics::from([
             ("loss".to_owned(), f64::NAN),
