@@ -3,7 +3,9 @@
 //! second against the linear ideal and the latency of the ask path (from one trial's end to
 //! the next one's start: deciding, storing, retrying stale trials) at p50 and p99. Linear is
 //! one trial per objective duration per worker (or, for a trivial objective, n times the
-//! first run's rate per worker); process start-up counts against the rate.
+//! first run's rate per worker). Two rates: over the whole run (process start-up, connecting
+//! and opening the study included) and over the search itself (from the first trial's start
+//! to the last one's end in any worker), which is what more trials per worker tend to.
 //!
 //! ```text
 //! cargo run --release --example worker_scale -- --workers 1,2,4,8,16 --work-ms 50
@@ -79,21 +81,39 @@ fn tuner(a: &Args, max_trials: u64, overwrite: bool) -> Result<Tuner, Box<dyn st
         .build()?)
 }
 
-/// One worker: searches, and writes each ask's latency (seconds) to `out`.
+/// Seconds since the Unix epoch: one clock for every worker process of the machine.
+fn wall() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// One worker: searches, and writes its first trial's start and last trial's end (wall clock)
+/// on the first line of `out`, then each ask's latency (seconds), one a line. The first ask
+/// (opening the study, the first read) is not a latency of the steady search.
 fn worker(a: &Args, out: &str) -> Result<(), Box<dyn std::error::Error>> {
     let mut t = tuner(a, a.trials, false)?;
-    let ended = std::sync::Arc::new(std::sync::Mutex::new(Instant::now()));
+    let ended: std::sync::Arc<std::sync::Mutex<Option<Instant>>> = Default::default();
     let latencies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let window = std::sync::Arc::new(std::sync::Mutex::new((f64::NAN, f64::NAN)));
     {
-        let (ended, latencies) = (ended.clone(), latencies.clone());
+        let (ended, latencies, window) = (ended.clone(), latencies.clone(), window.clone());
         t.on_trial_begin(move |_| {
-            let waited = ended.lock().unwrap().elapsed().as_secs_f64();
-            latencies.lock().unwrap().push(waited);
+            if let Some(at) = *ended.lock().unwrap() {
+                latencies.lock().unwrap().push(at.elapsed().as_secs_f64());
+            }
+            let mut w = window.lock().unwrap();
+            if w.0.is_nan() {
+                w.0 = wall();
+            }
         });
     }
     {
-        let ended = ended.clone();
-        t.on_trial_end(move |_| *ended.lock().unwrap() = Instant::now());
+        let (ended, window) = (ended.clone(), window.clone());
+        t.on_trial_end(move |_| {
+            *ended.lock().unwrap() = Some(Instant::now());
+            window.lock().unwrap().1 = wall();
+        });
     }
     let work = a.work;
     t.search_fn(|hp, _| {
@@ -101,6 +121,8 @@ fn worker(a: &Args, out: &str) -> Result<(), Box<dyn std::error::Error>> {
         Ok::<_, TrialError>(hp.get_as::<f64>("x")?.powi(2))
     })?;
     let mut f = std::fs::File::create(out)?;
+    let (first, last) = *window.lock().unwrap();
+    writeln!(f, "{first} {last}")?;
     for l in latencies.lock().unwrap().iter() {
         writeln!(f, "{l}")?;
     }
@@ -125,8 +147,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         a.work.as_millis(),
         a.trials
     );
-    println!("| workers | trials | seconds | trials/s | % of linear | ask p50 ms | ask p99 ms |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| workers | trials | seconds | trials/s | % of linear | search trials/s | \
+         search % of linear | ask p50 ms | ask p99 ms |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
     let mut one = None;
     for &n in &a.workers {
         let trials = a.trials * n as u64;
@@ -167,25 +192,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let seconds = started.elapsed().as_secs_f64();
         let stored = tuner(&a, trials, false)?.trials()?.len();
         let mut lat: Vec<f64> = Vec::new();
+        let (mut first, mut last) = (f64::INFINITY, f64::NEG_INFINITY);
         for f in &files {
-            lat.extend(
-                std::fs::read_to_string(f)?
-                    .lines()
-                    .filter_map(|l| l.parse::<f64>().ok()),
-            );
+            let text = std::fs::read_to_string(f)?;
+            let mut lines = text.lines();
+            if let Some((a, b)) = lines.next().and_then(|l| l.split_once(' ')) {
+                first = first.min(a.parse().unwrap_or(f64::INFINITY));
+                last = last.max(b.parse().unwrap_or(f64::NEG_INFINITY));
+            }
+            lat.extend(lines.filter_map(|l| l.parse::<f64>().ok()));
             let _ = std::fs::remove_file(f);
         }
+        let search_rate = stored as f64 / (last - first);
         lat.sort_by(f64::total_cmp);
         let rate = stored as f64 / seconds;
         // Linear: n times one worker's pace; with a sleeping objective, n per objective
         // duration (what the issue counts), else n times the first run's rate per worker.
-        let base = match a.work.as_secs_f64() {
-            w if w > 0.0 => 1.0 / w,
-            _ => *one.get_or_insert(rate / n as f64),
+        let (base, search_base) = match a.work.as_secs_f64() {
+            w if w > 0.0 => (1.0 / w, 1.0 / w),
+            _ => *one.get_or_insert((rate / n as f64, search_rate / n as f64)),
         };
         println!(
-            "| {n} | {stored} | {seconds:.1} | {rate:.1} | {:.0}% | {:.1} | {:.1} |",
+            "| {n} | {stored} | {seconds:.1} | {rate:.1} | {:.0}% | {search_rate:.1} | {:.0}% \
+             | {:.1} | {:.1} |",
             100.0 * rate / (base * n as f64),
+            100.0 * search_rate / (search_base * n as f64),
             1e3 * percentile(&lat, 0.5),
             1e3 * percentile(&lat, 0.99)
         );

@@ -14,3 +14,4 @@ mod models;
 mod params;
 mod promotion;
 mod prune;
+mod training;

@@ -11,6 +11,7 @@ mod conv_spec;
 mod data_loaders;
 mod dfdx_blocks;
 mod hypermodel;
+mod metrics;
 mod models_selection;
 mod models_space;
 mod models_train;

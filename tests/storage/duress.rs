@@ -5,7 +5,7 @@
 //! lost (every result a worker saw stored is stored), none duplicated (one completed trial per retry chain), no worker crashed, nothing
 //! left Running, numbers contiguous. The workers are this test binary re-run on one test.
 //! PostgreSQL runs need `TUNER_TEST_POSTGRES_URL` (skipped with a line on stderr without it);
-//! `TUNER_TEST_POSTGRES_RESTART`, a shell command, adds a real server restart under load.
+//! a real server restart under load is `restart.rs`, on a cluster of its own.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -25,8 +25,6 @@ const CHILD_STUDY: &str = "TUNER_DURESS_STUDY";
 const CHILD_DIR: &str = "TUNER_DURESS_DIR";
 const CHILD_KIND: &str = "TUNER_DURESS_KIND";
 const CHILD_TRIALS: &str = "TUNER_DURESS_TRIALS";
-/// A shell command restarting the PostgreSQL server under test, when one may be restarted.
-const RESTART: &str = "TUNER_TEST_POSTGRES_RESTART";
 
 /// Every worker's heartbeat and grace period: short, so the tests stay short.
 const BEAT: Duration = Duration::from_millis(100);
@@ -157,7 +155,7 @@ fn signal(child: &Child, sig: &str) {
 
 /// What a run did, for the messages and the counts the issue asks for.
 #[derive(Debug, Default)]
-struct Tally {
+pub(crate) struct Tally {
     trials: usize,
     failed_stale: usize,
     seconds: f64,
@@ -165,7 +163,7 @@ struct Tally {
 
 /// Starts the study and `workers` searching workers, runs `disturb` on them meanwhile, waits,
 /// and checks everything a study must keep under duress.
-fn run(
+pub(crate) fn run(
     url: &str,
     study: &str,
     workers: usize,
@@ -321,7 +319,7 @@ fn root(all: &[Trial], t: &Trial) -> u64 {
     t.number
 }
 
-fn report(what: &str, tally: &Tally) {
+pub(crate) fn report(what: &str, tally: &Tally) {
     let _ = writeln!(
         std::io::stderr(),
         "{what}: {} trials ({} failed as stale, each retried once) in {:.1}s; 0 lost, 0 \
@@ -449,21 +447,8 @@ fn workers_ride_through_every_postgres_session_being_cut() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        // A real restart when the environment says how (e.g. `pg_ctl -D DIR restart -m fast`).
-        if let Ok(restart) = std::env::var(RESTART) {
-            let out = Command::new("sh").args(["-c", &restart]).output().unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
     });
-    let what = match std::env::var(RESTART) {
-        Ok(_) => "postgres, every session terminated 5 times, then the server restarted",
-        Err(_) => "postgres, every session terminated 5 times",
-    };
-    report(what, &tally);
+    report("postgres, every session terminated 5 times", &tally);
 }
 
 /// A killed asker's trial: never taken over by the search, which ends without waiting for

@@ -11,5 +11,6 @@ mod kill;
 mod optuna_studies;
 mod python;
 mod race;
+mod restart;
 mod sqlite;
 mod workers;

@@ -133,10 +133,10 @@ pub trait Storage: Send + Sync {
     fn trials(&self, study: &str) -> Result<Vec<Trial>, StorageError>;
 
     /// With `stale_after`, first fails every Running trial (asked ones excepted) whose heartbeat
-    /// this handle has seen unchanged for that long while the database was reachable; then
-    /// reads the trials, asks `decide` for a plan and stores it as a new Running trial with
-    /// the next number, provided no other trial was created meanwhile (else it decides
-    /// again). When `decide` declines, nothing changes and `None` is returned. Workers sharing
+    /// this handle has seen unchanged for that long while the database was reachable (the
+    /// heartbeats are looked at every `stale_after / 8`, not on every call); then reads the
+    /// trials, asks `decide` for a plan and stores it as a new Running trial with the next
+    /// number, provided no other trial was created meanwhile (else it decides again). When `decide` declines, nothing changes and `None` is returned. Workers sharing
     /// the storage never take the same number nor decide from each other's half-made trials.
     fn create_trial(
         &self,

@@ -42,6 +42,8 @@ impl std::fmt::Debug for PostgresStorage {
 struct PgConn {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// A transaction was begun and not ended: a caller's closure panicked inside it.
+    open: bool,
 }
 
 struct PgBackend {
@@ -127,6 +129,7 @@ impl PostgresStorage {
             conn: Mutex::new(PgConn {
                 client,
                 statements: HashMap::new(),
+                open: false,
             }),
         })
     }
@@ -230,14 +233,16 @@ impl<'a> FromSql<'a> for Cell {
     }
 }
 
-struct PgTx<'t, 'c> {
-    tx: &'t mut postgres::Transaction<'c>,
+/// Statements inside the transaction opened on `client` (by hand, so that a lazy one opens
+/// with its setting in the same round trip).
+struct PgTx<'t> {
+    client: &'t mut Client,
     statements: &'t mut HashMap<String, Statement>,
     /// Set when a statement failed transiently: the transaction is worth another attempt.
     transient: bool,
 }
 
-impl PgTx<'_, '_> {
+impl PgTx<'_> {
     fn fail(&mut self, e: &postgres::Error) -> String {
         self.transient |= transient(e);
         message(e)
@@ -247,7 +252,7 @@ impl PgTx<'_, '_> {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let s = match self.tx.prepare(&translate(sql)) {
+        let s = match self.client.prepare(&translate(sql)) {
             Ok(s) => s,
             Err(e) => return Err(self.fail(&e)),
         };
@@ -267,10 +272,10 @@ fn refs(params: &[Sql]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
-impl Tx for PgTx<'_, '_> {
+impl Tx for PgTx<'_> {
     fn execute(&mut self, sql: &str, params: &[Sql]) -> Result<u64, String> {
         let statement = self.statement(sql)?;
-        match self.tx.execute(&statement, &refs(params)) {
+        match self.client.execute(&statement, &refs(params)) {
             Ok(n) => Ok(n),
             Err(e) => Err(self.fail(&e)),
         }
@@ -278,7 +283,7 @@ impl Tx for PgTx<'_, '_> {
 
     fn query(&mut self, sql: &str, params: &[Sql]) -> Result<Vec<Vec<Sql>>, String> {
         let statement = self.statement(sql)?;
-        let rows = match self.tx.query(&statement, &refs(params)) {
+        let rows = match self.client.query(&statement, &refs(params)) {
             Ok(rows) => rows,
             Err(e) => return Err(self.fail(&e)),
         };
@@ -319,9 +324,14 @@ impl Backend for PgBackend {
         SCHEMA
     }
 
+    // Each statement is a round trip to the server: a new trial is one.
+    fn writable_ctes(&self) -> bool {
+        true
+    }
+
     fn transaction<T>(
         &self,
-        _mode: Mode,
+        mode: Mode,
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         retrying(&self.location, || {
@@ -331,6 +341,7 @@ impl Backend for PgBackend {
                 // and new statements; while it cannot be had, retried like any transient error.
                 guard.client = connect(&self.config, &self.location).map_err(Attempt::Retry)?;
                 guard.statements.clear();
+                guard.open = false;
             }
             let fail = |e: postgres::Error| {
                 let retry = transient(&e);
@@ -344,23 +355,47 @@ impl Backend for PgBackend {
                     Attempt::Fail(e)
                 }
             };
-            let PgConn { client, statements } = &mut *guard;
-            let mut tx = client.transaction().map_err(fail)?;
+            let PgConn {
+                client,
+                statements,
+                open,
+            } = &mut *guard;
+            if std::mem::take(open) {
+                client.batch_execute("ROLLBACK").map_err(fail)?;
+            }
+            client
+                .batch_execute(match mode {
+                    // Committed without waiting for the log's flush: the next synchronous
+                    // commit (of any session) flushes it, and the server's log writer within
+                    // 200 ms.
+                    Mode::Lazy => "BEGIN; SET LOCAL synchronous_commit = off",
+                    Mode::Read | Mode::Write => "BEGIN",
+                })
+                .map_err(fail)?;
+            *open = true;
             let mut pg = PgTx {
-                tx: &mut tx,
+                client,
                 statements,
                 transient: false,
             };
             let result = f(&mut pg);
             let retry = pg.transient;
+            *open = false;
             match result {
                 Ok(v) => {
-                    tx.commit().map_err(fail)?;
+                    // A failed commit ends the transaction (rolled back) as well.
+                    client.batch_execute("COMMIT").map_err(fail)?;
                     Ok(v)
                 }
-                // Dropping the transaction rolls it back.
-                Err(e) if retry => Err(Attempt::Retry(e)),
-                Err(e) => Err(Attempt::Fail(e)),
+                Err(e) => {
+                    // A lost connection has rolled it back already.
+                    let _ = client.batch_execute("ROLLBACK");
+                    Err(if retry {
+                        Attempt::Retry(e)
+                    } else {
+                        Attempt::Fail(e)
+                    })
+                }
             }
         })
     }

@@ -326,6 +326,16 @@ impl Tx for SqliteTx<'_> {
     }
 }
 
+/// Puts the connection back to syncing every commit when dropped, however a lazy
+/// transaction ended.
+struct FullSync<'c>(&'c Connection);
+
+impl Drop for FullSync<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.execute_batch("PRAGMA synchronous = FULL");
+    }
+}
+
 impl Backend for SqliteBackend {
     fn location(&self) -> String {
         format!("sqlite:///{}", self.path.display())
@@ -349,6 +359,11 @@ impl Backend for SqliteBackend {
         SCHEMA
     }
 
+    // In-process: statements cost no round trip, and SQLite has no data-modifying `WITH`.
+    fn writable_ctes(&self) -> bool {
+        false
+    }
+
     fn transaction<T>(
         &self,
         mode: Mode,
@@ -369,9 +384,17 @@ impl Backend for SqliteBackend {
                     Attempt::Fail(e)
                 }
             };
+            // A lazy commit appends to the log without syncing it; the next full commit syncs
+            // the log, and with it this one.
+            let lazy = mode == Mode::Lazy;
+            if lazy {
+                conn.execute_batch("PRAGMA synchronous = NORMAL")
+                    .map_err(fail)?;
+            }
+            let _restore = lazy.then(|| FullSync(&conn));
             conn.execute_batch(match mode {
                 Mode::Read => "BEGIN DEFERRED",
-                Mode::Write => "BEGIN IMMEDIATE",
+                Mode::Write | Mode::Lazy => "BEGIN IMMEDIATE",
             })
             .map_err(fail)?;
             let mut tx = SqliteTx {

@@ -6,7 +6,7 @@
 use super::run::{Control, Outcome, TrialContext, TrialError};
 use super::{SearchReport, Tuner, TunerError, Typed};
 use crate::hypermodel::HyperModel;
-use crate::model::{Callback, Checkpoint, Fit, ModelSpec, Trainable};
+use crate::model::{metrics, Callback, Checkpoint, Fit, ModelSpec, Trainable};
 use crate::objective::Objectives;
 use crate::trial::{Curve, Metrics, Trial};
 use serde_json::json;
@@ -55,6 +55,7 @@ where
         callbacks: &mut [&mut dyn Callback],
     ) -> Result<SearchReport, TunerError> {
         let objectives = self.objectives().clone();
+        let fit = checked_fit::<ModelOf<M>>(fit, &objectives, train)?;
         let max_model_size = self.settings.max_model_size;
         let epochs = u32::try_from(fit.epochs).ok();
         let model = self.model.shared();
@@ -106,6 +107,34 @@ where
             .build(params)
             .build(seed)
             .map_err(|e| TunerError::NoResult(e.to_string()))
+    }
+}
+
+/// `fit` with the metrics the objectives need turned on (objective `val_auc` reports AUC),
+/// after checking that every objective is among the metrics the model will report: an
+/// objective nobody reports fails here, before any trial, with the list of those reported.
+fn checked_fit<T: Trainable>(
+    fit: Fit,
+    objectives: &Objectives,
+    train: &T::Data,
+) -> Result<Fit, TunerError> {
+    let Some(classification) = T::is_classification(train) else {
+        return Ok(fit);
+    };
+    let names = || objectives.list().iter().map(|o| o.name.as_str());
+    let fit = metrics::with_objective_metrics(fit, names(), classification);
+    let reported = metrics::reported_names(&fit.metrics, classification, true);
+    match metrics::unreported(names(), &reported) {
+        None => Ok(fit),
+        Some(objective) => Err(TunerError::UnreportedObjective {
+            objective: objective.to_owned(),
+            reported: reported.join(", "),
+            possible: metrics::Metric::all_for(classification)
+                .iter()
+                .map(|m| m.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
     }
 }
 

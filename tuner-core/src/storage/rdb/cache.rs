@@ -28,7 +28,7 @@ pub(super) struct StudyCache {
     /// Index in `trials` by row id.
     by_row: HashMap<i64, usize>,
     /// Row id by trial number: every trial read, and trials created through this handle
-    /// that have not been read yet (unconfirmed until their row says so).
+    /// (once their creation committed) that have not been read yet.
     hints: HashMap<u64, i64>,
     /// The largest row id read: rows above it are trials created since.
     last_row: i64,
@@ -87,7 +87,7 @@ impl StudyCache {
         self.hints.get(&number).copied()
     }
 
-    /// Remembers that trial `number` is in row `row` (a hint until confirmed).
+    /// Remembers that trial `number` is in row `row`, committed through this handle.
     pub fn remember(&mut self, number: u64, row: i64) {
         self.hints.insert(number, row);
     }

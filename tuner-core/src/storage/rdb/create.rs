@@ -1,10 +1,13 @@
-//! Creating a trial without holding any lock while deciding: read the study, fail the trials
-//! whose workers stopped beating (each under its own row lock, never the study's), decide on
-//! what was read, then store the decision under the study row lock only if no trial was
-//! created meanwhile. The study lock is held for a few statements, not for an oracle's
-//! decision, so a paused worker cannot hold the others up for long (and on PostgreSQL the
-//! server ends a session idle in a transaction). A worker that lost that race decides its
-//! next attempt under the lock, so contended workers take turns instead of losing again.
+//! Creating a trial without holding any lock while deciding: read what changed in the study
+//! (trials created since, running ones that ended, and on a slower cadence the heartbeats,
+//! failing the trials whose workers stopped beating, each under its own row lock, never the
+//! study's), decide on what was read, then store the decision under the study row lock. When
+//! trials were created meanwhile, a fast oracle decides again there on the few new rows (in
+//! the same transaction, so contended workers take turns instead of losing again); a slow one
+//! decides again outside the lock. The study lock is held for a few statements and a commit
+//! that does not wait for the disk (see [`Mode::Lazy`]), so neither a slow oracle nor a slow
+//! disk nor a paused worker holds the others up for long (and on PostgreSQL the server ends a
+//! session idle in a transaction).
 
 use super::read::Which;
 use super::stale::SLOW;
@@ -17,15 +20,24 @@ use std::time::{Duration, Instant};
 /// its commit's answer was lost finds its own trial instead of creating a second one.
 const CREATE_TOKEN_KEY: &str = "tuner/create";
 
+/// A decision at most this slow is taken again under the study lock when trials were created
+/// meanwhile; a slower one is taken again outside it.
+const LOCKED_DECISION: Duration = Duration::from_millis(20);
+
+/// After this many turns lost to other workers, even a slow oracle decides under the lock,
+/// so that fast workers cannot starve it.
+const MAX_LOST_TURNS: u32 = 3;
+
 /// The longest decision taken again under the study lock after a lost connection.
 const SLOW_DECISION: Duration = Duration::from_secs(1);
 
-/// What deciding under the study lock came to.
-enum Locked {
-    /// The trial stored, or `None` when the oracle declined.
+/// What storing a decision came to.
+enum Stored {
+    /// The trial stored, or `None` when the oracle, deciding again, declined.
     Done(Option<Trial>),
-    /// The oracle is too slow to decide under the lock: decide outside it.
-    TooSlow,
+    /// Trials were created since the decision was read, and it is to be taken again outside
+    /// the lock.
+    Changed,
 }
 
 /// What the failing of one suspected trial found.
@@ -50,78 +62,26 @@ impl<B: Backend> Rdb<B> {
         decide: &mut Decide<'_>,
     ) -> Result<Option<Trial>, StorageError> {
         let token = serde_json::json!(format!("{:032x}", rand::random::<u128>())).to_string();
-        let mut lock_to_decide = false;
+        let mut lost = 0;
         loop {
             let (trials, seen_row) = self.snapshot(study, stale_after)?;
-            if lock_to_decide {
-                match self.decide_locked(study, stale_after, decide, &token)? {
-                    Locked::Done(trial) => return Ok(trial),
-                    Locked::TooSlow => lock_to_decide = false,
-                }
-                continue;
-            }
             let awaiting = stale_after.and(awaiting_retry(&trials));
+            let started = Instant::now();
             let Some(plan) = decide(&trials, awaiting) else {
                 return Ok(None);
             };
-            if let Some(trial) = self.store_unless_changed(study, seen_row, &plan, &token)? {
-                return Ok(Some(trial));
+            let locked = started.elapsed() <= LOCKED_DECISION || lost >= MAX_LOST_TURNS;
+            let again = if locked { Some(&mut *decide) } else { None };
+            match self.store(study, stale_after, seen_row, &plan, &token, again)? {
+                Stored::Done(trial) => return Ok(trial),
+                Stored::Changed => lost += 1,
             }
-            // Another worker created a trial since the read: under contention, deciding again
-            // outside the lock would lose again, so the next decision is taken under it
-            // (taking turns), unless the oracle proves too slow for that.
-            lock_to_decide = true;
         }
     }
 
-    /// Decides and stores under the study row lock, as one transaction. A decision slower
-    /// than [`SLOW_DECISION`] is not retried there (a paused session is ended by the server),
-    /// but handed back to deciding outside the lock.
-    fn decide_locked(
-        &self,
-        study: &str,
-        stale_after: Option<Duration>,
-        decide: &mut Decide<'_>,
-        token: &str,
-    ) -> Result<Locked, StorageError> {
-        let mut attempts = 0;
-        let mut slowest = Duration::ZERO;
-        self.with_cache(Mode::Write, &mut |tx, caches| {
-            attempts += 1;
-            if attempts > 1 && slowest > SLOW_DECISION {
-                return Ok(Locked::TooSlow);
-            }
-            let cache = self.current(tx, caches, study, true)?;
-            let id = cache.identity.id;
-            let mine = if attempts > 1 {
-                self.created_with(tx, id, 0, token)?
-            } else {
-                None
-            };
-            self.refresh(tx, cache)?;
-            if let Some(number) = mine {
-                return Ok(Locked::Done(
-                    cache.trials.iter().find(|t| t.number == number).cloned(),
-                ));
-            }
-            let awaiting = stale_after.and(awaiting_retry(&cache.trials));
-            let started = Instant::now();
-            let plan = decide(&cache.trials, awaiting);
-            slowest = slowest.max(started.elapsed());
-            let Some(plan) = plan else {
-                return Ok(Locked::Done(None));
-            };
-            let number = cache.trials.last().map_or(0, |t| t.number + 1);
-            let trial = Trial::new(number, plan);
-            let row = self.insert_trial(tx, id, &cache.config, &trial)?;
-            self.set_attr(tx, row, CREATE_TOKEN_KEY, token)?;
-            cache.remember(number, row);
-            Ok(Locked::Done(Some(trial)))
-        })
-    }
-
     /// The study's trials as they stand and the last row read, after failing (with
-    /// `stale_after`) the running trials whose workers stopped beating.
+    /// `stale_after`, when the heartbeats are due) the running trials whose workers stopped
+    /// beating.
     fn snapshot(
         &self,
         study: &str,
@@ -138,19 +98,18 @@ impl<B: Backend> Rdb<B> {
                     self.calm_since()
                 };
                 let cache = self.current(tx, caches, study, false)?;
-                self.refresh(tx, cache)?;
+                self.refresh_ended(tx, cache)?;
                 let mut suspects = Vec::new();
-                if let Some(grace) = stale_after {
-                    let mut beats = Vec::new();
-                    for row in cache.open_rows() {
-                        let i = cache.index_of_row(row).expect("open rows are read");
-                        if is_asked(&cache.trials[i]) {
-                            continue;
-                        }
-                        if let Some((beat, age)) = self.beat_of(tx, row)? {
-                            beats.push((row, beat, age));
-                        }
-                    }
+                if let Some(grace) = stale_after.filter(|&g| cache.watch.due(g)) {
+                    let watched: Vec<i64> = cache
+                        .open_rows()
+                        .into_iter()
+                        .filter(|&row| {
+                            let i = cache.index_of_row(row).expect("open rows are read");
+                            !is_asked(&cache.trials[i])
+                        })
+                        .collect();
+                    let beats = self.beats_of(tx, &watched)?;
                     suspects = cache.watch.observe(beats, grace, calm_since, self.born);
                 }
                 Ok((cache.trials.clone(), cache.last_row(), suspects))
@@ -242,19 +201,25 @@ impl<B: Backend> Rdb<B> {
         })
     }
 
-    /// Stores `plan` as the next trial under the study row lock, unless a trial was created
-    /// after row `seen_row` (then `None`: decide again). A retried attempt first looks for the
-    /// trial an earlier attempt may have committed.
-    fn store_unless_changed(
+    /// Stores `plan` as the next trial under the study row lock, in a commit that does not
+    /// wait for the disk. When a trial was created after row `seen_row`, `again` (if given)
+    /// decides anew on the new rows there, else [`Stored::Changed`]. A retried attempt first
+    /// looks for the trial an earlier attempt may have committed.
+    fn store(
         &self,
         study: &str,
+        stale_after: Option<Duration>,
         seen_row: i64,
         plan: &TrialPlan,
         token: &str,
-    ) -> Result<Option<Trial>, StorageError> {
+        mut again: Option<&mut Decide<'_>>,
+    ) -> Result<Stored, StorageError> {
         let mut attempts = 0;
-        self.with_cache(Mode::Write, &mut |tx, caches| {
+        let mut slowest = Duration::ZERO;
+        let mut made = None;
+        let stored = self.with_cache(Mode::Lazy, &mut |tx, caches| {
             attempts += 1;
+            made = None;
             // Workers store one at a time: the study row is the lock.
             let cache = self.current(tx, caches, study, true)?;
             let id = cache.identity.id;
@@ -265,18 +230,41 @@ impl<B: Backend> Rdb<B> {
             };
             self.refresh_new(tx, cache)?;
             if let Some(number) = mine {
-                return Ok(cache.trials.iter().find(|t| t.number == number).cloned());
+                let trial = cache.trials.iter().find(|t| t.number == number).cloned();
+                return Ok(Stored::Done(trial));
             }
-            if cache.last_row() > seen_row {
-                return Ok(None);
-            }
+            let plan = if cache.last_row() > seen_row {
+                // A paused session is ended by the server: a decision that proved slow is not
+                // taken under the lock again.
+                let Some(again) = again.as_deref_mut().filter(|_| slowest <= SLOW_DECISION) else {
+                    return Ok(Stored::Changed);
+                };
+                let awaiting = stale_after.and(awaiting_retry(&cache.trials));
+                let started = Instant::now();
+                let plan = again(&cache.trials, awaiting);
+                slowest = slowest.max(started.elapsed());
+                match plan {
+                    Some(plan) => plan,
+                    None => return Ok(Stored::Done(None)),
+                }
+            } else {
+                plan.clone()
+            };
             let number = cache.trials.last().map_or(0, |t| t.number + 1);
-            let trial = Trial::new(number, plan.clone());
-            let row = self.insert_trial(tx, id, &cache.config, &trial)?;
-            self.set_attr(tx, row, CREATE_TOKEN_KEY, token)?;
-            cache.remember(number, row);
-            Ok(Some(trial))
-        })
+            let trial = Trial::new(number, plan);
+            let mine = [(CREATE_TOKEN_KEY, token.to_owned())];
+            let row = self.insert_trial(tx, id, &cache.config, &trial, &mine)?;
+            made = Some((number, row));
+            Ok(Stored::Done(Some(trial)))
+        })?;
+        // Only a committed creation is remembered, so a hint never names a row that was
+        // rolled back (see `trial_row`).
+        if let Some((number, row)) = made {
+            if let Some(cache) = self.caches().get_mut(study) {
+                cache.remember(number, row);
+            }
+        }
+        Ok(stored)
     }
 
     /// The number of the trial created after row `after` with this create token, if any.

@@ -101,6 +101,11 @@ pub(crate) enum Mode {
     Read,
     /// A write (SQLite takes the write lock up front, so no two writers ever interleave).
     Write,
+    /// A write whose commit need not wait for the disk: the next `Write` commit of any
+    /// session makes it durable with everything before it. For what costs nothing if lost in a
+    /// crash of the machine (a heartbeat), or what must not hold a lock across a disk flush
+    /// (a new trial under the study lock).
+    Lazy,
 }
 
 /// A database that runs closures in transactions, committing when they return `Ok`.
@@ -111,6 +116,9 @@ pub(crate) trait Backend: Send + Sync {
     fn tables(&self, tx: &mut dyn Tx) -> Result<Vec<String>, String>;
     /// Statements creating Optuna's tables (and types) in an empty database.
     fn schema(&self) -> &'static [&'static str];
+    /// Whether one statement may insert into several tables (PostgreSQL's data-modifying
+    /// `WITH`), so that a new trial is stored in one round trip under the study lock.
+    fn writable_ctes(&self) -> bool;
     /// Runs `f` in a transaction, running it again from the start on a transient failure (a
     /// lock wait that timed out, a lost connection) for up to [`retry::RETRY_FOR`].
     fn transaction<T>(
@@ -244,18 +252,59 @@ impl<B: Backend> Rdb<B> {
         Ok(())
     }
 
-    /// Brings every trial up to date: the running ones read again, new ones read.
+    /// Brings every trial up to date: the running ones read again (their epochs too), new
+    /// ones read.
     fn refresh(&self, tx: &mut dyn Tx, cache: &mut StudyCache) -> Result<(), StorageError> {
-        for row in cache.open_rows() {
-            let loaded = self.load_trials(tx, cache.identity.id, Which::Row(row))?;
-            if loaded.is_empty() {
-                // A row read before is gone: the database was edited by hand. Start over.
-                cache.forget_trials();
-                break;
-            }
-            cache.merge(loaded);
+        let open = cache.open_rows();
+        let loaded = self.load_trials(tx, cache.identity.id, Which::Rows(&open))?;
+        self.take_in(cache, &open, loaded);
+        self.refresh_new(tx, cache)
+    }
+
+    /// What a decision needs, read cheaply: of the running trials only those that ended
+    /// since (one statement finds them by state), and the trials created since. A running
+    /// trial's epochs are not read again: no oracle decides from an unfinished curve.
+    fn refresh_ended(&self, tx: &mut dyn Tx, cache: &mut StudyCache) -> Result<(), StorageError> {
+        let open = cache.open_rows();
+        let mut ended = Vec::new();
+        let mut found = 0;
+        for chunk in open.chunks(read::ROWS_PER_STATEMENT) {
+            let (list, mut bind) = read::id_list(chunk, 2);
+            bind.insert(0, cache.identity.id.into());
+            let rows = tx
+                .query(
+                    &format!(
+                        "SELECT trial_id, state FROM trials \
+                         WHERE study_id = ?1 AND trial_id IN ({list})"
+                    ),
+                    &bind,
+                )
+                .map_err(err(self.location()))?;
+            found += rows.len();
+            ended.extend(
+                rows.iter()
+                    .filter(|r| r[1].text() != Some("RUNNING"))
+                    .filter_map(|r| r[0].int()),
+            );
+        }
+        if found < open.len() {
+            // A row read before is gone: the database was edited by hand. Start over.
+            cache.forget_trials();
+        } else if !ended.is_empty() {
+            let loaded = self.load_trials(tx, cache.identity.id, Which::Rows(&ended))?;
+            self.take_in(cache, &ended, loaded);
         }
         self.refresh_new(tx, cache)
+    }
+
+    /// Merges trials read again by row; when one of `rows` was not found (a row read before
+    /// is gone: only a foreign edit of the database does that), starts over.
+    fn take_in(&self, cache: &mut StudyCache, rows: &[i64], loaded: Vec<read::Loaded>) {
+        if loaded.len() < rows.len() {
+            cache.forget_trials();
+        } else {
+            cache.merge(loaded);
+        }
     }
 
     /// The row id and Optuna state of trial `number`, the row locked for the transaction.
@@ -279,6 +328,13 @@ impl<B: Backend> Rdb<B> {
             if let Some(r) = rows.first() {
                 return Ok((row, r[0].text().unwrap_or_default().to_owned()));
             }
+            // Hints name only rows read or committed: this trial's row is gone (a foreign
+            // edit, or a new trial's lazy commit lost to a server crash), and a trial found by
+            // its number now would be another worker's.
+            return Err(StorageError::NoTrial {
+                study: study.to_owned(),
+                number,
+            });
         }
         // Not created or read through this handle: found by number (a scan of the study).
         let rows = tx
@@ -417,7 +473,8 @@ impl<B: Backend> super::Storage for Rdb<B> {
     }
 
     fn heartbeat(&self, study: &str, number: u64) -> Result<(), StorageError> {
-        self.with_cache(Mode::Write, &mut |tx, caches| {
+        // A beat lost to a crash of the machine costs nothing: the next one replaces it.
+        self.with_cache(Mode::Lazy, &mut |tx, caches| {
             let cache = self.current(tx, caches, study, false)?;
             let (row, state) = self.trial_row(tx, cache, study, number)?;
             if state != "RUNNING" {

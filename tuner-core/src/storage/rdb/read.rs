@@ -1,7 +1,7 @@
 //! Reading trials back from their rows: the trial row, its parameters, and our attributes
 //! (the record and one attribute per epoch).
 
-use super::{err, Backend, Rdb, Tx};
+use super::{err, Backend, Rdb, Sql, Tx};
 use crate::storage::optuna::{self, TrialRecord};
 use crate::storage::StorageError;
 use crate::trial::{Trial, TrialPlan};
@@ -9,11 +9,13 @@ use std::collections::HashMap;
 
 /// Which trials of a study to read.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Which {
+pub(super) enum Which<'a> {
     /// Those whose row id is above this one: the trials created since it was read.
     After(i64),
     /// The one with this row id.
     Row(i64),
+    /// Those with these row ids, read [`ROWS_PER_STATEMENT`] at a time.
+    Rows(&'a [i64]),
 }
 
 /// A trial as read, with its row id.
@@ -25,108 +27,123 @@ pub(super) struct Loaded {
     pub open: bool,
 }
 
-impl Which {
-    /// The statements reading the trial rows, their parameters and their attributes; each
-    /// takes the study id as `?1` and the row id as `?2`, and is served by an index.
-    fn statements(self) -> [&'static str; 3] {
-        match self {
-            Which::After(_) => [
-                "SELECT trial_id, number, state FROM trials \
-                 WHERE study_id = ?1 AND trial_id > ?2 ORDER BY trial_id",
-                "SELECT p.trial_id, p.param_name, p.param_value, p.distribution_json \
-                 FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id \
-                 WHERE t.study_id = ?1 AND t.trial_id > ?2",
-                "SELECT a.trial_id, a.key, a.value_json \
-                 FROM trial_system_attributes a JOIN trials t ON a.trial_id = t.trial_id \
-                 WHERE t.study_id = ?1 AND t.trial_id > ?2 AND a.key LIKE 'tuner:%'",
-            ],
-            Which::Row(_) => [
-                "SELECT trial_id, number, state FROM trials WHERE study_id = ?1 AND trial_id = ?2",
-                "SELECT p.trial_id, p.param_name, p.param_value, p.distribution_json \
-                 FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id \
-                 WHERE t.study_id = ?1 AND t.trial_id = ?2",
-                "SELECT a.trial_id, a.key, a.value_json \
-                 FROM trial_system_attributes a JOIN trials t ON a.trial_id = t.trial_id \
-                 WHERE t.study_id = ?1 AND t.trial_id = ?2 AND a.key LIKE 'tuner:%'",
-            ],
-        }
-    }
+/// The most row ids one statement binds; a longer list takes several statements.
+pub(super) const ROWS_PER_STATEMENT: usize = 64;
 
-    fn row(self) -> i64 {
-        match self {
-            Which::After(row) | Which::Row(row) => row,
-        }
+/// Placeholders `?first, ?first+1, ...` and their values for a list of at most
+/// [`ROWS_PER_STATEMENT`] row ids, padded (repeating the last id) to a power of two: a handful
+/// of statement texts, each prepared once, serve every list.
+pub(super) fn id_list(rows: &[i64], first: usize) -> (String, Vec<Sql>) {
+    debug_assert!(!rows.is_empty() && rows.len() <= ROWS_PER_STATEMENT);
+    let n = rows.len().next_power_of_two();
+    let placeholders = (first..first + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let last = *rows.last().expect("not empty");
+    let values = (0..n)
+        .map(|i| rows.get(i).copied().unwrap_or(last).into())
+        .collect();
+    (placeholders, values)
+}
+
+impl Which<'_> {
+    /// The one statement reading the trial rows, their parameters and their attributes
+    /// (tagged 0, 1, 2 in the first column, in that order: one round trip, one snapshot), and
+    /// what it binds (the study id as `?1`, then the rows); each part is served by an index.
+    /// `Rows` takes at most [`ROWS_PER_STATEMENT`] ids here.
+    fn statement(self, study: i64) -> (String, Vec<Sql>) {
+        let (on, mut bind) = match self {
+            Which::After(row) => ("> ?2".to_owned(), vec![row.into()]),
+            Which::Row(row) => ("= ?2".to_owned(), vec![row.into()]),
+            Which::Rows(rows) => {
+                let (list, values) = id_list(rows, 2);
+                (format!("IN ({list})"), values)
+            }
+        };
+        bind.insert(0, study.into());
+        let sql = format!(
+            "SELECT 0, trial_id, number, CAST(state AS TEXT), NULL, NULL FROM trials \
+             WHERE study_id = ?1 AND trial_id {on} \
+             UNION ALL \
+             SELECT 1, p.trial_id, NULL, p.param_name, p.param_value, p.distribution_json \
+             FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id \
+             WHERE t.study_id = ?1 AND t.trial_id {on} \
+             UNION ALL \
+             SELECT 2, a.trial_id, NULL, a.key, NULL, a.value_json \
+             FROM trial_system_attributes a JOIN trials t ON a.trial_id = t.trial_id \
+             WHERE t.study_id = ?1 AND t.trial_id {on} AND a.key LIKE 'tuner:%' \
+             ORDER BY 1, 2"
+        );
+        (sql, bind)
     }
 }
 
 impl<B: Backend> Rdb<B> {
     /// The chosen trials of study `id`, rebuilt from their rows, by row id (which is also
-    /// number order for trials this crate creates).
-    ///
-    /// The rows are read first: a trial seen finished there has its final parameters and
-    /// attributes committed already, so what the later statements read of it is final.
+    /// number order for trials this crate creates), read in one statement.
     pub(super) fn load_trials(
         &self,
         tx: &mut dyn Tx,
         id: i64,
-        which: Which,
+        which: Which<'_>,
     ) -> Result<Vec<Loaded>, StorageError> {
+        if let Which::Rows(rows) = which {
+            if rows.len() > ROWS_PER_STATEMENT {
+                let mut all = Vec::with_capacity(rows.len());
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    all.extend(self.load_trials(tx, id, Which::Rows(chunk))?);
+                }
+                return Ok(all);
+            }
+            if rows.is_empty() {
+                return Ok(Vec::new());
+            }
+        }
         let e = err(self.location());
-        let [rows_sql, params_sql, attrs_sql] = which.statements();
-        let bind = [id.into(), which.row().into()];
-        let rows = tx.query(rows_sql, &bind).map_err(&e)?;
-        let mut trials: Vec<Loaded> = Vec::with_capacity(rows.len());
-        let mut index: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let (Some(trial_id), Some(number)) = (row[0].int(), row[1].int()) else {
-                return Err(e("a trial row lacks its id or number".into()));
-            };
-            let state = row[2].text().unwrap_or("RUNNING");
-            let mut trial = Trial::new(number as u64, TrialPlan::default());
-            trial.state = optuna::state_from_optuna(state);
-            index.insert(trial_id, trials.len());
-            trials.push(Loaded {
-                row: trial_id,
-                trial,
-                open: state == "RUNNING",
-            });
-        }
-        if trials.is_empty() {
-            return Ok(trials);
-        }
-        // Rows of trials created after the trial rows were read are skipped.
-        for row in tx.query(params_sql, &bind).map_err(&e)? {
-            let Some(&i) = row[0].int().and_then(|t| index.get(&t)) else {
-                continue;
-            };
-            let name = row[1].text().unwrap_or_default().to_owned();
-            let value = optuna::param_value(
-                row[3].text().unwrap_or_default(),
-                row[2].real().unwrap_or(f64::NAN),
-            )
-            .map_err(|m| {
-                e(format!(
-                    "trial {}, param {name}: {m}",
-                    trials[i].trial.number
-                ))
-            })?;
-            trials[i].trial.plan.values.insert(name, value);
-        }
+        let (sql, bind) = which.statement(id);
+        let mut trials: Vec<Loaded> = Vec::new();
+        let mut index: HashMap<i64, usize> = HashMap::new();
         let mut recorded = std::collections::HashSet::new();
-        for row in tx.query(attrs_sql, &bind).map_err(&e)? {
-            let Some(&i) = row[0].int().and_then(|t| index.get(&t)) else {
+        for row in tx.query(&sql, &bind).map_err(&e)? {
+            let Some(trial_id) = row[1].int() else {
+                return Err(e("a row lacks its trial id".into()));
+            };
+            if row[0].int() == Some(0) {
+                let Some(number) = row[2].int() else {
+                    return Err(e("a trial row lacks its number".into()));
+                };
+                let state = row[3].text().unwrap_or("RUNNING");
+                let mut trial = Trial::new(number as u64, TrialPlan::default());
+                trial.state = optuna::state_from_optuna(state);
+                index.insert(trial_id, trials.len());
+                trials.push(Loaded {
+                    row: trial_id,
+                    trial,
+                    open: state == "RUNNING",
+                });
+                continue;
+            }
+            let Some(&i) = index.get(&trial_id) else {
                 continue;
             };
-            let (key, json) = (
-                row[1].text().unwrap_or_default(),
-                row[2].text().unwrap_or_default(),
-            );
             let trial = &mut trials[i].trial;
+            let key = row[3].text().unwrap_or_default();
+            if row[0].int() == Some(1) {
+                let value = optuna::param_value(
+                    row[5].text().unwrap_or_default(),
+                    row[4].real().unwrap_or(f64::NAN),
+                )
+                .map_err(|m| e(format!("trial {}, param {key}: {m}", trial.number)))?;
+                trial.plan.values.insert(key.to_owned(), value);
+                continue;
+            }
+            let json = row[5].text().unwrap_or_default();
             if key == optuna::TRIAL_KEY {
                 let record: TrialRecord = serde_json::from_str(json)
                     .map_err(|x| e(format!("trial {}: unreadable record: {x}", trial.number)))?;
                 record.apply(trial);
-                recorded.insert(trials[i].row);
+                recorded.insert(trial_id);
             } else if let Some(epoch) = key.strip_prefix(optuna::EPOCH_PREFIX) {
                 let epoch: u32 = epoch
                     .parse()
@@ -143,5 +160,32 @@ impl<B: Backend> Rdb<B> {
             .collect();
         self.fill_optuna_trials(tx, id, &mut foreign)?;
         Ok(trials)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_lists_are_padded_to_a_power_of_two_with_the_last_id() {
+        let (sql, values) = id_list(&[7, 8, 9], 2);
+        assert_eq!(sql, "?2, ?3, ?4, ?5");
+        assert_eq!(values, [7i64, 8, 9, 9].map(Sql::from));
+        let (sql, values) = id_list(&[5], 1);
+        assert_eq!((sql.as_str(), values), ("?1", vec![Sql::Int(5)]));
+        let full: Vec<i64> = (0..ROWS_PER_STATEMENT as i64).collect();
+        assert_eq!(id_list(&full, 2).1.len(), ROWS_PER_STATEMENT);
+    }
+
+    #[test]
+    fn one_statement_reads_rows_then_parameters_then_attributes() {
+        let (sql, bind) = Which::Rows(&[4, 6, 8]).statement(3);
+        assert_eq!(sql.matches("IN (?2, ?3, ?4, ?5)").count(), 3, "{sql}");
+        assert_eq!(bind[0], Sql::Int(3));
+        assert!(sql.ends_with("ORDER BY 1, 2"), "{sql}");
+        let (sql, bind) = Which::After(10).statement(3);
+        assert_eq!(sql.matches("trial_id > ?2").count(), 3, "{sql}");
+        assert_eq!(bind, [Sql::Int(3), Sql::Int(10)]);
     }
 }

@@ -16,6 +16,7 @@
 //! periods), the heartbeat must also still be unchanged on a second such probe half a grace
 //! period later: by then the owner has had the database within its reach for that long.
 
+use super::read::{id_list, ROWS_PER_STATEMENT};
 use super::{err, Backend, Rdb, Tx};
 use crate::storage::StorageError;
 use std::collections::HashMap;
@@ -24,10 +25,18 @@ use std::time::{Duration, Instant};
 /// A transaction slower than this is evidence that owners may not have been able to beat.
 pub(super) const SLOW: Duration = Duration::from_millis(250);
 
+/// Heartbeats are read at most this often per grace period (a verdict comes at most
+/// `1 / CHECKS_PER_GRACE` of a grace period late), not on every ask: with many workers asking
+/// many times a second, reading every running trial's beat each time would cost more than
+/// the asks themselves.
+const CHECKS_PER_GRACE: u32 = 8;
+
 /// The heartbeat values this handle has seen of one study's running trials, and since when.
 #[derive(Debug, Default)]
 pub(super) struct Watch {
     seen: HashMap<i64, Seen>,
+    /// When the heartbeats were last read.
+    checked: Option<Instant>,
 }
 
 /// One running trial's heartbeat as seen.
@@ -41,6 +50,17 @@ struct Seen {
 }
 
 impl Watch {
+    /// Whether the heartbeats are due to be read again (then counted as read now).
+    pub fn due(&mut self, grace: Duration) -> bool {
+        let due = self
+            .checked
+            .is_none_or(|at| at.elapsed() >= grace / CHECKS_PER_GRACE);
+        if due {
+            self.checked = Some(Instant::now());
+        }
+        due
+    }
+
     /// Takes in the heartbeats of the running trials just read (row, value); returns those
     /// seen unchanged for `grace` since `calm_since` (the end of this handle's last slow
     /// transaction), oldest row first.
@@ -96,6 +116,36 @@ impl Watch {
 }
 
 impl<B: Backend> Rdb<B> {
+    /// The heartbeats of trial rows `rows` that have one, as (row, value, age): read as
+    /// [`beat_of`](Self::beat_of) reads one, [`ROWS_PER_STATEMENT`] per statement.
+    pub(super) fn beats_of(
+        &self,
+        tx: &mut dyn Tx,
+        rows: &[i64],
+    ) -> Result<Vec<(i64, String, f64)>, StorageError> {
+        let mut beats = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let (list, bind) = id_list(chunk, 1);
+            let found = tx
+                .query(
+                    &format!(
+                        "SELECT trial_id, CAST(heartbeat AS TEXT), {{age:heartbeat}} \
+                         FROM trial_heartbeats WHERE trial_id IN ({list})"
+                    ),
+                    &bind,
+                )
+                .map_err(err(self.location()))?;
+            beats.extend(found.iter().filter_map(|r| {
+                Some((
+                    r[0].int()?,
+                    r[1].text()?.to_owned(),
+                    r[2].real().unwrap_or(0.0),
+                ))
+            }));
+        }
+        Ok(beats)
+    }
+
     /// The heartbeat of trial row `row`, if it has one: its value (as text, compared for
     /// change only) and its age in seconds by the database's clock.
     pub(super) fn beat_of(
@@ -161,6 +211,17 @@ mod tests {
         assert!(w.observe(old.clone(), grace, calm, born).is_empty());
         std::thread::sleep(Duration::from_millis(40));
         assert_eq!(w.observe(old, grace, calm, born).len(), 1);
+    }
+
+    #[test]
+    fn heartbeats_are_due_once_per_eighth_of_a_grace_period() {
+        let mut w = Watch::default();
+        let grace = Duration::from_millis(400);
+        assert!(w.due(grace), "never read: due");
+        assert!(!w.due(grace), "just read");
+        std::thread::sleep(grace / CHECKS_PER_GRACE + Duration::from_millis(5));
+        assert!(w.due(grace));
+        assert!(!w.due(grace));
     }
 
     #[test]

@@ -1,71 +1,151 @@
 //! Writing trials: a new Running trial, one epoch's metrics, a trial's final state and
 //! values, and heartbeats.
 
-use super::{err, Backend, Rdb, Tx};
+use super::{err, Backend, Rdb, Sql, Tx};
 use crate::storage::optuna::{self, TrialRecord};
 use crate::storage::{StorageError, StudyConfig};
 use crate::trial::{Metrics, Trial, TrialState};
 
 impl<B: Backend> Rdb<B> {
-    /// Inserts a new trial of study `study` (with its parameters, record and first
-    /// heartbeat); its row id.
+    /// Inserts a new trial of study `study` (with its parameters, record, the attributes
+    /// `extra` and its first heartbeat); its row id. This runs under the study lock: one
+    /// statement where the backend allows, else a few.
     pub(super) fn insert_trial(
         &self,
         tx: &mut dyn Tx,
         study: i64,
         config: &StudyConfig,
         trial: &Trial,
+        extra: &[(&str, String)],
     ) -> Result<i64, StorageError> {
         let e = err(self.location());
-        let rows = tx
-            .query(
-                "INSERT INTO trials (number, study_id, state, datetime_start) \
-                 VALUES (?1, ?2, ?3, {now}) RETURNING trial_id",
-                &[
-                    (trial.number as i64).into(),
-                    study.into(),
-                    optuna::optuna_state(trial.state).into(),
-                ],
-            )
-            .map_err(&e)?;
-        let id = rows
-            .first()
-            .and_then(|r| r[0].int())
-            .ok_or_else(|| e("inserting the trial returned no id".into()))?;
-        self.write_params(tx, id, config, trial)?;
-        self.write_record(tx, id, trial)?;
-        self.write_user_attrs(tx, id, config, trial)?;
+        let mut attrs = vec![(optuna::TRIAL_KEY, record_json(trial).map_err(&e)?)];
         if let Some(retried) = trial
             .plan
             .attrs
             .get(crate::storage::RETRY_OF)
             .and_then(|v| v.as_int())
         {
-            self.set_attr(tx, id, optuna::FAILED_TRIAL_KEY, &retried.to_string())?;
+            attrs.push((optuna::FAILED_TRIAL_KEY, retried.to_string()));
         }
+        attrs.extend(extra.iter().cloned());
+        let row = [
+            (trial.number as i64).into(),
+            study.into(),
+            optuna::optuna_state(trial.state).into(),
+        ];
+        if self.backend.writable_ctes() {
+            return self.insert_trial_at_once(tx, config, trial, &row, &attrs);
+        }
+        let rows = tx
+            .query(
+                "INSERT INTO trials (number, study_id, state, datetime_start) \
+                 VALUES (?1, ?2, ?3, {now}) RETURNING trial_id",
+                &row,
+            )
+            .map_err(&e)?;
+        let id = rows
+            .first()
+            .and_then(|r| r[0].int())
+            .ok_or_else(|| e("inserting the trial returned no id".into()))?;
+        self.write_params(tx, id, config, trial, true)?;
+        self.set_attrs(tx, id, &attrs)?;
         self.beat(tx, id)?;
         Ok(id)
     }
 
-    /// Replaces the trial's parameter rows with its values, in Optuna's representation.
+    /// [`insert_trial`](Self::insert_trial) as one statement of data-modifying `WITH`s.
+    fn insert_trial_at_once(
+        &self,
+        tx: &mut dyn Tx,
+        config: &StudyConfig,
+        trial: &Trial,
+        row: &[Sql],
+        attrs: &[(&str, String)],
+    ) -> Result<i64, StorageError> {
+        let e = err(self.location());
+        let mut bind = row.to_vec();
+        let next = |bind: &mut Vec<Sql>, value: Sql| {
+            bind.push(value);
+            format!("?{}", bind.len())
+        };
+        let mut params = Vec::new();
+        for (name, value) in trial.values().iter() {
+            let (dist, internal) = optuna::param_row(&config.space, name, value);
+            params.push(format!(
+                "({}, CAST({} AS DOUBLE PRECISION), {})",
+                next(&mut bind, name.into()),
+                next(&mut bind, internal.into()),
+                next(&mut bind, dist.into())
+            ));
+        }
+        let attrs: Vec<String> = attrs
+            .iter()
+            .map(|(key, json)| {
+                format!(
+                    "({}, {})",
+                    next(&mut bind, (*key).into()),
+                    next(&mut bind, json.as_str().into())
+                )
+            })
+            .collect();
+        let mut sql = String::from(
+            "WITH t AS (INSERT INTO trials (number, study_id, state, datetime_start) \
+             VALUES (?1, ?2, ?3, {now}) RETURNING trial_id), \
+             h AS (INSERT INTO trial_heartbeats (trial_id, heartbeat) \
+             SELECT trial_id, {now} FROM t)",
+        );
+        if !params.is_empty() {
+            sql.push_str(&format!(
+                ", p AS (INSERT INTO trial_params \
+                 (trial_id, param_name, param_value, distribution_json) \
+                 SELECT t.trial_id, v.n, v.x, v.d FROM t, (VALUES {}) AS v (n, x, d))",
+                params.join(", ")
+            ));
+        }
+        sql.push_str(&format!(
+            ", a AS (INSERT INTO trial_system_attributes (trial_id, key, value_json) \
+             SELECT t.trial_id, v.k, v.j FROM t, (VALUES {}) AS v (k, j)) \
+             SELECT trial_id FROM t",
+            attrs.join(", ")
+        ));
+        let rows = tx.query(&sql, &bind).map_err(&e)?;
+        rows.first()
+            .and_then(|r| r[0].int())
+            .ok_or_else(|| e("inserting the trial returned no id".into()))
+    }
+
+    /// Replaces the trial's parameter rows with its values, in Optuna's representation
+    /// (a `fresh` row has none to replace), in one statement.
     fn write_params(
         &self,
         tx: &mut dyn Tx,
         id: i64,
         config: &StudyConfig,
         trial: &Trial,
+        fresh: bool,
     ) -> Result<(), StorageError> {
         let e = err(self.location());
-        tx.execute("DELETE FROM trial_params WHERE trial_id = ?1", &[id.into()])
-            .map_err(&e)?;
+        if !fresh {
+            tx.execute("DELETE FROM trial_params WHERE trial_id = ?1", &[id.into()])
+                .map_err(&e)?;
+        }
+        let mut sql = String::from(
+            "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) \
+             VALUES ",
+        );
+        let mut bind = vec![id.into()];
         for (name, value) in trial.values().iter() {
             let (dist, internal) = optuna::param_row(&config.space, name, value);
-            tx.execute(
-                "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) \
-                 VALUES (?1, ?2, ?3, ?4)",
-                &[id.into(), name.into(), internal.into(), dist.into()],
-            )
-            .map_err(&e)?;
+            let k = bind.len();
+            if k > 1 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(?1, ?{}, ?{}, ?{})", k + 1, k + 2, k + 3));
+            bind.extend([name.into(), internal.into(), dist.into()]);
+        }
+        if bind.len() > 1 {
+            tx.execute(&sql, &bind).map_err(&e)?;
         }
         Ok(())
     }
@@ -78,18 +158,37 @@ impl<B: Backend> Rdb<B> {
         key: &str,
         json: &str,
     ) -> Result<(), StorageError> {
+        self.set_attrs(tx, id, &[(key, json.to_owned())])
+    }
+
+    /// Stores trial attributes (JSON texts) in one statement, replacing any values they had.
+    fn set_attrs(
+        &self,
+        tx: &mut dyn Tx,
+        id: i64,
+        attrs: &[(&str, String)],
+    ) -> Result<(), StorageError> {
+        let mut rows = Vec::with_capacity(attrs.len());
+        let mut bind = vec![id.into()];
+        for (key, json) in attrs {
+            let k = bind.len();
+            rows.push(format!("(?1, ?{}, ?{})", k + 1, k + 2));
+            bind.extend([(*key).into(), json.as_str().into()]);
+        }
         tx.execute(
-            "INSERT INTO trial_system_attributes (trial_id, key, value_json) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (trial_id, key) DO UPDATE SET value_json = excluded.value_json",
-            &[id.into(), key.into(), json.into()],
+            &format!(
+                "INSERT INTO trial_system_attributes (trial_id, key, value_json) VALUES {} \
+                 ON CONFLICT (trial_id, key) DO UPDATE SET value_json = excluded.value_json",
+                rows.join(", ")
+            ),
+            &bind,
         )
         .map_err(err(self.location()))?;
         Ok(())
     }
 
     fn write_record(&self, tx: &mut dyn Tx, id: i64, trial: &Trial) -> Result<(), StorageError> {
-        let record = serde_json::to_string(&TrialRecord::of(trial))
-            .map_err(|x| err(self.location())(x.to_string()))?;
+        let record = record_json(trial).map_err(err(self.location()))?;
         self.set_attr(tx, id, optuna::TRIAL_KEY, &record)
     }
 
@@ -153,7 +252,7 @@ impl<B: Backend> Rdb<B> {
                 number: trial.number,
             });
         }
-        self.write_params(tx, id, config, trial)?;
+        self.write_params(tx, id, config, trial, false)?;
         self.write_record(tx, id, trial)?;
         self.write_user_attrs(tx, id, config, trial)?;
         tx.execute(
@@ -217,4 +316,9 @@ impl<B: Backend> Rdb<B> {
         .map_err(err(self.location()))?;
         Ok(())
     }
+}
+
+/// The trial's record attribute, as JSON.
+fn record_json(trial: &Trial) -> Result<String, String> {
+    serde_json::to_string(&TrialRecord::of(trial)).map_err(|x| x.to_string())
 }
