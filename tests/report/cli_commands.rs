@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Runs `tuner` in `dir` with `args`; (exit code, stdout, stderr).
-fn tuner(dir: &Path, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn tuner(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let Output {
         status,
         stdout,
@@ -27,14 +27,14 @@ fn tuner(dir: &Path, args: &[&str]) -> (i32, String, String) {
 }
 
 /// Runs a command that must succeed; its stdout.
-fn ok(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn ok(dir: &Path, args: &[&str]) -> String {
     let (code, out, err) = tuner(dir, args);
     assert_eq!(code, 0, "tuner {args:?} failed: {err}");
     out
 }
 
 /// Runs a command that must fail with exit code 1; its stderr.
-fn fails(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn fails(dir: &Path, args: &[&str]) -> String {
     let (code, out, err) = tuner(dir, args);
     assert_eq!(code, 1, "tuner {args:?} should fail; printed {out}");
     assert!(err.starts_with("error: "), "{err}");

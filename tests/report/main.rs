@@ -2,6 +2,7 @@
 //!
 //! One test binary: each module was a test file of its own.
 
+mod cli_ask_tell;
 mod cli_commands;
 #[path = "../common/mod.rs"]
 mod common;

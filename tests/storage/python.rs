@@ -17,13 +17,13 @@ use tuner::trial::{Metrics, Trial, TrialPlan, TrialState};
 use tuner::tuner::TrialError;
 use tuner::Tuner;
 
-fn skip(test: &str, why: &str) {
+pub(crate) fn skip(test: &str, why: &str) {
     assert!(std::env::var("CI").is_err(), "CI must run {test}: {why}");
     // Straight to the terminal: the test harness hides println! of passing tests.
     let _ = writeln!(std::io::stderr(), "SKIP {test}: {why}");
 }
 
-fn run(cmd: &mut Command) -> Result<String, String> {
+pub(crate) fn run(cmd: &mut Command) -> Result<String, String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())

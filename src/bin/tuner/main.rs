@@ -164,6 +164,20 @@ enum Command {
         /// Record the trial as failed, with this message
         #[arg(long, conflicts_with = "value")]
         fail: Option<String>,
+        /// Set a user attribute (repeatable); VALUE is read as JSON when it parses, else
+        /// kept as a string
+        #[arg(long = "attr", value_name = "KEY=VALUE", value_parser = ask_tell::parse_attr)]
+        attrs: Vec<(String, serde_json::Value)>,
+    },
+    /// Fail the asked trials never told: those asked longer ago than --older-than (their
+    /// asker died); a later `tell` of one is refused
+    FailAbandoned {
+        /// The study's name
+        study: String,
+        /// The age that makes an asked trial abandoned: seconds, or with a unit (90s, 30m,
+        /// 2h, 1d)
+        #[arg(long, value_parser = ask_tell::parse_age)]
+        older_than: std::time::Duration,
     },
 }
 
@@ -307,6 +321,10 @@ fn run(cli: &Cli) -> Result<(), CliError> {
             trial,
             value,
             fail,
-        } => ask_tell::tell(&catalog, study, *trial, value, fail.as_deref()),
+            attrs,
+        } => ask_tell::tell(&catalog, study, *trial, value, fail.as_deref(), attrs),
+        Command::FailAbandoned { study, older_than } => {
+            ask_tell::fail_abandoned(&catalog, study, *older_than)
+        }
     }
 }

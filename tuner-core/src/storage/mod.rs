@@ -65,10 +65,12 @@ pub enum StorageError {
         /// Trial number.
         number: u64,
     },
-    /// The study exists but was not written by tuner (e.g. created by Optuna itself).
+    /// The study exists but was written neither by tuner nor completely by Optuna (it has
+    /// no objective direction).
     #[error(
-        "study `{name}` in {location} was not created by tuner (it has no tuner configuration); \
-         use another project_name"
+        "study `{name}` in {location} was not created by tuner (it has no tuner configuration) \
+         and is not a complete Optuna study (it has no objective direction); use another \
+         project_name"
     )]
     NotTuner {
         /// Study name.

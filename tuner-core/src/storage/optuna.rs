@@ -54,6 +54,39 @@ pub(crate) const FAIL_REASON_KEY: &str = "fail_reason";
 /// Trial attribute Optuna's `RetryFailedTrialCallback` sets on a retry: the trial it retries.
 pub(crate) const FAILED_TRIAL_KEY: &str = "failed_trial";
 
+/// The oracle a study Optuna created is read with: its sampler is Optuna's, which the study
+/// does not record; settings `{"unmapped": [...]}` say which parameters tuner has no kind for.
+pub(crate) const OPTUNA_SAMPLER: &str = "optuna";
+
+/// The oracle settings of a study Optuna created, with the problems of the parameters whose
+/// distributions tuner has no kind for.
+pub(crate) fn optuna_oracle(unmapped: Vec<String>) -> crate::oracle::OracleConfig {
+    crate::oracle::OracleConfig::Custom {
+        oracle: OPTUNA_SAMPLER.to_owned(),
+        settings: json!({ "unmapped": unmapped }),
+    }
+}
+
+/// For a study Optuna created (read with [`optuna_oracle`]), why tuner's oracles cannot
+/// continue it: `Some(None)` when they can, `None` for a study tuner created.
+pub(crate) fn optuna_refusal(oracle: &crate::oracle::OracleConfig) -> Option<Option<String>> {
+    let crate::oracle::OracleConfig::Custom {
+        oracle: name,
+        settings,
+    } = oracle
+    else {
+        return None;
+    };
+    if name != OPTUNA_SAMPLER {
+        return None;
+    }
+    let unmapped: Vec<&str> = settings["unmapped"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Json::as_str).collect())
+        .unwrap_or_default();
+    Some((!unmapped.is_empty()).then(|| unmapped.join("; ")))
+}
+
 /// The attribute key of one epoch's metrics.
 pub(crate) fn epoch_key(epoch: u32) -> String {
     format!("{EPOCH_PREFIX}{epoch:06}")
@@ -203,11 +236,79 @@ pub(crate) fn param_value(distribution_json: &str, internal: f64) -> Result<Valu
                 Json::String(s) => Ok(Value::Str(s.clone())),
                 Json::Number(n) if n.is_i64() => Ok(Value::Int(n.as_i64().unwrap_or_default())),
                 Json::Number(n) => Ok(Value::Float(n.as_f64().unwrap_or(f64::NAN))),
+                // Optuna's `None` choice, which tuner has no value for: shown as Python does.
+                Json::Null => Ok(Value::Str("None".to_owned())),
                 other => Err(format!("unsupported choice {other}")),
             }
         }
         _ => Err(format!("unknown distribution {distribution_json}")),
     }
+}
+
+/// The parameter an Optuna distribution stands for (the inverse of [`param_row`]'s
+/// distribution, legacy distributions of Optuna 1 and 2 included); the problem, if tuner has no
+/// kind for it.
+pub(crate) fn distribution_param(name: &str, dist: &Json) -> Result<Param, String> {
+    let attrs = &dist["attributes"];
+    let num = |k: &str| attrs.get(k).and_then(Json::as_f64);
+    let int = |k: &str| attrs.get(k).and_then(Json::as_i64);
+    let log = attrs.get("log").and_then(Json::as_bool).unwrap_or(false);
+    let kind = dist.get("name").and_then(Json::as_str).unwrap_or("");
+    let float = |log: bool, step: Option<f64>| {
+        let (Some(low), Some(high)) = (num("low"), num("high")) else {
+            return Err(format!("{kind} needs low and high"));
+        };
+        let p = Param::float(name, low, high);
+        Ok(match (log, step) {
+            (true, _) => p.log(),
+            (false, Some(step)) => p.step(step),
+            (false, None) => p,
+        })
+    };
+    let integer = |log: bool, step: Option<i64>| {
+        let (Some(low), Some(high)) = (int("low"), int("high")) else {
+            return Err(format!("{kind} needs integer low and high"));
+        };
+        let p = Param::int(name, low, high);
+        Ok(match (log, step.filter(|s| *s > 1)) {
+            (true, _) => p.log(),
+            (false, Some(step)) => p.step(step),
+            (false, None) => p,
+        })
+    };
+    let built = match kind {
+        "FloatDistribution" => float(log, num("step")),
+        "UniformDistribution" => float(false, None),
+        "LogUniformDistribution" => float(true, None),
+        "DiscreteUniformDistribution" => float(false, num("q")),
+        "IntDistribution" => integer(log, int("step")),
+        "IntUniformDistribution" => integer(false, int("step")),
+        "IntLogUniformDistribution" => integer(true, None),
+        "CategoricalDistribution" => {
+            let choices = attrs
+                .get("choices")
+                .and_then(Json::as_array)
+                .ok_or("CategoricalDistribution needs choices")?;
+            let values: Vec<Value> = choices
+                .iter()
+                .map(|c| {
+                    serde_json::from_value::<Value>(c.clone())
+                        .map_err(|_| format!("its choice {c} is not a number, string or boolean"))
+                })
+                .collect::<Result<_, _>>()?;
+            // What `param_row` writes for a boolean.
+            if values == [Value::Bool(false), Value::Bool(true)] {
+                Ok(Param::boolean(name))
+            } else {
+                Ok(Param::choice(name, values))
+            }
+        }
+        other => Err(format!(
+            "unknown distribution {other:?}: use FloatDistribution, IntDistribution or \
+             CategoricalDistribution"
+        )),
+    }?;
+    built.build().map_err(|e| e.to_string())
 }
 
 /// One epoch's metrics as JSON, exact for every float.
@@ -246,6 +347,8 @@ pub(crate) struct TrialRecord {
     pub message: Option<String>,
     pub retries: u32,
     pub seconds: Json,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub user_attrs: std::collections::BTreeMap<String, Json>,
 }
 
 impl TrialRecord {
@@ -262,6 +365,7 @@ impl TrialRecord {
             message: trial.message.clone(),
             retries: trial.retries,
             seconds: float_json(trial.seconds),
+            user_attrs: trial.user_attrs.clone(),
         }
     }
 
@@ -280,7 +384,60 @@ impl TrialRecord {
         trial.message = self.message;
         trial.retries = self.retries;
         trial.seconds = json_float(&self.seconds).unwrap_or(0.0);
+        trial.user_attrs = self.user_attrs;
     }
+}
+
+/// The user attributes optuna-dashboard shows of a trial (and Optuna's `trial.user_attrs`
+/// returns): the best epoch and, of every metric that is not an objective, its value there
+/// (`val_loss`) and per epoch (`val_loss:epochs`, epoch -> value); the budget and parent of a
+/// Hyperband trial and the oracle's bookkeeping (`hyperband/bracket`, ...); why it failed
+/// (`error`) or was stopped (`message`); then the user's own attributes, which win a clash.
+/// Values are JSON texts, as Optuna stores them.
+pub(crate) fn dashboard_attrs(
+    objectives: &crate::objective::Objectives,
+    trial: &crate::trial::Trial,
+) -> Vec<(String, String)> {
+    let mut attrs = std::collections::BTreeMap::<String, Json>::new();
+    let is_objective = |name: &str| objectives.list().iter().any(|o| o.name == name);
+    if let Some(epoch) = trial.best_epoch {
+        attrs.insert("best_epoch".to_owned(), epoch.into());
+    }
+    if let Some(best) = trial.best_metrics() {
+        for (name, v) in best.iter().filter(|(name, _)| !is_objective(name)) {
+            attrs.insert(name.clone(), float_json(*v));
+        }
+    }
+    let mut curves = std::collections::BTreeMap::<String, serde_json::Map<String, Json>>::new();
+    for (epoch, metrics) in &trial.history {
+        for (name, v) in metrics.iter().filter(|(name, _)| !is_objective(name)) {
+            curves
+                .entry(format!("{name}:epochs"))
+                .or_default()
+                .insert(epoch.to_string(), float_json(*v));
+        }
+    }
+    attrs.extend(curves.into_iter().map(|(k, v)| (k, Json::Object(v))));
+    if let Some(epochs) = trial.plan.epochs {
+        attrs.insert("epochs".to_owned(), epochs.into());
+        attrs.insert("initial_epoch".to_owned(), trial.plan.initial_epoch.into());
+    }
+    if let Some(parent) = trial.plan.parent {
+        attrs.insert("parent".to_owned(), parent.into());
+    }
+    for (key, value) in &trial.plan.attrs {
+        attrs.insert(key.clone(), value_json(value));
+    }
+    if let Some(message) = &trial.message {
+        let key = if trial.state == TrialState::Failed {
+            "error"
+        } else {
+            "message"
+        };
+        attrs.insert(key.to_owned(), Json::from(message.as_str()));
+    }
+    attrs.extend(trial.user_attrs.clone());
+    attrs.into_iter().map(|(k, v)| (k, v.to_string())).collect()
 }
 
 #[cfg(test)]
@@ -343,6 +500,69 @@ mod tests {
         let (dist, internal) = param_row(&space, "bn", &Value::Bool(false));
         assert!(dist.contains("[false,true]"), "{dist}");
         assert_eq!(internal, 0.0);
+    }
+
+    #[test]
+    fn distributions_read_back_as_the_params_that_wrote_them() {
+        let space = space();
+        // `width` is left out: a multiplicative step has no Optuna equivalent.
+        for param in space.params().iter().filter(|p| p.name != "width") {
+            let (dist, _) = param_row(&space, &param.name, &param.default);
+            let dist: Json = serde_json::from_str(&dist).unwrap();
+            assert_eq!(distribution_param(&param.name, &dist).as_ref(), Ok(param));
+        }
+        let legacy = json!({"name": "IntUniformDistribution",
+                            "attributes": {"low": 0, "high": 8, "step": 2}});
+        assert_eq!(
+            distribution_param("k", &legacy),
+            Param::int("k", 0, 8)
+                .step(2)
+                .build()
+                .map_err(|e| e.to_string())
+        );
+        let none = json!({"name": "CategoricalDistribution",
+                          "attributes": {"choices": [null, "adam"]}});
+        let problem = distribution_param("opt", &none).unwrap_err();
+        assert!(problem.contains("null"), "{problem}");
+    }
+
+    #[test]
+    fn the_dashboard_sees_metrics_budget_error_and_user_attributes() {
+        let objectives: crate::objective::Objectives =
+            crate::objective::Objective::maximize("acc").into();
+        let mut trial = crate::trial::Trial::new(4, TrialPlan::default());
+        for (epoch, acc, loss) in [(2, 0.5, 0.9), (3, 0.7, 0.4)] {
+            trial.history.insert(
+                epoch,
+                Metrics::from([("acc".to_owned(), acc), ("loss".to_owned(), loss)]),
+            );
+        }
+        trial.rescore(&objectives);
+        trial.plan.epochs = Some(4);
+        trial.plan.initial_epoch = 2;
+        trial.plan.parent = Some(1);
+        trial
+            .plan
+            .attrs
+            .insert("hyperband/round".into(), Value::Int(1));
+        trial.state = TrialState::Failed;
+        trial.message = Some("out of memory".into());
+        trial.user_attrs.insert("loss".into(), json!("mine"));
+        let attrs: std::collections::BTreeMap<String, String> =
+            dashboard_attrs(&objectives, &trial).into_iter().collect();
+        assert_eq!(attrs["best_epoch"], "3");
+        assert_eq!(attrs["loss:epochs"], r#"{"2":0.9,"3":0.4}"#);
+        assert_eq!(attrs["loss"], r#""mine""#, "the user's attribute wins");
+        assert!(
+            !attrs.contains_key("acc"),
+            "the objective is the trial's value"
+        );
+        assert_eq!(
+            (&attrs["epochs"], &attrs["initial_epoch"], &attrs["parent"]),
+            (&"4".to_owned(), &"2".to_owned(), &"1".to_owned())
+        );
+        assert_eq!(attrs["hyperband/round"], "1");
+        assert_eq!(attrs["error"], r#""out of memory""#);
     }
 
     #[test]

@@ -262,4 +262,40 @@ impl Study {
             objectives: self.objectives(),
         })
     }
+
+    /// Sets user attributes of a running trial (Optuna's `trial.set_user_attr`), replacing
+    /// those of the same keys: any serialisable value, stored as JSON, shown by
+    /// optuna-dashboard and returned by Optuna's `trial.user_attrs` and [`Trial::user_attrs`].
+    pub fn set_user_attrs<K, V>(
+        &self,
+        number: u64,
+        attrs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Trial, StudyError>
+    where
+        K: Into<String>,
+        V: serde::Serialize,
+    {
+        let mut trial = self.running(number)?;
+        for (key, value) in attrs {
+            let key = key.into();
+            let json = serde_json::to_value(value).map_err(|source| StudyError::UserAttr {
+                key: key.clone(),
+                number,
+                source,
+            })?;
+            trial.user_attrs.insert(key, json);
+        }
+        self.storage.update_trial(self.name(), &trial)?;
+        Ok(trial)
+    }
+
+    /// Sets one user attribute of a running trial: [`set_user_attrs`](Self::set_user_attrs).
+    pub fn set_user_attr(
+        &self,
+        number: u64,
+        key: &str,
+        value: impl serde::Serialize,
+    ) -> Result<Trial, StudyError> {
+        self.set_user_attrs(number, [(key, value)])
+    }
 }

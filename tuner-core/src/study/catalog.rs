@@ -24,7 +24,8 @@ pub struct Survey {
     /// Every study that loads, by database and name.
     pub studies: Vec<Study>,
     /// Each database or study that does not, with why (read-only, permission, corrupt,
-    /// foreign schema, created by Optuna, ...): (where, the error).
+    /// foreign schema, an incomplete study of another program, ...): (where, the error).
+    /// A study Optuna created loads, as Optuna's rows describe it.
     pub problems: Vec<(String, StudyError)>,
 }
 

@@ -130,6 +130,27 @@ pub enum StudyError {
         /// Why.
         source: std::io::Error,
     },
+    /// A study Optuna created whose parameters tuner's oracles cannot sample.
+    #[error(
+        "study `{study}` was created by Optuna and tuner cannot ask trials of it: {why}; it can \
+         still be listed, summarised, plotted and exported (continue it with Optuna)"
+    )]
+    OptunaSpace {
+        /// Study name.
+        study: String,
+        /// Each parameter tuner has no kind for, with its distribution and why.
+        why: String,
+    },
+    /// A value for a user attribute that is not JSON-serialisable.
+    #[error("user attribute `{key}` of trial {number}: {source}")]
+    UserAttr {
+        /// The attribute.
+        key: String,
+        /// The trial.
+        number: u64,
+        /// Why it cannot be stored.
+        source: serde_json::Error,
+    },
     /// Reading or writing a study's files failed.
     #[error("{}: {source}", path.display())]
     Io {

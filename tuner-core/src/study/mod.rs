@@ -55,7 +55,7 @@ use crate::objective::Objectives;
 use crate::oracle::{Oracle, OracleConfigError};
 use crate::pruner::Pruner;
 use crate::space::SearchSpace;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{optuna, Storage, StorageError};
 use crate::trial::{Trial, TrialState};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -65,8 +65,9 @@ pub struct Study {
     config: StudyConfig,
     storage: Arc<dyn Storage>,
     /// A loaded study's oracle is rebuilt from its stored settings; when that fails (a custom
-    /// oracle) only asking fails, so read commands work on any study.
-    oracle: Result<Box<dyn Oracle>, OracleConfigError>,
+    /// oracle, an Optuna study tuner cannot sample) only asking fails, so read commands work
+    /// on any study.
+    oracle: Result<Box<dyn Oracle>, CannotAsk>,
     pruner: Option<Box<dyn Pruner>>,
     seed: u64,
     max_trials: Option<u64>,
@@ -108,22 +109,45 @@ impl Study {
             objectives,
             oracle: oracle.config(),
         };
-        let stored = storage.open_study(&config, overwrite)?;
+        let mut stored = storage.open_study(&config, overwrite)?;
+        match optuna::optuna_refusal(&stored.oracle) {
+            // A study Optuna created records no sampler: any oracle may continue it, in its
+            // space and for its objectives.
+            Some(None) => stored.oracle = config.oracle.clone(),
+            Some(Some(why)) => {
+                return Err(StudyError::OptunaSpace {
+                    study: name.to_owned(),
+                    why,
+                })
+            }
+            None => {}
+        }
         config.check_resume(&stored)?;
         Ok(Self::with_parts(config, storage, Ok(oracle)))
     }
 
     /// The stored study `name`, as it was created ([`StorageError::NoStudy`] if there is none).
+    /// A study Optuna created is read with the configuration its rows imply, and asked with
+    /// TPE (Optuna's default sampler) when tuner has a kind for each of its distributions.
     pub fn load(storage: Arc<dyn Storage>, name: &str) -> Result<Self, StudyError> {
         let config = storage.study(name)?;
-        let oracle = config.oracle.build();
+        let oracle = match optuna::optuna_refusal(&config.oracle) {
+            Some(None) => Ok(Box::new(crate::oracle::Tpe::new()) as Box<dyn Oracle>),
+            Some(Some(why)) => Err(CannotAsk::Optuna(why)),
+            None => config.oracle.build().map_err(CannotAsk::Config),
+        };
         Ok(Self::with_parts(config, storage, oracle))
+    }
+
+    /// Whether Optuna created the study (tuner derived its configuration from Optuna's rows).
+    pub fn created_by_optuna(&self) -> bool {
+        optuna::optuna_refusal(&self.config.oracle).is_some()
     }
 
     fn with_parts(
         config: StudyConfig,
         storage: Arc<dyn Storage>,
-        oracle: Result<Box<dyn Oracle>, OracleConfigError>,
+        oracle: Result<Box<dyn Oracle>, CannotAsk>,
     ) -> Self {
         Self {
             config,
@@ -262,7 +286,19 @@ impl Study {
     fn oracle(&self) -> Result<&dyn Oracle, StudyError> {
         match &self.oracle {
             Ok(oracle) => Ok(oracle.as_ref()),
-            Err(e) => Err(e.clone().into()),
+            Err(CannotAsk::Config(e)) => Err(e.clone().into()),
+            Err(CannotAsk::Optuna(why)) => Err(StudyError::OptunaSpace {
+                study: self.config.name.clone(),
+                why: why.clone(),
+            }),
         }
     }
+}
+
+/// Why a loaded study has no oracle to ask trials with.
+enum CannotAsk {
+    /// Its stored oracle settings cannot be rebuilt.
+    Config(OracleConfigError),
+    /// Optuna created it with distributions tuner has no kind for.
+    Optuna(String),
 }

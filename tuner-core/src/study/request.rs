@@ -84,10 +84,15 @@ impl Catalog {
                     },
                     _ => given_objectives,
                 };
+                // A study Optuna created records no sampler: TPE, as Optuna's default.
+                let stored_oracle = match crate::storage::optuna::optuna_refusal(&config.oracle) {
+                    Some(_) => Tpe::new().config(),
+                    None => config.oracle,
+                };
                 (
                     config.space,
                     given_objectives.unwrap_or(config.objectives),
-                    request.oracle.unwrap_or(config.oracle),
+                    request.oracle.unwrap_or(stored_oracle),
                 )
             }
             None => (

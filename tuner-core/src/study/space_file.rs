@@ -3,7 +3,8 @@
 //! space S --json` prints; defaults optional) or Optuna's distributions (`{"x": {"name":
 //! "FloatDistribution", "attributes": {...}}}`).
 
-use crate::space::{Param, SearchSpace, SpaceError, Value};
+use crate::space::{Param, SearchSpace, SpaceError};
+use crate::storage::optuna::distribution_param;
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -100,7 +101,7 @@ pub fn read(path: &Path) -> Result<SearchSpace, SpaceFileError> {
     };
     let mut builder = SearchSpace::builder();
     for (name, dist) in map {
-        builder = builder.param(optuna_param(name, dist).map_err(|e| bad_param(name, e))?);
+        builder = builder.param(distribution_param(name, dist).map_err(|e| bad_param(name, e))?);
     }
     builder.build().map_err(space_error)
 }
@@ -116,78 +117,26 @@ fn keras_default(kind: &Json) -> Option<Json> {
     }
 }
 
-/// One Optuna distribution as a parameter; the problem, if it is not one.
-fn optuna_param(name: &str, dist: &Json) -> Result<Param, String> {
-    let attrs = &dist["attributes"];
-    let num = |k: &str| attrs.get(k).and_then(Json::as_f64);
-    let log = attrs.get("log").and_then(Json::as_bool).unwrap_or(false);
-    let built = match dist.get("name").and_then(Json::as_str) {
-        Some("FloatDistribution") => {
-            let (Some(low), Some(high)) = (num("low"), num("high")) else {
-                return Err("FloatDistribution needs low and high".to_owned());
-            };
-            let mut p = Param::float(name, low, high);
-            if log {
-                p = p.log();
-            } else if let Some(step) = num("step") {
-                p = p.step(step);
-            }
-            p.build()
-        }
-        Some("IntDistribution") => {
-            let int = |k: &str| attrs.get(k).and_then(Json::as_i64);
-            let (Some(low), Some(high)) = (int("low"), int("high")) else {
-                return Err("IntDistribution needs integer low and high".to_owned());
-            };
-            let mut p = Param::int(name, low, high);
-            if log {
-                p = p.log();
-            } else if let Some(step) = int("step").filter(|s| *s > 1) {
-                p = p.step(step);
-            }
-            p.build()
-        }
-        Some("CategoricalDistribution") => {
-            let choices = attrs
-                .get("choices")
-                .and_then(Json::as_array)
-                .ok_or("CategoricalDistribution needs choices")?;
-            let values: Vec<Value> = choices
-                .iter()
-                .map(|c| serde_json::from_value::<Value>(c.clone()).map_err(|e| e.to_string()))
-                .collect::<Result<_, _>>()?;
-            Param::choice(name, values).build()
-        }
-        other => {
-            return Err(format!(
-                "unknown distribution {other:?}: use FloatDistribution, IntDistribution or \
-                 CategoricalDistribution"
-            ))
-        }
-    };
-    built.map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::space::ParamKind;
+    use crate::space::{ParamKind, Value};
     use serde_json::json;
 
     #[test]
     fn optuna_distributions_become_params() {
-        let p = optuna_param(
+        let p = distribution_param(
             "lr",
             &json!({"name": "FloatDistribution", "attributes": {"low": 1e-4, "high": 0.1, "log": true, "step": null}}),
         )
         .unwrap();
         assert!(matches!(p.kind, ParamKind::Float { .. }));
-        let c = optuna_param(
+        let c = distribution_param(
             "act",
             &json!({"name": "CategoricalDistribution", "attributes": {"choices": ["relu", "tanh"]}}),
         )
         .unwrap();
         assert_eq!(c.default, Value::from("relu"));
-        assert!(optuna_param("x", &json!({"name": "Uniform"})).is_err());
+        assert!(distribution_param("x", &json!({"name": "Uniform"})).is_err());
     }
 }

@@ -59,6 +59,9 @@ pub struct Trial {
     pub retries: u32,
     /// Wall-clock seconds spent on it.
     pub seconds: f64,
+    /// Attributes the user set on it (Optuna's `trial.user_attrs`), any JSON.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub user_attrs: BTreeMap<String, serde_json::Value>,
 }
 
 impl Trial {
@@ -74,6 +77,7 @@ impl Trial {
             message: None,
             retries: 0,
             seconds: 0.0,
+            user_attrs: BTreeMap::new(),
         }
     }
 

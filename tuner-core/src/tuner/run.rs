@@ -1,6 +1,8 @@
 //! Running one trial: its context, what it returns, retries, executions and caught panics.
 
 use crate::trial::{Curve, Metrics, Trial};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -16,6 +18,7 @@ pub struct TrialContext<'a> {
     parent_dir: Option<PathBuf>,
     resume_dir: Option<PathBuf>,
     reported: Curve,
+    user_attrs: BTreeMap<String, Json>,
     sink: &'a mut dyn FnMut(u32, &Metrics) -> Control,
 }
 
@@ -36,6 +39,7 @@ impl<'a> TrialContext<'a> {
             parent_dir,
             resume_dir: None,
             reported: Curve::new(),
+            user_attrs: BTreeMap::new(),
             sink,
         }
     }
@@ -104,8 +108,30 @@ impl<'a> TrialContext<'a> {
         &self.reported
     }
 
-    pub(crate) fn into_reported(self) -> Curve {
-        self.reported
+    /// Sets a user attribute of the trial (Optuna's `trial.set_user_attr`): any serialisable
+    /// value, stored as JSON with the trial when it ends, shown by optuna-dashboard and
+    /// returned by [`Trial::user_attrs`]. A value that is not JSON-serialisable (a map with
+    /// non-string keys) is an error.
+    pub fn set_user_attr(
+        &mut self,
+        key: impl Into<String>,
+        value: impl serde::Serialize,
+    ) -> Result<(), TrialError> {
+        let key = key.into();
+        let json = serde_json::to_value(value)
+            .map_err(|e| TrialError::failed(format!("user attribute `{key}`: {e}")))?;
+        self.user_attrs.insert(key, json);
+        Ok(())
+    }
+
+    /// The user attributes set so far by this execution.
+    pub fn user_attrs(&self) -> &BTreeMap<String, Json> {
+        &self.user_attrs
+    }
+
+    /// What the execution reported and the user attributes it set.
+    pub(crate) fn into_parts(self) -> (Curve, BTreeMap<String, Json>) {
+        (self.reported, self.user_attrs)
     }
 }
 

@@ -167,7 +167,11 @@ impl<S: Searchable> Tuner<S> {
         })?;
         let parent_dir = trial.plan.parent.map(|p| self.trial_dir(p));
         loop {
-            let attempt = self.execute(trial, &params, &dir, parent_dir.as_deref(), run, progress);
+            let mut attrs = std::collections::BTreeMap::new();
+            let (parent, dir) = (parent_dir.as_deref(), &dir);
+            let attempt = self.execute(trial, &params, dir, parent, run, progress, &mut attrs);
+            // Kept whatever the attempt's outcome, as Optuna keeps a failed trial's.
+            trial.user_attrs.extend(attrs);
             let may_retry = trial.retries < self.settings.max_retries_per_trial;
             let seconds = t0.elapsed().as_secs_f64();
             match self.study.finish(trial, attempt, seconds, may_retry)? {
@@ -177,7 +181,9 @@ impl<S: Searchable> Tuner<S> {
         }
     }
 
-    /// Runs the executions of one attempt and averages their curves.
+    /// Runs the executions of one attempt and averages their curves; the user attributes they
+    /// set go to `user_attrs`, whatever the outcome.
+    #[allow(clippy::too_many_arguments)]
     fn execute(
         &self,
         trial: &Trial,
@@ -186,6 +192,7 @@ impl<S: Searchable> Tuner<S> {
         parent_dir: Option<&std::path::Path>,
         run: &mut RunFn<'_, S::Params>,
         progress: &Progress,
+        user_attrs: &mut std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Result<Ran, TrialError> {
         let objective = self.objectives().list()[0].name.clone();
         let mut curves = Vec::new();
@@ -225,8 +232,10 @@ impl<S: Searchable> Tuner<S> {
                 &mut sink,
             )
             .with_resume_dir(self.resume_dir(trial));
-            let outcome = catch(|| run(params, &mut ctx))?;
-            let reported = ctx.into_reported();
+            let outcome = catch(|| run(params, &mut ctx));
+            let (reported, attrs) = ctx.into_parts();
+            user_attrs.extend(attrs);
+            let outcome = outcome?;
             curves.push(curve(
                 reported,
                 outcome,

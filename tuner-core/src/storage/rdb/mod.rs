@@ -12,6 +12,7 @@
 
 mod cache;
 mod create;
+mod foreign;
 mod read;
 pub(crate) mod retry;
 mod schema;

@@ -104,6 +104,7 @@ impl<B: Backend> Rdb<B> {
         let (sql, bind) = which.statement(id);
         let mut trials: Vec<Loaded> = Vec::new();
         let mut index: HashMap<i64, usize> = HashMap::new();
+        let mut recorded = std::collections::HashSet::new();
         for row in tx.query(&sql, &bind).map_err(&e)? {
             let Some(trial_id) = row[1].int() else {
                 return Err(e("a row lacks its trial id".into()));
@@ -142,6 +143,7 @@ impl<B: Backend> Rdb<B> {
                 let record: TrialRecord = serde_json::from_str(json)
                     .map_err(|x| e(format!("trial {}: unreadable record: {x}", trial.number)))?;
                 record.apply(trial);
+                recorded.insert(trial_id);
             } else if let Some(epoch) = key.strip_prefix(optuna::EPOCH_PREFIX) {
                 let epoch: u32 = epoch
                     .parse()
@@ -151,6 +153,12 @@ impl<B: Backend> Rdb<B> {
                 trial.history.insert(epoch, metrics);
             }
         }
+        // Trials without our record were created by Optuna: read them from its tables.
+        let mut foreign: Vec<&mut Loaded> = trials
+            .iter_mut()
+            .filter(|l| !recorded.contains(&l.row))
+            .collect();
+        self.fill_optuna_trials(tx, id, &mut foreign)?;
         Ok(trials)
     }
 }

@@ -91,13 +91,15 @@ impl<B: Backend> Rdb<B> {
                 .find(|r| r[0].text() == Some(key))
                 .and_then(|r| r[1].text().map(str::to_owned))
         };
+        let Some(format) = attr(optuna::STUDY_FORMAT_KEY) else {
+            // No tuner attributes at all: a study Optuna created.
+            return self.optuna_config(tx, id, name);
+        };
         let not_ours = || StorageError::NotTuner {
             name: name.to_owned(),
             location: location.clone(),
         };
-        let format: i64 = attr(optuna::STUDY_FORMAT_KEY)
-            .and_then(|f| f.parse().ok())
-            .ok_or_else(not_ours)?;
+        let format: i64 = format.parse().map_err(|_| not_ours())?;
         if format > optuna::FORMAT {
             return Err(StorageError::Schema {
                 location: location.clone(),

@@ -255,6 +255,7 @@ impl<B: Backend> Rdb<B> {
         }
         self.write_params(tx, id, config, trial, false)?;
         self.write_record(tx, id, trial)?;
+        self.write_user_attrs(tx, id, config, trial)?;
         tx.execute(
             "DELETE FROM trial_system_attributes WHERE trial_id = ?1 AND key LIKE 'tuner:epoch:%'",
             &[id.into()],
