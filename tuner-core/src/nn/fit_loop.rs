@@ -67,6 +67,7 @@ impl Network {
         if train.is_empty() {
             return Err(NnError::Fit("the training set is empty".into()));
         }
+        self.adapt_if_unset(train)?;
         let classification = self.spec.loss.is_classification();
         let (w_in, w_out) = (self.model.input_width(), self.model.output_width());
         let mut history = History::default();

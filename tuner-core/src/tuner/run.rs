@@ -17,6 +17,7 @@ pub struct TrialContext<'a> {
     resume_dir: Option<PathBuf>,
     reported: Curve,
     sink: &'a mut dyn FnMut(u32, &Metrics) -> Control,
+    notes: Vec<String>,
 }
 
 impl<'a> TrialContext<'a> {
@@ -37,6 +38,7 @@ impl<'a> TrialContext<'a> {
             resume_dir: None,
             reported: Curve::new(),
             sink,
+            notes: Vec::new(),
         }
     }
 
@@ -102,6 +104,19 @@ impl<'a> TrialContext<'a> {
     /// The epochs reported so far.
     pub fn reported(&self) -> &[(u32, Metrics)] {
         &self.reported
+    }
+
+    /// A warning about this trial (e.g. a collapsed model): logged now, and shown on the
+    /// console or live display when the trial ends.
+    pub fn warn(&mut self, message: impl Into<String>) {
+        let message = message.into();
+        tracing::warn!(trial = self.trial.number, "{message}");
+        self.notes
+            .push(format!("Trial {}: {message}", self.trial.id()));
+    }
+
+    pub(crate) fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
     }
 
     pub(crate) fn into_reported(self) -> Curve {

@@ -225,7 +225,11 @@ impl<S: Searchable> Tuner<S> {
                 &mut sink,
             )
             .with_resume_dir(self.resume_dir(trial));
-            let outcome = catch(|| run(params, &mut ctx))?;
+            let outcome = catch(|| run(params, &mut ctx));
+            for note in ctx.take_notes() {
+                progress.note(&note);
+            }
+            let outcome = outcome?;
             let reported = ctx.into_reported();
             curves.push(curve(
                 reported,
