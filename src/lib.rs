@@ -21,7 +21,8 @@ pub mod prelude {
     pub use tuner_core::data::Dataset;
     pub use tuner_core::hypermodel::{HyperBlock, HyperModel};
     pub use tuner_core::model::{
-        Callback, Control, EarlyStopping, Fit, History, ModelSpec, Trainable,
+        Callback, ClassWeight, Control, EarlyStopping, Fit, History, Metric, ModelSpec,
+        ReduceLROnPlateau, Trainable,
     };
     pub use tuner_core::objective::Objective;
     // What a first program tunes with: the tuner, its oracles, and the study it keeps.

@@ -12,6 +12,7 @@ mod data_loaders;
 mod data_tabular;
 mod dfdx_blocks;
 mod hypermodel;
+mod metrics;
 mod models_selection;
 mod models_space;
 mod models_train;

@@ -6,6 +6,7 @@
 mod common;
 mod failures;
 mod hypermodel_arguments;
+mod metric_objectives;
 mod oracle_quality;
 mod oracle_search;
 mod pruner_curves;

@@ -24,6 +24,12 @@ struct Header {
     config: Json,
     optimizer: BurnOptimizer,
     learning_rate: f64,
+    /// The rate training continues with (a schedule's); the spec's when absent.
+    #[serde(default)]
+    current_learning_rate: Option<f64>,
+    /// The callbacks' states after the last epoch (see `Callback::state`).
+    #[serde(default)]
+    callback_states: Vec<Option<Json>>,
     seed: u64,
     epochs_completed: usize,
     metadata: Option<Json>,
@@ -62,6 +68,8 @@ impl<C: BurnConfig, D: BurnDevice> BurnNet<C, D> {
             config: self.spec.config_json(),
             optimizer: self.spec.optimizer.clone(),
             learning_rate: self.spec.learning_rate,
+            current_learning_rate: Some(self.learning_rate),
+            callback_states: self.callback_states.clone(),
             seed: self.seed,
             epochs_completed: self.epochs_completed,
             metadata: metadata.cloned(),
@@ -141,6 +149,8 @@ impl<C: BurnConfig, D: BurnDevice> BurnNet<C, D> {
             .from_bytes(Bytes::from_bytes_vec(optim.to_vec()))
             .map_err(|e| record_error(path, e))?;
         let net = Self {
+            learning_rate: header.current_learning_rate.unwrap_or(spec.learning_rate),
+            callback_states: header.callback_states,
             spec,
             module,
             optim,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 /// One sample: its features and its target.
 #[derive(Clone, Debug)]
 pub(crate) struct Sample {
+    index: usize,
     features: Vec<f32>,
     target: SampleTarget,
 }
@@ -28,6 +29,8 @@ pub(crate) struct Batch {
     pub inputs: Tensor<2>,
     /// The targets.
     pub targets: BatchTargets,
+    /// Each sample's row in the data set (burn's loader shuffles them), for sample weights.
+    pub rows: Vec<usize>,
 }
 
 /// A batch's targets, as tensors for the loss and as host values for the metrics.
@@ -78,6 +81,7 @@ impl ::burn::data::dataset::Dataset<Sample> for Samples {
             }
         };
         Ok(Sample {
+            index,
             features: data.row(index).to_vec(),
             target,
         })
@@ -100,7 +104,9 @@ impl Batcher<Sample, Batch> for SampleBatcher {
         let mut labels = Vec::new();
         let mut values = Vec::new();
         let mut value_width = 0;
+        let mut rows = Vec::with_capacity(n);
         for item in items {
+            rows.push(item.index);
             features.extend_from_slice(&item.features);
             match item.target {
                 SampleTarget::Class(c) => labels.push(c),
@@ -126,7 +132,11 @@ impl Batcher<Sample, Batch> for SampleBatcher {
                 values,
             }
         };
-        Batch { inputs, targets }
+        Batch {
+            inputs,
+            targets,
+            rows,
+        }
     }
 }
 

@@ -1,11 +1,14 @@
 //! `BurnNet::fit`: the tuner's training loop over burn's data loader, loss and optimizer.
 
 use super::data::Loader;
-use super::net::{batch_loss, is_classification, scalar, Totals};
+use super::net::{batch_loss, gather, scalar};
 use super::{BurnConfig, BurnDevice, BurnError, BurnModule, BurnNet};
 use crate::data::Dataset;
-use crate::model::epoch::{end_epoch, EpochEnd};
-use crate::model::{Callback, Fit, History};
+use crate::data::Targets;
+use crate::model::epoch::{begin_training, end_epoch, schedule, EpochEnd};
+use crate::model::metrics;
+use crate::model::weights::row_weights;
+use crate::model::{Callback, Fit, FitError, History};
 use crate::trial::Metrics;
 use ::burn::optim::GradientsParams;
 use std::time::Instant;
@@ -40,6 +43,7 @@ impl<C: BurnConfig, D: BurnDevice> BurnNet<C, D> {
         callbacks: &mut [&mut dyn Callback],
     ) -> Result<History, BurnError> {
         fit.validate()?;
+        let given_rows = train.len();
         let split;
         let (train, val) = match (val, fit.validation_split) {
             (Some(v), _) => (train, Some(v)),
@@ -59,13 +63,27 @@ impl<C: BurnConfig, D: BurnDevice> BurnNet<C, D> {
         if train.is_empty() {
             return Err(BurnError::Data("the training set is empty".into()));
         }
-        let classification = is_classification(train);
+        metrics::check(&fit.metrics, train.num_classes()).map_err(FitError::from)?;
+        let weights = match train.targets() {
+            Targets::Classes {
+                labels,
+                num_classes,
+            } => row_weights(
+                fit.class_weight.as_ref(),
+                fit.sample_weight.as_deref(),
+                given_rows,
+                labels,
+                *num_classes,
+            )?,
+            Targets::Values { .. } if fit.class_weight.is_some() || fit.sample_weight.is_some() => {
+                return Err(FitError::WeightsNeedClasses.into())
+            }
+            Targets::Values { .. } => None,
+        };
         let device = Self::train_device();
         let loader = Loader::new(train);
         let mut history = History::default();
-        for cb in callbacks.iter_mut() {
-            cb.on_train_begin();
-        }
+        begin_training(fit, callbacks, &self.callback_states);
         for epoch in fit.initial_epoch..fit.epochs {
             let started = Instant::now();
             for cb in callbacks.iter_mut() {
@@ -73,20 +91,19 @@ impl<C: BurnConfig, D: BurnDevice> BurnNet<C, D> {
             }
             device.seed(epoch_seed(self.seed ^ DROPOUT_SALT, epoch));
             let shuffle = fit.shuffle.then(|| epoch_seed(fit.seed, epoch));
-            let mut totals = Totals::default();
+            let mut gathered = None;
             let mut non_finite = false;
             let batches = loader.batches(fit.batch_size, shuffle, &device);
             for (b, batch) in batches.iter().enumerate() {
                 let batch = batch.map_err(|e| BurnError::Data(e.to_string()))?;
-                let n = batch.targets.len();
                 let outputs = self.module.forward(batch.inputs.clone());
-                let (loss, score) = batch_loss(outputs, &batch)?;
+                let (loss, found) = batch_loss(outputs, &batch, weights.as_deref())?;
                 let grads = GradientsParams::from_grads(loss.backward(), &self.module);
                 let loss = scalar(loss);
                 self.module = self
                     .optim
-                    .step(self.spec.learning_rate, self.module.clone(), grads);
-                totals.add(loss, score, n);
+                    .step(self.learning_rate, self.module.clone(), grads);
+                gather(&mut gathered, train, &batch, loss, &found);
                 for cb in callbacks.iter_mut() {
                     cb.on_batch_end(b, loss);
                 }
@@ -96,11 +113,18 @@ impl<C: BurnConfig, D: BurnDevice> BurnNet<C, D> {
                 }
             }
             let mut metrics = Metrics::new();
-            totals.metrics(classification, "", &mut metrics);
+            if let Some(g) = &gathered {
+                g.report(&fit.metrics, "", &mut metrics)
+                    .map_err(FitError::from)?;
+            }
             if let Some(v) = val {
-                self.evaluate_into(v, fit.batch_size.max(256), "val_", &mut metrics)?;
+                let batch = fit.batch_size.max(256);
+                self.evaluate_into(v, batch, &fit.metrics, "val_", &mut metrics)?;
             }
             self.epochs_completed = epoch + 1;
+            let (lr, states) = schedule(epoch, &metrics, callbacks, self.learning_rate);
+            self.learning_rate = lr;
+            self.callback_states = states;
             let end = EpochEnd {
                 epoch,
                 started,

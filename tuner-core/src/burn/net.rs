@@ -4,13 +4,14 @@
 use super::data::{Batch, BatchTargets, Loader};
 use super::{BurnConfig, BurnDevice, BurnError, BurnModule, BurnSpec};
 use crate::data::{Dataset, Targets};
-use crate::model::epoch::argmax;
-pub(crate) use crate::model::epoch::Totals;
+use crate::model::metrics::{self, Predictions};
+use crate::model::{FitError, Metric};
 use crate::trial::Metrics;
 use ::burn::module::{Module, ModuleVisitor, Param};
 use ::burn::nn::loss::{CrossEntropyLoss, MseLoss, Reduction};
 use ::burn::optim::ModuleOptimizer;
-use ::burn::tensor::{Device, Tensor};
+use ::burn::tensor::activation::log_softmax;
+use ::burn::tensor::{Device, Tensor, TensorData};
 
 /// A burn model being tuned: the module, burn's optimizer with its state, and what built it.
 /// [`module`](Self::module) / [`into_module`](Self::into_module) give the burn module itself.
@@ -20,6 +21,11 @@ pub struct BurnNet<C: BurnConfig, D = super::Cpu> {
     pub(crate) optim: ModuleOptimizer,
     pub(crate) seed: u64,
     pub(crate) epochs_completed: usize,
+    /// The optimizer's current learning rate (the spec's until a schedule changes it).
+    pub(crate) learning_rate: f64,
+    /// The callbacks' states after the last epoch (see `Callback::state`), kept in
+    /// checkpoints so a continued run resumes its schedule.
+    pub(crate) callback_states: Vec<Option<serde_json::Value>>,
 }
 
 /// Materialises every lazily initialised parameter, so the weights are drawn right after the
@@ -47,6 +53,8 @@ impl<C: BurnConfig, D: BurnDevice> BurnNet<C, D> {
             optim: spec.optimizer.init(),
             seed,
             epochs_completed: 0,
+            learning_rate: spec.learning_rate,
+            callback_states: Vec::new(),
         })
     }
 
@@ -56,6 +64,8 @@ impl<C: BurnConfig, D: BurnDevice> BurnNet<C, D> {
         let optim = spec.optimizer.init();
         Self {
             module: module.fork(&Self::train_device()),
+            learning_rate: spec.learning_rate,
+            callback_states: Vec::new(),
             spec,
             optim,
             seed,
@@ -93,6 +103,11 @@ impl<C: BurnConfig, D: BurnDevice> BurnNet<C, D> {
         self.epochs_completed
     }
 
+    /// The optimizer's learning rate now (changed by a schedule such as `ReduceLROnPlateau`).
+    pub fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
     /// Trainable parameters (burn's count).
     pub fn num_params(&self) -> usize {
         self.module.num_params()
@@ -113,11 +128,29 @@ impl<C: BurnConfig, D: BurnDevice> BurnNet<C, D> {
         Ok(out)
     }
 
+    /// Class probabilities of every sample of `data` (inference mode), row-major: the softmax
+    /// of each row of logits, or the sigmoid of a single-output model's one logit.
+    pub fn predict_proba(&self, data: &Dataset, batch_size: usize) -> Result<Vec<f32>, BurnError> {
+        let logits = self.predict(data, batch_size)?;
+        let width = logits.len() / data.len().max(1);
+        Ok(metrics::probabilities(&logits, width))
+    }
+
     /// Metrics on `data` in inference mode: `loss` and `accuracy` (classes) or `mae` (values).
     pub fn evaluate(&self, data: &Dataset, batch_size: usize) -> Result<Metrics, BurnError> {
-        let mut metrics = Metrics::new();
-        self.evaluate_into(data, batch_size, "", &mut metrics)?;
-        Ok(metrics)
+        self.evaluate_with(data, batch_size, &[])
+    }
+
+    /// [`evaluate`](Self::evaluate) also reporting `metrics` (e.g. `[Metric::Auc]`).
+    pub fn evaluate_with(
+        &self,
+        data: &Dataset,
+        batch_size: usize,
+        metrics: &[Metric],
+    ) -> Result<Metrics, BurnError> {
+        let mut out = Metrics::new();
+        self.evaluate_into(data, batch_size, metrics, "", &mut out)?;
+        Ok(out)
     }
 
     /// [`evaluate`](Self::evaluate) into `out`, each name after `prefix` (`val_`).
@@ -125,39 +158,68 @@ impl<C: BurnConfig, D: BurnDevice> BurnNet<C, D> {
         &self,
         data: &Dataset,
         batch_size: usize,
+        metrics: &[Metric],
         prefix: &str,
         out: &mut Metrics,
     ) -> Result<(), BurnError> {
         if batch_size == 0 {
-            return Err(crate::model::FitError::ZeroBatch.into());
+            return Err(FitError::ZeroBatch.into());
         }
+        metrics::check(metrics, data.num_classes()).map_err(FitError::from)?;
         let module = self.module.valid();
         let device = D::device();
-        let mut totals = Totals::default();
+        let mut gathered = None;
         for batch in Loader::new(data).batches(batch_size, None, &device).iter() {
             let batch = batch.map_err(|e| BurnError::Data(e.to_string()))?;
             let outputs = module.forward(batch.inputs.clone());
-            let (loss, score) = batch_loss(outputs, &batch)?;
-            totals.add(scalar(loss), score, batch.targets.len());
+            let (loss, found) = batch_loss(outputs, &batch, None)?;
+            gather(&mut gathered, data, &batch, scalar(loss), &found);
         }
-        totals.metrics(is_classification(data), prefix, out);
+        match gathered {
+            Some(g) => g.report(metrics, prefix, out).map_err(FitError::from)?,
+            None => {
+                return Err(BurnError::Data(
+                    "cannot evaluate on an empty data set".into(),
+                ))
+            }
+        }
         Ok(())
     }
 }
 
-/// Whether a data set is labelled with classes (accuracy) rather than values (mae).
-pub(crate) fn is_classification(data: &Dataset) -> bool {
-    matches!(data.targets(), Targets::Classes { .. })
+/// Adds a batch's mean `loss` and outputs to `into`, created on the first batch (when the
+/// output width is known).
+pub(crate) fn gather(
+    into: &mut Option<Predictions>,
+    data: &Dataset,
+    batch: &Batch,
+    loss: f64,
+    outputs: &[f32],
+) {
+    let width = outputs.len() / batch.targets.len().max(1);
+    let g = into.get_or_insert_with(|| match data.targets() {
+        Targets::Classes { num_classes, .. } => Predictions::classes(width, *num_classes),
+        Targets::Values { .. } => Predictions::values(width),
+    });
+    match &batch.targets {
+        BatchTargets::Classes { labels, .. } => g.add_classes(loss, outputs, labels),
+        BatchTargets::Values { values, .. } => g.add_values(loss, outputs, values),
+    }
 }
 
 /// burn's loss of one batch (cross-entropy on classes, mean squared error on values), and
-/// the batch's correct predictions or summed absolute error per output.
-pub(crate) fn batch_loss(outputs: Tensor<2>, batch: &Batch) -> Result<(Tensor<1>, f64), BurnError> {
+/// the batch's outputs on the host. With `weights` (one per row of the data set, indexed by
+/// the batch's rows), the cross-entropy is Keras' weighted one: `sum_i w_i * loss_i / n`.
+pub(crate) fn batch_loss(
+    outputs: Tensor<2>,
+    batch: &Batch,
+    weights: Option<&[f32]>,
+) -> Result<(Tensor<1>, Vec<f32>), BurnError> {
     let [n, width] = outputs.dims();
     let device = outputs.device();
+    let found = host(outputs.clone().detach())?;
     match &batch.targets {
         BatchTargets::Classes { tensor, labels } => {
-            let found = host(outputs.clone().detach())?;
             let classes_needed = labels.iter().max().map_or(0, |&m| m + 1);
             if width < classes_needed {
                 return Err(BurnError::OutputWidth {
@@ -165,15 +227,24 @@ pub(crate) fn batch_loss(outputs: Tensor<2>, batch: &Batch) -> Result<(Tensor<1>
                     found: width,
                 });
             }
-            let correct = labels
-                .iter()
-                .zip(found.chunks_exact(width))
-                .filter(|(&l, row)| argmax(row) == Some(l))
-                .count();
-            let loss = CrossEntropyLoss::new(None, &device).forward(outputs, tensor.clone());
-            Ok((loss, correct as f64))
+            let loss = match weights {
+                None => CrossEntropyLoss::new(None, &device).forward(outputs, tensor.clone()),
+                Some(w) => {
+                    // Each row's one-hot target scaled by its weight: cross-entropy is linear
+                    // in the target, so the sum over rows is sum_i w_i * loss_i.
+                    let mut target = vec![0.0f32; n * width];
+                    for (i, (&l, &row)) in labels.iter().zip(&batch.rows).enumerate() {
+                        target[i * width + l] = w[row];
+                    }
+                    let target =
+                        Tensor::<2>::from_data(TensorData::new(target, [n, width]), &device);
+                    let total = (log_softmax(outputs, 1) * target).sum().neg();
+                    total.div_scalar(n as f32)
+                }
+            };
+            Ok((loss, found))
         }
-        BatchTargets::Values { tensor, values } => {
+        BatchTargets::Values { tensor, .. } => {
             let [_, expected] = tensor.dims();
             if width != expected {
                 return Err(BurnError::OutputWidth {
@@ -181,15 +252,8 @@ pub(crate) fn batch_loss(outputs: Tensor<2>, batch: &Batch) -> Result<(Tensor<1>
                     found: width,
                 });
             }
-            let found = host(outputs.clone().detach())?;
-            let error: f64 = values
-                .iter()
-                .zip(&found)
-                .map(|(&t, &y)| f64::from((y - t).abs()))
-                .sum();
             let loss = MseLoss::new().forward(outputs, tensor.clone(), Reduction::Mean);
-            debug_assert_eq!(n * width, found.len());
-            Ok((loss, error / width as f64))
+            Ok((loss, found))
         }
     }
 }

@@ -31,6 +31,10 @@ impl<C: BurnConfig, D: BurnDevice> Trainable for BurnNet<C, D> {
         BurnNet::num_params(self)
     }
 
+    fn is_classification(data: &Dataset) -> Option<bool> {
+        Some(data.num_classes().is_some())
+    }
+
     fn save_checkpoint(&self, path: &Path, metadata: Option<&Json>) -> Result<(), BurnError> {
         self.save_with_metadata(path, metadata)
     }

@@ -4,6 +4,7 @@ use super::{Checkpoint, History};
 use crate::trial::Direction;
 use crate::trial::Metrics;
 use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 
 /// What `fit` should do after an epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +39,26 @@ pub trait Callback {
     ) -> Control {
         self.on_epoch_end(epoch, metrics)
     }
+    /// After each epoch, before [`on_epoch_end`](Self::on_epoch_end): the learning rate the
+    /// next epochs train with, given the current one; `None` keeps it. This is how a schedule
+    /// such as [`ReduceLROnPlateau`](super::ReduceLROnPlateau) changes the optimizer's rate in
+    /// every loop; the model keeps the rate in its checkpoints.
+    fn on_epoch_end_learning_rate(
+        &mut self,
+        _epoch: usize,
+        _metrics: &Metrics,
+        _learning_rate: f64,
+    ) -> Option<f64> {
+        None
+    }
+    /// State the model keeps in its checkpoints (e.g. a schedule's counters), so that a run
+    /// continued from one (`initial_epoch > 0`) resumes it exactly; `None` keeps nothing.
+    fn state(&self) -> Option<Json> {
+        None
+    }
+    /// Restores what [`state`](Self::state) returned, after `on_train_begin`, when a run
+    /// continues from a checkpoint holding it.
+    fn restore(&mut self, _state: &Json) {}
     /// After the last epoch.
     fn on_train_end(&mut self, _history: &History) {}
 }

@@ -1,49 +1,51 @@
 //! What every model's `fit` does the same way at the end of an epoch, whatever library trains
-//! it: the running sums that become `loss` and `accuracy`/`mae`, the verbose line, the
+//! it: the verbose line, the
 //! callbacks that may stop training, and the history's bookkeeping. One home, so that the dfdx
 //! networks and burn models report and stop alike.
 
 use super::{Callback, Checkpoint, Control, EpochMetrics, Fit, History};
 use crate::trial::Metrics;
+use serde_json::Value as Json;
 use std::time::Instant;
 
-/// Index of the largest value; `None` if a NaN is present (a NaN prediction is never right).
-pub(crate) fn argmax(row: &[f32]) -> Option<usize> {
-    let mut best: Option<(usize, f32)> = None;
-    for (i, &v) in row.iter().enumerate() {
-        if v.is_nan() {
-            return None;
-        }
-        if best.is_none_or(|(_, b)| v > b) {
-            best = Some((i, v));
+/// Starts training: every callback's `on_train_begin`, then, when the run continues a
+/// checkpoint (`fit.initial_epoch > 0`) saved with as many callbacks, each one's saved state.
+pub(crate) fn begin_training(
+    fit: &Fit,
+    callbacks: &mut [&mut dyn Callback],
+    saved: &[Option<Json>],
+) {
+    for cb in callbacks.iter_mut() {
+        cb.on_train_begin();
+    }
+    if fit.initial_epoch > 0 && saved.len() == callbacks.len() {
+        for (cb, state) in callbacks.iter_mut().zip(saved) {
+            if let Some(state) = state {
+                cb.restore(state);
+            }
         }
     }
-    best.map(|(i, _)| i)
 }
 
-/// Running sums over an epoch or an evaluation.
-#[derive(Default)]
-pub(crate) struct Totals {
-    loss: f64,
-    score: f64,
-    samples: usize,
-}
-
-impl Totals {
-    /// Adds a batch of `n` samples: its mean loss and its summed score.
-    pub(crate) fn add(&mut self, loss: f64, score: f64, n: usize) {
-        self.loss += loss * n as f64;
-        self.score += score;
-        self.samples += n;
+/// Asks every callback in turn for the learning rate of the next epochs (each sees the rate
+/// the previous one chose) and returns the rate to train with, and the callbacks' states to
+/// keep in the checkpoint. Runs before the epoch's `on_epoch_end`, so a checkpoint saved by
+/// a callback there already holds the new rate and states (a continued run repeats the
+/// schedule of an uninterrupted one).
+pub(crate) fn schedule(
+    epoch: usize,
+    metrics: &Metrics,
+    callbacks: &mut [&mut dyn Callback],
+    learning_rate: f64,
+) -> (f64, Vec<Option<Json>>) {
+    let mut lr = learning_rate;
+    for cb in callbacks.iter_mut() {
+        if let Some(next) = cb.on_epoch_end_learning_rate(epoch, metrics, lr) {
+            lr = next;
+        }
     }
-
-    /// `loss` and `accuracy` (classification) or `mae`, each with `prefix` (`""`, `"val_"`).
-    pub(crate) fn metrics(&self, classification: bool, prefix: &str, out: &mut Metrics) {
-        let n = self.samples.max(1) as f64;
-        out.insert(format!("{prefix}loss"), self.loss / n);
-        let name = if classification { "accuracy" } else { "mae" };
-        out.insert(format!("{prefix}{name}"), self.score / n);
-    }
+    let states = callbacks.iter().map(|cb| cb.state()).collect();
+    (lr, states)
 }
 
 /// One epoch just trained: its number, when it began, its metrics, and whether a batch's loss

@@ -1,6 +1,6 @@
 //! `Fit`: how a model trains (Keras' `fit` arguments).
 
-use super::FitError;
+use super::{ClassWeight, FitError, Metric};
 use serde::{Deserialize, Serialize};
 
 /// Training settings, Keras' `fit` arguments with Keras' defaults.
@@ -22,6 +22,13 @@ pub struct Fit {
     pub seed: u64,
     /// Print one line per epoch (false).
     pub verbose: bool,
+    /// Metrics reported beside `loss` and the default `accuracy` / `mae`, on the training
+    /// data and (as `val_...`) on validation data (none).
+    pub metrics: Vec<Metric>,
+    /// Weights of the classes in the training loss (none); see `model::weights`.
+    pub class_weight: Option<ClassWeight>,
+    /// One weight per row of the training data given to `fit`, in the training loss (none).
+    pub sample_weight: Option<Vec<f32>>,
 }
 
 impl Default for Fit {
@@ -34,6 +41,9 @@ impl Default for Fit {
             validation_split: None,
             seed: 0,
             verbose: false,
+            metrics: Vec::new(),
+            class_weight: None,
+            sample_weight: None,
         }
     }
 }
@@ -78,6 +88,34 @@ impl Fit {
     /// Prints one line per epoch when true.
     pub fn verbose(mut self, verbose: bool) -> Self {
         self.verbose = verbose;
+        self
+    }
+
+    /// Reports these metrics too (Keras' `compile(metrics=[...])`), e.g.
+    /// `[Metric::Auc, Metric::F1]`; `"auc".parse::<Metric>()` reads a name.
+    pub fn metrics(mut self, metrics: impl IntoIterator<Item = Metric>) -> Self {
+        self.metrics = metrics.into_iter().collect();
+        self
+    }
+
+    /// Adds `metric` to those reported unless it is there already.
+    pub fn with_metric(mut self, metric: Metric) -> Self {
+        if !self.metrics.contains(&metric) {
+            self.metrics.push(metric);
+        }
+        self
+    }
+
+    /// Weighs the classes in the training loss (Keras' `class_weight`).
+    pub fn class_weight(mut self, class_weight: ClassWeight) -> Self {
+        self.class_weight = Some(class_weight);
+        self
+    }
+
+    /// Weighs each training row in the loss (Keras' `sample_weight`): one per row of the
+    /// training data passed to `fit`.
+    pub fn sample_weight(mut self, weights: Vec<f32>) -> Self {
+        self.sample_weight = Some(weights);
         self
     }
 

@@ -10,10 +10,16 @@ pub(crate) mod epoch;
 mod error;
 mod fit;
 mod history;
+pub mod metrics;
+mod schedule;
 mod trainable;
+pub mod weights;
 
 pub use callbacks::{Callback, Control, EarlyStopping, Mode};
 pub use error::FitError;
 pub use fit::Fit;
 pub use history::{EpochMetrics, History};
+pub use metrics::Metric;
+pub use schedule::ReduceLROnPlateau;
 pub use trainable::{BoxError, Checkpoint, ModelSpec, Trainable};
+pub use weights::ClassWeight;

@@ -38,6 +38,13 @@ pub trait Trainable: Sized {
     /// Trainable parameters (for `max_model_size`).
     fn num_params(&self) -> usize;
 
+    /// Whether `data` holds class labels (`Some(true)`) or real values (`Some(false)`), so the
+    /// search can infer the metrics an objective needs and name those `fit` will report
+    /// before any trial runs; `None` (the default) when the model cannot tell.
+    fn is_classification(_data: &Self::Data) -> Option<bool> {
+        None
+    }
+
     /// Writes weights, optimizer state and `metadata` (the tuner's own bookkeeping, returned
     /// unchanged by [`load_checkpoint`](Self::load_checkpoint)) to `path`, whole or not at all.
     fn save_checkpoint(&self, path: &Path, metadata: Option<&Json>) -> Result<(), Self::Error>;

@@ -1,6 +1,7 @@
-//! Per-batch targets (the running sums of an epoch are the model layer's `Totals`).
+//! Per-batch targets: the dense matrix the loss compares against, and where a batch's outputs
+//! are gathered for the epoch's metrics (`model::metrics`).
 
-pub(crate) use crate::model::epoch::{argmax, Totals};
+use crate::model::metrics::Predictions;
 
 /// Where one batch's targets come from.
 #[derive(Clone, Copy)]
@@ -10,13 +11,15 @@ pub(crate) enum BatchTargets<'a> {
 }
 
 impl BatchTargets<'_> {
-    /// Targets as a dense `n x width` matrix (one-hot for classes).
-    pub(crate) fn dense(&self, width: usize) -> Vec<f32> {
+    /// Targets as a dense `n x width` matrix (one-hot for classes). With `weights`, row `i` of
+    /// the one-hot matrix is scaled by `weights[i]`: cross-entropy is linear in its target,
+    /// so the batch's mean loss becomes `sum_i w_i * loss_i / n`, Keras' weighted loss.
+    pub(crate) fn dense(&self, width: usize, weights: Option<&[f32]>) -> Vec<f32> {
         match self {
             BatchTargets::Classes(labels) => {
                 let mut v = vec![0.0; labels.len() * width];
                 for (i, &l) in labels.iter().enumerate() {
-                    v[i * width + l] = 1.0;
+                    v[i * width + l] = weights.map_or(1.0, |w| w[i]);
                 }
                 v
             }
@@ -24,22 +27,11 @@ impl BatchTargets<'_> {
         }
     }
 
-    /// Correct predictions (classes) or the summed absolute error per output (values).
-    pub(crate) fn score(&self, outputs: &[f32], width: usize) -> f64 {
+    /// Adds the batch's mean `loss` and its `outputs` to the epoch's predictions.
+    pub(crate) fn gather(&self, into: &mut Predictions, loss: f64, outputs: &[f32]) {
         match self {
-            BatchTargets::Classes(labels) => labels
-                .iter()
-                .zip(outputs.chunks_exact(width))
-                .filter(|(&l, row)| argmax(row) == Some(l))
-                .count() as f64,
-            BatchTargets::Values(v) => {
-                let sum: f64 = v
-                    .iter()
-                    .zip(outputs)
-                    .map(|(&t, &y)| f64::from((y - t).abs()))
-                    .sum();
-                sum / width as f64
-            }
+            BatchTargets::Classes(labels) => into.add_classes(loss, outputs, labels),
+            BatchTargets::Values(values) => into.add_values(loss, outputs, values),
         }
     }
 }

@@ -27,6 +27,8 @@ const SEED_KEY: &str = "tuner.seed";
 const EPOCHS_KEY: &str = "tuner.epochs_completed";
 const USER_KEY: &str = "tuner.metadata";
 const OPT_STEPS_KEY: &str = "tuner.optimizer_steps";
+const LR_KEY: &str = "tuner.learning_rate";
+const CALLBACKS_KEY: &str = "tuner.callback_state";
 
 /// One tensor's name (`"0.weight"`), shape and values.
 pub(crate) struct NamedTensor {
@@ -333,6 +335,11 @@ impl Network {
             header.insert(USER_KEY.to_string(), m.to_string());
         }
         header.insert(OPT_STEPS_KEY.to_string(), self.opt.steps().to_string());
+        header.insert(LR_KEY.to_string(), self.opt.learning_rate().to_string());
+        header.insert(
+            CALLBACKS_KEY.to_string(),
+            serde_json::to_string(&self.callback_states).expect("JSON values serialise"),
+        );
         let mut owned: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = c
             .tensors
             .iter()
@@ -398,6 +405,20 @@ impl Network {
             net.opt
                 .import(&net.model, steps, &tensors)
                 .map_err(|reason| NnError::checkpoint(path, reason))?;
+        }
+        if let Some(lr) = meta.get(LR_KEY) {
+            let lr: f64 = lr.parse().map_err(|_| {
+                NnError::checkpoint(
+                    path,
+                    format!("header field {LR_KEY} = {lr:?} is not a rate"),
+                )
+            })?;
+            net.opt.set_learning_rate(lr);
+        }
+        if let Some(states) = meta.get(CALLBACKS_KEY) {
+            net.callback_states = serde_json::from_str(states).map_err(|e| {
+                NnError::checkpoint(path, format!("header field {CALLBACKS_KEY}: {e}"))
+            })?;
         }
         Ok(net)
     }

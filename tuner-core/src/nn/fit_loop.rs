@@ -1,11 +1,13 @@
 //! `Network::fit`: Keras' training loop, with callbacks, validation and per-epoch seeding.
 
-use super::batch::{BatchTargets, Totals};
+use super::batch::BatchTargets;
 use super::error::NnError;
 use super::network::Network;
 use crate::data::{Dataset, Targets};
-use crate::model::epoch::{end_epoch, EpochEnd};
-use crate::model::{Callback, Fit, History};
+use crate::model::epoch::{begin_training, end_epoch, schedule, EpochEnd};
+use crate::model::metrics;
+use crate::model::weights::row_weights;
+use crate::model::{Callback, Fit, FitError, History};
 use crate::trial::Metrics;
 use dfdx::prelude::Cpu;
 use rand::rngs::ChaCha8Rng;
@@ -45,6 +47,7 @@ impl Network {
     ) -> Result<History, NnError> {
         fit.validate()?;
         self.check_data(train)?;
+        let given_rows = train.len();
         let split;
         let (train, val) = match (val, fit.validation_split) {
             (Some(v), _) => (train, Some(v)),
@@ -68,12 +71,26 @@ impl Network {
             return Err(NnError::Fit("the training set is empty".into()));
         }
         self.adapt_if_unset(train)?;
-        let classification = self.spec.loss.is_classification();
+        metrics::check(&fit.metrics, train.num_classes()).map_err(FitError::from)?;
+        let weights = match train.targets() {
+            Targets::Classes {
+                labels,
+                num_classes,
+            } => row_weights(
+                fit.class_weight.as_ref(),
+                fit.sample_weight.as_deref(),
+                given_rows,
+                labels,
+                *num_classes,
+            )?,
+            Targets::Values { .. } if fit.class_weight.is_some() || fit.sample_weight.is_some() => {
+                return Err(FitError::WeightsNeedClasses.into())
+            }
+            Targets::Values { .. } => None,
+        };
         let (w_in, w_out) = (self.model.input_width(), self.model.output_width());
         let mut history = History::default();
-        for cb in callbacks.iter_mut() {
-            cb.on_train_begin();
-        }
+        begin_training(fit, callbacks, &self.callback_states);
         let mut order: Vec<usize> = (0..train.len()).collect();
         for epoch in fit.initial_epoch..fit.epochs {
             let started = Instant::now();
@@ -87,7 +104,7 @@ impl Network {
             if fit.shuffle {
                 order.shuffle(&mut ChaCha8Rng::seed_from_u64(epoch_seed(fit.seed, epoch)));
             }
-            let mut totals = Totals::default();
+            let mut gathered = self.predictions(train);
             let mut non_finite = false;
             for (b, idx) in order.chunks(fit.batch_size).enumerate() {
                 let mut x = Vec::with_capacity(idx.len() * w_in);
@@ -110,8 +127,12 @@ impl Network {
                         BatchTargets::Values(&values)
                     }
                 };
-                let (loss, score) = self.step(&device, x, idx.len(), targets)?;
-                totals.add(loss, score, idx.len());
+                let batch_weights: Option<Vec<f32>> = weights
+                    .as_ref()
+                    .map(|w| idx.iter().map(|&i| w[i]).collect());
+                let (loss, outputs) =
+                    self.step(&device, x, idx.len(), targets, batch_weights.as_deref())?;
+                targets.gather(&mut gathered, loss, &outputs);
                 for cb in callbacks.iter_mut() {
                     cb.on_batch_end(b, loss);
                 }
@@ -121,11 +142,17 @@ impl Network {
                 }
             }
             let mut metrics = Metrics::new();
-            totals.metrics(classification, "", &mut metrics);
+            gathered
+                .report(&fit.metrics, "", &mut metrics)
+                .map_err(FitError::from)?;
             if let Some(v) = val {
-                self.evaluate_into(v, fit.batch_size.max(256), "val_", &mut metrics)?;
+                let batch = fit.batch_size.max(256);
+                self.evaluate_into(v, batch, &fit.metrics, "val_", &mut metrics)?;
             }
             self.epochs_completed = epoch + 1;
+            let (lr, states) = schedule(epoch, &metrics, callbacks, self.opt.learning_rate());
+            self.opt.set_learning_rate(lr);
+            self.callback_states = states;
             let end = EpochEnd {
                 epoch,
                 started,

@@ -21,7 +21,10 @@ mod spec;
 mod trainable;
 
 // The library-neutral training vocabulary, re-exported where dfdx users look for it.
-pub use crate::model::{Callback, Control, EarlyStopping, EpochMetrics, Fit, History, Mode};
+pub use crate::model::{
+    Callback, ClassWeight, Control, EarlyStopping, EpochMetrics, Fit, History, Metric, Mode,
+    ReduceLROnPlateau,
+};
 pub use crate::trial::Metrics;
 pub use checkpoint::{read_checkpoint_info, CheckpointInfo};
 pub use error::{NnError, SpecError};

@@ -1,11 +1,13 @@
 //! `Network`: a built model, its optimizer state and its own seeded device.
 
-use super::batch::{argmax, BatchTargets, Totals};
+use super::batch::BatchTargets;
 use super::error::NnError;
 use super::modules::{Net, Width};
 use super::optim_state::OptState;
 use super::spec::{Loss, NetSpec};
 use crate::data::{Dataset, Targets};
+use crate::model::metrics::{self, argmax, Predictions};
+use crate::model::Metric;
 use crate::trial::Metrics;
 use dfdx::losses::{cross_entropy_with_logits_loss, huber_loss, mae_loss, mse_loss};
 use dfdx::nn::{Module, ModuleMut, NumParams, ZeroGrads};
@@ -40,6 +42,9 @@ pub struct Network {
     pub(crate) opt: OptState,
     grads: Option<Gradients<f32, Cpu>>,
     pub(crate) epochs_completed: usize,
+    /// The callbacks' states after the last epoch trained (see `Callback::state`), kept in
+    /// checkpoints so a continued run resumes its schedule.
+    pub(crate) callback_states: Vec<Option<serde_json::Value>>,
 }
 
 impl fmt::Debug for Network {
@@ -67,6 +72,7 @@ impl Network {
             opt,
             grads: None,
             epochs_completed: 0,
+            callback_states: Vec::new(),
         })
     }
 
@@ -88,6 +94,12 @@ impl Network {
     /// Epochs trained so far (the next `fit` would start here to continue).
     pub fn epochs_completed(&self) -> usize {
         self.epochs_completed
+    }
+
+    /// The optimizer's learning rate now (the spec's until a schedule such as
+    /// `ReduceLROnPlateau` changes it).
+    pub fn learning_rate(&self) -> f64 {
+        self.opt.learning_rate()
     }
 
     /// All weights in visiting order, as `(name, values)` (for comparisons and inspection).
@@ -157,15 +169,26 @@ impl Network {
         }
     }
 
-    /// One gradient step on `n` samples; returns the batch's mean loss and score sum. The
-    /// input lives on `device`, whose rng dropout and augmentation draw from.
+    /// Gathers predictions on `data`'s kind of targets, for the metrics.
+    pub(crate) fn predictions(&self, data: &Dataset) -> Predictions {
+        let width = self.model.output_width();
+        match data.targets() {
+            Targets::Classes { num_classes, .. } => Predictions::classes(width, *num_classes),
+            Targets::Values { .. } => Predictions::values(width),
+        }
+    }
+
+    /// One gradient step on `n` samples, each row's loss scaled by `weights` (Keras' weighted
+    /// mean, divided by `n`); returns the batch's mean loss and its outputs. The input lives
+    /// on `device`, whose rng dropout and augmentation draw from.
     pub(crate) fn step(
         &mut self,
         device: &Cpu,
         x: Vec<f32>,
         n: usize,
         targets: BatchTargets,
-    ) -> Result<(f64, f64), NnError> {
+        weights: Option<&[f32]>,
+    ) -> Result<(f64, Vec<f32>), NnError> {
         let (w_in, w_out) = (self.model.input_width(), self.model.output_width());
         let grads = match self.grads.take() {
             Some(g) => g,
@@ -179,10 +202,10 @@ impl Network {
             .model
             .try_forward_mut(x.traced(grads))
             .map_err(NnError::device)?;
-        let score = targets.score(&y.as_vec(), w_out);
+        let outputs = y.as_vec();
         let t = self
             .device
-            .try_tensor_from_vec(targets.dense(w_out), (n, Width(w_out)))
+            .try_tensor_from_vec(targets.dense(w_out, weights), (n, Width(w_out)))
             .map_err(NnError::device)?;
         let loss = self.loss(y, t);
         let loss_value = f64::from(loss.array());
@@ -192,7 +215,7 @@ impl Network {
             .try_zero_grads(&mut grads)
             .map_err(NnError::device)?;
         self.grads = Some(grads);
-        Ok((loss_value, score))
+        Ok((loss_value, outputs))
     }
 
     /// Trains on all of `batch` as one gradient step (Keras' `train_on_batch`); returns the loss.
@@ -203,8 +226,14 @@ impl Network {
         }
         let targets = Self::batch_targets(batch, 0..batch.len(), self.model.output_width());
         let device = self.device.clone();
-        self.step(&device, batch.features().to_vec(), batch.len(), targets)
-            .map(|(loss, _)| loss)
+        self.step(
+            &device,
+            batch.features().to_vec(),
+            batch.len(),
+            targets,
+            None,
+        )
+        .map(|(loss, _)| loss)
     }
 
     /// Outputs (logits for classification) for rows `range` of `data`, without dropout.
@@ -218,8 +247,18 @@ impl Network {
 
     /// Loss and accuracy (classification) or mae (regression) on `data`, without dropout.
     pub fn evaluate(&self, data: &Dataset, batch_size: usize) -> Result<Metrics, NnError> {
+        self.evaluate_with(data, batch_size, &[])
+    }
+
+    /// [`evaluate`](Self::evaluate) also reporting `metrics` (e.g. `[Metric::Auc]`).
+    pub fn evaluate_with(
+        &self,
+        data: &Dataset,
+        batch_size: usize,
+        metrics: &[Metric],
+    ) -> Result<Metrics, NnError> {
         let mut m = Metrics::new();
-        self.evaluate_into(data, batch_size, "", &mut m)?;
+        self.evaluate_into(data, batch_size, metrics, "", &mut m)?;
         Ok(m)
     }
 
@@ -227,10 +266,12 @@ impl Network {
         &self,
         data: &Dataset,
         batch_size: usize,
+        metrics: &[Metric],
         prefix: &str,
         out: &mut Metrics,
     ) -> Result<(), NnError> {
         self.check_data(data)?;
+        metrics::check(metrics, data.num_classes()).map_err(crate::model::FitError::from)?;
         if data.is_empty() {
             return Err(NnError::Fit("cannot evaluate on an empty data set".into()));
         }
@@ -238,7 +279,7 @@ impl Network {
             return Err(NnError::Fit("batch_size is 0; use at least 1".into()));
         }
         let (w_in, w_out) = (self.model.input_width(), self.model.output_width());
-        let mut totals = Totals::default();
+        let mut gathered = self.predictions(data);
         for start in (0..data.len()).step_by(batch_size) {
             let end = (start + batch_size).min(data.len());
             let n = end - start;
@@ -251,15 +292,16 @@ impl Network {
                 .map_err(NnError::device)?;
             let y = self.model.try_forward(x).map_err(NnError::device)?;
             let targets = Self::batch_targets(data, start..end, w_out);
-            let score = targets.score(&y.as_vec(), w_out);
+            let outputs = y.as_vec();
             let t = self
                 .device
-                .try_tensor_from_vec(targets.dense(w_out), (n, Width(w_out)))
+                .try_tensor_from_vec(targets.dense(w_out, None), (n, Width(w_out)))
                 .map_err(NnError::device)?;
-            totals.add(f64::from(self.loss(y, t).array()), score, n);
+            targets.gather(&mut gathered, f64::from(self.loss(y, t).array()), &outputs);
         }
-        totals.metrics(self.spec.loss.is_classification(), prefix, out);
-        Ok(())
+        gathered
+            .report(metrics, prefix, out)
+            .map_err(|e| crate::model::FitError::from(e).into())
     }
 
     /// Outputs for flat feature rows (`features.len()` a multiple of the input width),
@@ -277,6 +319,14 @@ impl Network {
             out.extend(self.forward_rows(chunk, chunk.len() / w_in)?);
         }
         Ok(out)
+    }
+
+    /// Class probabilities for flat feature rows, row-major: the softmax of each row's logits,
+    /// or the sigmoid of a single-output network's one logit (a binary model's `P(class 1)`).
+    pub fn predict_proba(&self, features: &[f32]) -> Result<Vec<f32>, NnError> {
+        let w = self.model.output_width();
+        let logits = self.predict(features)?;
+        Ok(metrics::probabilities(&logits, w))
     }
 
     /// The most likely class of each sample of `data`.

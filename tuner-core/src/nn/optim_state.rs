@@ -87,6 +87,24 @@ impl OptState {
         }
     }
 
+    /// The learning rate the next update uses.
+    pub(crate) fn learning_rate(&self) -> f64 {
+        match &self.rule {
+            Rule::Adam(c) => c.lr,
+            Rule::Sgd(c) => c.lr,
+            Rule::RmsProp(c) => c.lr,
+        }
+    }
+
+    /// Sets the learning rate of the next updates (a schedule's new rate).
+    pub(crate) fn set_learning_rate(&mut self, lr: f64) {
+        match &mut self.rule {
+            Rule::Adam(c) => c.lr = lr,
+            Rule::Sgd(c) => c.lr = lr,
+            Rule::RmsProp(c) => c.lr = lr,
+        }
+    }
+
     /// Updates taken so far (Adam's bias correction counts them).
     pub(crate) fn steps(&self) -> i32 {
         self.steps

@@ -33,6 +33,10 @@ impl Trainable for Network {
         Network::num_params(self)
     }
 
+    fn is_classification(data: &Dataset) -> Option<bool> {
+        Some(data.num_classes().is_some())
+    }
+
     fn save_checkpoint(&self, path: &Path, metadata: Option<&Json>) -> Result<(), NnError> {
         self.save_with_metadata(path, metadata)
     }

@@ -27,12 +27,13 @@ pub struct UnknownDirection(pub String);
 
 impl Direction {
     /// Infers the direction from a metric name as KerasTuner does: after stripping `val_` and
-    /// `weighted_`, losses, cross-entropies and errors are minimised; accuracies, AUC,
+    /// `weighted_` and `macro_`, losses, cross-entropies and errors are minimised; accuracies, AUC,
     /// precision, recall, F1 and R² maximised; any other name (or one matching both) is an
     /// error asking for an explicit direction.
     pub fn infer(name: &str) -> Result<Self, UnknownDirection> {
         let base = name.strip_prefix("val_").unwrap_or(name);
         let base = base.strip_prefix("weighted_").unwrap_or(base);
+        let base = base.strip_prefix("macro_").unwrap_or(base);
         let min = base == "loss"
             || base.contains("crossentropy")
             || matches!(
@@ -43,7 +44,10 @@ impl Direction {
             || base.ends_with("_error");
         let max = base.starts_with("acc")
             || base.ends_with("accuracy")
-            || matches!(base, "auc" | "precision" | "recall" | "f1" | "r2");
+            || matches!(
+                base,
+                "auc" | "pr_auc" | "precision" | "recall" | "f1" | "r2"
+            );
         match (min, max) {
             (true, false) => Ok(Direction::Minimize),
             (false, true) => Ok(Direction::Maximize),

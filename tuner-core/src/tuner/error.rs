@@ -12,6 +12,20 @@ pub enum TunerError {
     /// The objective's direction could not be inferred from its name.
     #[error(transparent)]
     Objective(#[from] UnknownDirection),
+    /// The objective names a metric the model does not report (checked before any trial).
+    #[error(
+        "objective `{objective}` is not a metric the model reports; it reports: {reported}. \
+         Use one of these, add it with Fit::metrics (for this data: {possible}; `val_` for \
+         the validation value), or report it from your own code"
+    )]
+    UnreportedObjective {
+        /// The objective's name.
+        objective: String,
+        /// What the model reports with the search's `Fit`.
+        reported: String,
+        /// Every metric the model could report on this data.
+        possible: String,
+    },
     /// No objective was given where one is required.
     #[error(
         "no objective set: call .objective(\"val_accuracy\") (or Objective::minimize/maximize)"

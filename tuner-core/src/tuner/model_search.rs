@@ -10,7 +10,7 @@ use super::run::{Control, Outcome, TrialContext, TrialError};
 use super::{SearchReport, Tuner, TunerError, Typed};
 use crate::data::{shuffled_indices, stratified_indices, ConstantBaseline, Dataset};
 use crate::hypermodel::HyperModel;
-use crate::model::{Callback, Checkpoint, Fit, ModelSpec, Trainable};
+use crate::model::{metrics, Callback, Checkpoint, Fit, ModelSpec, Trainable};
 use crate::objective::Objectives;
 use crate::trial::{Curve, Metrics, Trial};
 use serde_json::json;
@@ -70,17 +70,36 @@ where
         fit: Fit,
         callbacks: &mut [&mut dyn Callback],
     ) -> Result<SearchReport, TunerError> {
-        let (kept, held) = validation_split(train, &fit)?;
+        let (kept, held) = validation_indices(train, &fit)?;
+        // Sample weights follow their rows into the training part.
+        let sample_weight = match fit.sample_weight.as_deref() {
+            Some(w) if w.len() != train.len() => {
+                return Err(TunerError::BadArgument(format!(
+                    "Fit::sample_weight has {} weights for {} training rows; give one per row",
+                    w.len(),
+                    train.len()
+                )))
+            }
+            Some(w) => Some(kept.iter().map(|&i| w[i]).collect()),
+            None => None,
+        };
         let fit = Fit {
             validation_split: None,
+            sample_weight,
             ..fit
         };
-        self.search_with_callbacks(&kept, &held, fit, callbacks)
+        self.search_with_callbacks(&train.select(&kept), &train.select(&held), fit, callbacks)
     }
 }
 
 /// The `(train, validation)` parts `fit.validation_split` asks of `data`.
 pub fn validation_split(data: &Dataset, fit: &Fit) -> Result<(Dataset, Dataset), TunerError> {
+    let (kept, held) = validation_indices(data, fit)?;
+    Ok((data.select(&kept), data.select(&held)))
+}
+
+/// The sample indices of [`validation_split`]'s parts, each ascending.
+fn validation_indices(data: &Dataset, fit: &Fit) -> Result<(Vec<usize>, Vec<usize>), TunerError> {
     let Some(frac) = fit.validation_split else {
         return Err(TunerError::BadArgument(
             "search_split needs Fit::validation_split (the fraction to hold out, e.g. 0.2);              to validate on a set of your own, call search(train, val, fit)"
@@ -90,11 +109,10 @@ pub fn validation_split(data: &Dataset, fit: &Fit) -> Result<(Dataset, Dataset),
     let bad = |e: crate::data::DataError| {
         TunerError::BadArgument(format!("Fit::validation_split = {frac}: {e}"))
     };
-    let (kept, held) = match (data.labels(), data.num_classes()) {
-        (Some(labels), Some(k)) => stratified_indices(labels, k, frac, fit.seed).map_err(bad)?,
-        _ => shuffled_indices(data.len(), frac, fit.seed).map_err(bad)?,
-    };
-    Ok((data.select(&kept), data.select(&held)))
+    match (data.labels(), data.num_classes()) {
+        (Some(labels), Some(k)) => stratified_indices(labels, k, frac, fit.seed).map_err(bad),
+        _ => shuffled_indices(data.len(), frac, fit.seed).map_err(bad),
+    }
 }
 
 impl<M> Tuner<Typed<M>>
@@ -135,6 +153,7 @@ where
         check_fit(&fit)?;
         let objectives = self.objectives().clone();
         let baseline = val.constant_scores();
+        let fit = checked_fit::<ModelOf<M>>(fit, &objectives, train)?;
         let max_model_size = self.settings.max_model_size;
         let epochs = u32::try_from(fit.epochs).ok();
         let model = self.model.shared();
@@ -193,6 +212,34 @@ where
             .build(params)
             .build(seed)
             .map_err(|e| TunerError::NoResult(e.to_string()))
+    }
+}
+
+/// `fit` with the metrics the objectives need turned on (objective `val_auc` reports AUC),
+/// after checking that every objective is among the metrics the model will report: an
+/// objective nobody reports fails here, before any trial, with the list of those reported.
+fn checked_fit<T: Trainable>(
+    fit: Fit,
+    objectives: &Objectives,
+    train: &T::Data,
+) -> Result<Fit, TunerError> {
+    let Some(classification) = T::is_classification(train) else {
+        return Ok(fit);
+    };
+    let names = || objectives.list().iter().map(|o| o.name.as_str());
+    let fit = metrics::with_objective_metrics(fit, names(), classification);
+    let reported = metrics::reported_names(&fit.metrics, classification, true);
+    match metrics::unreported(names(), &reported) {
+        None => Ok(fit),
+        Some(objective) => Err(TunerError::UnreportedObjective {
+            objective: objective.to_owned(),
+            reported: reported.join(", "),
+            possible: metrics::Metric::all_for(classification)
+                .iter()
+                .map(|m| m.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
     }
 }
 
