@@ -25,11 +25,7 @@ pub struct NormStats {
 impl NormStats {
     /// The statistics of `rows` rows of `width` values each, accumulated in f64.
     pub fn of_rows(features: &[f32], width: usize) -> NormStats {
-        let count = if width == 0 {
-            0
-        } else {
-            features.len() / width
-        };
+        let count = features.len().checked_div(width).unwrap_or(0);
         let mut mean = vec![0f64; width];
         for row in features.chunks_exact(width.max(1)) {
             for (m, &x) in mean.iter_mut().zip(row) {
