@@ -1,19 +1,27 @@
-//! In-memory data sets and loaders for IDX (MNIST format), NPY and CSV files.
+//! In-memory data sets (with shuffles, splits, map and concat) and loaders for IDX (MNIST
+//! format), NPY and CSV files.
 
+mod baseline;
 mod csv;
 mod dataset;
 mod error;
 pub mod fashion_mnist;
 mod idx;
 mod npy;
+mod split;
 
-pub use csv::{load_csv, parse_csv, CsvOptions, CsvTask, TargetColumn};
+pub use baseline::ConstantBaseline;
+pub use csv::{
+    load_csv, load_csv_named, parse_csv, parse_csv_named, CsvOptions, CsvTask, Encoding, Missing,
+    TargetColumn,
+};
 pub use dataset::{Dataset, Targets};
 pub use error::DataError;
 pub use idx::{load_idx, parse_idx, read_idx, IdxArray, IdxData};
 pub use npy::{
     load_npy_classification, load_npy_regression, parse_npy, read_npy, NpyArray, NpyData,
 };
+pub use split::{shuffled_indices, stratified_indices};
 
 use std::io::Read;
 use std::path::Path;

@@ -70,6 +70,7 @@ impl Network {
         if train.is_empty() {
             return Err(NnError::Fit("the training set is empty".into()));
         }
+        self.adapt_if_unset(train)?;
         metrics::check(&fit.metrics, train.num_classes()).map_err(FitError::from)?;
         let weights = match train.targets() {
             Targets::Classes {

@@ -1,6 +1,7 @@
 //! The pieces of a [`NetSpec`](super::NetSpec): layers, activations, padding, flips and losses.
 
 use super::error::SpecError;
+use super::modules::NormStats;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -122,6 +123,14 @@ pub enum LayerSpec {
         /// Added to the variance.
         epsilon: f64,
     },
+    /// Standardises each input value with a mean and variance adapted on the training data
+    /// (Keras' `Normalization`); only as the first layer. `fit` adapts it on its training
+    /// split when `stats` is `None`; the stats then travel in the network's spec.
+    Normalize {
+        /// The adapted statistics, `None` until adapted.
+        #[serde(default)]
+        stats: Option<NormStats>,
+    },
     /// Flattens each sample to one dimension.
     Flatten,
     /// Gives each sample a new shape with the same number of values.
@@ -208,6 +217,7 @@ impl LayerSpec {
             LayerSpec::Activation { .. } => "activation",
             LayerSpec::Dropout { .. } => "dropout",
             LayerSpec::LayerNorm { .. } => "layer_norm",
+            LayerSpec::Normalize { .. } => "normalize",
             LayerSpec::Flatten => "flatten",
             LayerSpec::Reshape { .. } => "reshape",
             LayerSpec::Conv2d { .. } => "conv2d",

@@ -6,6 +6,7 @@
 //! and [`Trainable`](crate::model::Trainable), which is how the tuner's search trains them.
 //! dfdx types stay inside this module; [`modules`] holds the dfdx building blocks for direct use.
 
+mod adapt;
 mod batch;
 mod checkpoint;
 mod error;
@@ -27,6 +28,7 @@ pub use crate::model::{
 pub use crate::trial::Metrics;
 pub use checkpoint::{read_checkpoint_info, CheckpointInfo};
 pub use error::{NnError, SpecError};
+pub use modules::NormStats;
 pub use network::Network;
 pub use optimizer::{Adam, Optimizer, RmsProp, Sgd};
 pub use spec::{Activation, FlipMode, LayerSpec, Loss, NetSpec, Padding, Units};

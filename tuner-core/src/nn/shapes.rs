@@ -149,6 +149,13 @@ pub(crate) fn layer_output(layer: &LayerSpec, cur: &[usize]) -> Result<Vec<usize
         } if !a.is_finite() => Err(format!("leaky ReLU slope {a} is not finite")),
         LayerSpec::Activation { .. } => Ok(cur.to_vec()),
         LayerSpec::Flatten => Ok(vec![cur.iter().product()]),
+        LayerSpec::Normalize { stats } => {
+            let width = cur.iter().product();
+            match stats.as_ref().and_then(|s| s.problem(width)) {
+                Some(problem) => Err(format!("normalize: {problem}")),
+                None => Ok(cur.to_vec()),
+            }
+        }
         LayerSpec::Dropout { rate } => {
             if !(0.0..1.0).contains(rate) {
                 return Err(format!("dropout rate {rate} is outside [0, 1)"));

@@ -1,6 +1,7 @@
 //! `NetSpec`: a network as plain data (layers, optimizer, loss), built into dfdx on demand.
 
 use super::error::SpecError;
+use super::modules::NormStats;
 use super::optimizer::Optimizer;
 use super::shapes::{has_weights, params_through, shapes_through};
 use serde::{Deserialize, Serialize};
@@ -115,6 +116,24 @@ impl NetSpec {
     /// Appends layer normalisation with Keras' epsilon (1e-3).
     pub fn layer_norm(self) -> Self {
         self.layer(LayerSpec::LayerNorm { epsilon: 1e-3 })
+    }
+
+    /// Appends a normalisation of the input features (Keras' `Normalization`), adapted by
+    /// `fit` on its training split (never on validation rows); must be the first layer.
+    ///
+    /// ```
+    /// use tuner_core::nn::NetSpec;
+    /// let spec = NetSpec::input(4).normalize().dense(8).relu().dense(2);
+    /// spec.validate().unwrap();
+    /// assert!(NetSpec::input(4).dense(8).normalize().dense(2).validate().is_err());
+    /// ```
+    pub fn normalize(self) -> Self {
+        self.layer(LayerSpec::Normalize { stats: None })
+    }
+
+    /// Appends a normalisation with statistics computed beforehand (e.g. `NormStats::adapt`).
+    pub fn normalize_with(self, stats: NormStats) -> Self {
+        self.layer(LayerSpec::Normalize { stats: Some(stats) })
     }
 
     /// Appends a flatten.
@@ -278,6 +297,13 @@ impl NetSpec {
             return Err(SpecError::Input(self.input_shape.clone()));
         }
         let shapes = self.shapes();
+        if let Some(index) = misplaced_normalize(&self.layers) {
+            return Err(SpecError::Layer {
+                index,
+                reason: "normalize must be the first layer: it is adapted on the input features"
+                    .into(),
+            });
+        }
         for (index, layer) in self.layers.iter().enumerate() {
             layer_output(layer, &shapes[index])
                 .map_err(|reason| SpecError::Layer { index, reason })?;
@@ -301,4 +327,21 @@ impl NetSpec {
             _ => Ok(()),
         }
     }
+}
+
+/// The index of a `Normalize` layer that is not the network's first (one inside a residual
+/// body counts as its block's index).
+fn misplaced_normalize(layers: &[LayerSpec]) -> Option<usize> {
+    fn contains(layers: &[LayerSpec]) -> bool {
+        layers.iter().any(|l| match l {
+            LayerSpec::Normalize { .. } => true,
+            LayerSpec::Residual { layers } => contains(layers),
+            _ => false,
+        })
+    }
+    layers.iter().enumerate().position(|(i, l)| match l {
+        LayerSpec::Normalize { .. } => i > 0,
+        LayerSpec::Residual { layers } => contains(layers),
+        _ => false,
+    })
 }

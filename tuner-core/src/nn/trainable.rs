@@ -61,6 +61,6 @@ impl ModelSpec for NetSpec {
     }
 
     fn matches(&self, model: &Network) -> bool {
-        model.spec() == self
+        super::adapt::same_but_adapted(self, model.spec())
     }
 }

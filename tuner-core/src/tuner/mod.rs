@@ -1,6 +1,7 @@
 //! The tuner: a [`Study`] (space, objective, oracle, storage) and the search loop over it.
 
 mod ask_tell;
+mod collapse;
 mod cross_validation;
 mod error;
 mod heartbeat;
@@ -14,7 +15,7 @@ mod warm_start;
 pub use crate::study::ASKED_AT;
 pub use cross_validation::KFold;
 pub use error::TunerError;
-pub use model_search::{CHECKPOINT, LAST_CHECKPOINT};
+pub use model_search::{validation_split, CHECKPOINT, LAST_CHECKPOINT};
 pub use pareto::{front_csv, hypervolume_history, ReferenceError};
 pub use results::SearchReport;
 pub use run::{Control, Outcome, TrialContext, TrialError};

@@ -1,10 +1,14 @@
 //! Searching a `#[hypermodel]` whose builder returns a [`ModelSpec`] (a `NetSpec`, or any model
 //! implementing [`Trainable`]): build, train once per trial through `fit` with the tuner's
 //! reporting, pruning and checkpointing as a callback beside the user's, continue a parent's
-//! checkpoint (Hyperband) or a dead trial's last epoch.
+//! checkpoint (Hyperband) or a dead trial's last epoch. `search_split` holds out a seeded,
+//! stratified validation split first (Keras' `validation_split`); a `Fit` setting the search
+//! cannot honour is an error naming it.
 
+use super::collapse::collapse_warning;
 use super::run::{Control, Outcome, TrialContext, TrialError};
 use super::{SearchReport, Tuner, TunerError, Typed};
+use crate::data::{shuffled_indices, stratified_indices, ConstantBaseline, Dataset};
 use crate::hypermodel::HyperModel;
 use crate::model::{metrics, Callback, Checkpoint, Fit, ModelSpec, Trainable};
 use crate::objective::Objectives;
@@ -24,14 +28,106 @@ type ModelOf<M> = <<M as HyperModel>::Output as ModelSpec>::Model;
 /// What that model trains on.
 type DataOf<M> = <ModelOf<M> as Trainable>::Data;
 
+/// Refuses `Fit` settings a search cannot honour, naming each: the search sets each trial's
+/// first epoch itself, and a validation split needs `search_split` (no validation set).
+fn check_fit(fit: &Fit) -> Result<(), TunerError> {
+    fit.validate()
+        .map_err(|e| TunerError::BadArgument(format!("Fit: {e}")))?;
+    if fit.initial_epoch != 0 {
+        return Err(TunerError::BadArgument(format!(
+            "Fit::initial_epoch = {} cannot be honoured by a search: each trial's first epoch is              set by the tuner (Hyperband promotions, retries); leave it at 0",
+            fit.initial_epoch
+        )));
+    }
+    if let Some(frac) = fit.validation_split {
+        return Err(TunerError::BadArgument(format!(
+            "Fit::validation_split = {frac} was given together with a validation set; pass one              of them: search(train, val, fit) without the split, or search_split(train, fit)"
+        )));
+    }
+    Ok(())
+}
+
 impl<M> Tuner<Typed<M>>
 where
     M: HyperModel,
     M::Output: ModelSpec,
+    ModelOf<M>: Trainable<Data = Dataset>,
+{
+    /// Tunes on `train` minus a validation part of `fit.validation_split` (KerasTuner's
+    /// `search(x, y, validation_split=0.2)`), held out once for every trial: stratified by
+    /// class for a classification set (each class split in proportion), shuffled for
+    /// regression, both drawn from `fit.seed`, so the same seed holds out the same samples.
+    /// The normalisation and every trial train on the rest only.
+    pub fn search_split(&mut self, train: &Dataset, fit: Fit) -> Result<SearchReport, TunerError> {
+        self.search_split_with_callbacks(train, fit, &mut [])
+    }
+
+    /// [`search_split`](Self::search_split) with callbacks, as
+    /// [`search_with_callbacks`](Self::search_with_callbacks).
+    pub fn search_split_with_callbacks(
+        &mut self,
+        train: &Dataset,
+        fit: Fit,
+        callbacks: &mut [&mut dyn Callback],
+    ) -> Result<SearchReport, TunerError> {
+        let (kept, held) = validation_indices(train, &fit)?;
+        // Sample weights follow their rows into the training part.
+        let sample_weight = match fit.sample_weight.as_deref() {
+            Some(w) if w.len() != train.len() => {
+                return Err(TunerError::BadArgument(format!(
+                    "Fit::sample_weight has {} weights for {} training rows; give one per row",
+                    w.len(),
+                    train.len()
+                )))
+            }
+            Some(w) => Some(kept.iter().map(|&i| w[i]).collect()),
+            None => None,
+        };
+        let fit = Fit {
+            validation_split: None,
+            sample_weight,
+            ..fit
+        };
+        self.search_with_callbacks(&train.select(&kept), &train.select(&held), fit, callbacks)
+    }
+}
+
+/// The `(train, validation)` parts `fit.validation_split` asks of `data`.
+pub fn validation_split(data: &Dataset, fit: &Fit) -> Result<(Dataset, Dataset), TunerError> {
+    let (kept, held) = validation_indices(data, fit)?;
+    Ok((data.select(&kept), data.select(&held)))
+}
+
+/// The sample indices of [`validation_split`]'s parts, each ascending.
+fn validation_indices(data: &Dataset, fit: &Fit) -> Result<(Vec<usize>, Vec<usize>), TunerError> {
+    let Some(frac) = fit.validation_split else {
+        return Err(TunerError::BadArgument(
+            "search_split needs Fit::validation_split (the fraction to hold out, e.g. 0.2);              to validate on a set of your own, call search(train, val, fit)"
+                .into(),
+        ));
+    };
+    let bad = |e: crate::data::DataError| {
+        TunerError::BadArgument(format!("Fit::validation_split = {frac}: {e}"))
+    };
+    match (data.labels(), data.num_classes()) {
+        (Some(labels), Some(k)) => stratified_indices(labels, k, frac, fit.seed).map_err(bad),
+        _ => shuffled_indices(data.len(), frac, fit.seed).map_err(bad),
+    }
+}
+
+impl<M> Tuner<Typed<M>>
+where
+    M: HyperModel,
+    M::Output: ModelSpec,
+    DataOf<M>: ConstantBaseline,
 {
     /// Tunes the hypermodel on `train`, scoring each epoch on `val` (KerasTuner's `search(x, y,
     /// validation_data=...)`). `fit.epochs` is each trial's budget unless the oracle sets one
     /// (Hyperband); the best epoch's model is kept for [`best_models`](Self::best_models).
+    /// `fit.seed` seeds [`search_split`](Self::search_split)'s hold-out; each trial shuffles
+    /// from its own trial seed. `fit.initial_epoch` and `fit.validation_split` are errors here
+    /// (see [`search_split`](Self::search_split)). A trial whose best validation score is a
+    /// constant predictor's (majority-class accuracy, AUC 1/2, R² 0) is warned about.
     pub fn search(
         &mut self,
         train: &DataOf<M>,
@@ -54,7 +150,9 @@ where
         fit: Fit,
         callbacks: &mut [&mut dyn Callback],
     ) -> Result<SearchReport, TunerError> {
+        check_fit(&fit)?;
         let objectives = self.objectives().clone();
+        let baseline = val.constant_scores();
         let fit = checked_fit::<ModelOf<M>>(fit, &objectives, train)?;
         let max_model_size = self.settings.max_model_size;
         let epochs = u32::try_from(fit.epochs).ok();
@@ -66,6 +164,7 @@ where
                     val,
                     fit: &fit,
                     objectives: &objectives,
+                    baseline: &baseline,
                     max_model_size,
                 };
                 job.run(&model.build(params), callbacks, ctx)
@@ -73,7 +172,13 @@ where
             epochs,
         )
     }
+}
 
+impl<M> Tuner<Typed<M>>
+where
+    M: HyperModel,
+    M::Output: ModelSpec,
+{
     /// The hypermodel searched, with the arguments every trial builds with.
     pub fn model(&self) -> &M {
         self.model.model()
@@ -144,6 +249,8 @@ struct Job<'a, D: ?Sized> {
     val: &'a D,
     fit: &'a Fit,
     objectives: &'a Objectives,
+    /// What a constant predictor scores on `val`.
+    baseline: &'a [(String, f64)],
     max_model_size: Option<usize>,
 }
 
@@ -228,7 +335,7 @@ impl<D: ?Sized> Job<'_, D> {
         };
         let mut reporter = Reporter {
             tracker: &mut tracker,
-            ctx,
+            ctx: &mut *ctx,
         };
         let mut callbacks: Vec<&mut dyn Callback> = Vec::with_capacity(user.len() + 1);
         callbacks.push(&mut reporter);
@@ -238,6 +345,12 @@ impl<D: ?Sized> Job<'_, D> {
         model
             .fit(self.train, Some(self.val), &run, &mut callbacks)
             .map_err(TrialError::invalid)?;
+        let best = tracker.curve.best_finite(self.objectives);
+        if let Some(m) = best.and_then(|(e, _)| tracker.curve.at(e)) {
+            if let Some(warning) = collapse_warning(self.objectives, m, self.baseline) {
+                ctx.warn(warning);
+            }
+        }
         match tracker.error.take() {
             Some(e) => Err(e),
             None => Ok(Outcome::Reported),

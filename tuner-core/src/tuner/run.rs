@@ -20,6 +20,7 @@ pub struct TrialContext<'a> {
     reported: Curve,
     user_attrs: BTreeMap<String, Json>,
     sink: &'a mut dyn FnMut(u32, &Metrics) -> Control,
+    notes: Vec<String>,
 }
 
 impl<'a> TrialContext<'a> {
@@ -41,6 +42,7 @@ impl<'a> TrialContext<'a> {
             reported: Curve::new(),
             user_attrs: BTreeMap::new(),
             sink,
+            notes: Vec::new(),
         }
     }
 
@@ -106,6 +108,19 @@ impl<'a> TrialContext<'a> {
     /// The epochs reported so far.
     pub fn reported(&self) -> &[(u32, Metrics)] {
         &self.reported
+    }
+
+    /// A warning about this trial (e.g. a collapsed model): logged now, and shown on the
+    /// console or live display when the trial ends.
+    pub fn warn(&mut self, message: impl Into<String>) {
+        let message = message.into();
+        tracing::warn!(trial = self.trial.number, "{message}");
+        self.notes
+            .push(format!("Trial {}: {message}", self.trial.id()));
+    }
+
+    pub(crate) fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
     }
 
     /// Sets a user attribute of the trial (Optuna's `trial.set_user_attr`): any serialisable

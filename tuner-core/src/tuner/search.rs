@@ -233,6 +233,9 @@ impl<S: Searchable> Tuner<S> {
             )
             .with_resume_dir(self.resume_dir(trial));
             let outcome = catch(|| run(params, &mut ctx));
+            for note in ctx.take_notes() {
+                progress.note(&note);
+            }
             let (reported, attrs) = ctx.into_parts();
             user_attrs.extend(attrs);
             let outcome = outcome?;

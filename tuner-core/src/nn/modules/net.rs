@@ -2,7 +2,8 @@
 
 use super::{
     AvgPool2d, BatchNorm2d, Conv2d, Dense, Dropout, GlobalAvgPool2d, GlobalMaxPool2d, KernelFloat,
-    LayerNorm, MaxPool2d, RandomContrast, RandomFlip, RandomTranslation, Residual, Width, Window,
+    LayerNorm, MaxPool2d, Normalize, RandomContrast, RandomFlip, RandomTranslation, Residual,
+    Width, Window,
 };
 use crate::nn::error::NnError;
 use crate::nn::spec::{layer_output, shortcut, Activation, LayerSpec, NetSpec, Shortcut};
@@ -20,6 +21,8 @@ pub enum Layer<E: Dtype, D: Storage<E>> {
     Dense(Dense<E, D>),
     /// Layer normalisation.
     LayerNorm(LayerNorm<E, D>),
+    /// Input normalisation with adapted statistics.
+    Normalize(Normalize),
     /// Element-wise activation.
     Activation(Activation),
     /// Dropout (training only).
@@ -82,6 +85,7 @@ impl<E: Dtype, D: Storage<E>> Layer<E, D> {
         match self {
             Layer::Dense(_) => "dense",
             Layer::LayerNorm(_) => "layer_norm",
+            Layer::Normalize(_) => "normalize",
             Layer::Activation(_) => "activation",
             Layer::Dropout(_) => "dropout",
             Layer::Reshape(_) => "reshape",
@@ -123,6 +127,7 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Probe {
 /// A layer without tensors: copied as is into a rebuilt `Net`.
 #[derive(Clone, Debug)]
 enum Fixed {
+    Normalize(Normalize),
     Activation(Activation),
     Dropout(Dropout),
     Reshape(Vec<usize>),
@@ -138,6 +143,7 @@ enum Fixed {
 impl Fixed {
     fn into_layer<E: Dtype, D: Storage<E>>(self) -> Layer<E, D> {
         match self {
+            Fixed::Normalize(n) => Layer::Normalize(n),
             Fixed::Activation(a) => Layer::Activation(a),
             Fixed::Dropout(d) => Layer::Dropout(d),
             Fixed::Reshape(s) => Layer::Reshape(s),
@@ -190,6 +196,7 @@ impl Skeleton {
                 Layer::Conv2d(_) => Slot::Conv,
                 Layer::BatchNorm2d(_) => Slot::BatchNorm,
                 Layer::Residual(_) => Slot::Residual,
+                Layer::Normalize(n) => Slot::Fixed(Fixed::Normalize(n.clone())),
                 Layer::Activation(a) => Slot::Fixed(Fixed::Activation(*a)),
                 Layer::Dropout(d) => Slot::Fixed(Fixed::Dropout(*d)),
                 Layer::Reshape(s) => Slot::Fixed(Fixed::Reshape(s.clone())),
@@ -268,6 +275,11 @@ impl<E: Dtype, D: Storage<E>> Net<E, D> {
     /// Values per input sample.
     pub fn input_width(&self) -> usize {
         self.input_width
+    }
+
+    /// Replaces layer `index` (a tensor-free one, such as an adapted `Normalize`).
+    pub(crate) fn replace_fixed(&mut self, index: usize, layer: Layer<E, D>) {
+        self.layers[index] = layer;
     }
 
     /// Values per output sample.
@@ -392,6 +404,7 @@ where
     match layer {
         Layer::Dense(d) => d.try_forward(x),
         Layer::LayerNorm(n) => n.try_forward(x),
+        Layer::Normalize(n) => n.try_forward(x),
         Layer::Activation(a) => a.try_forward(x),
         Layer::Dropout(d) => d.try_forward(x),
         Layer::Reshape(_) => Ok(x),
@@ -484,6 +497,7 @@ where
             LayerSpec::LayerNorm { epsilon } => Layer::LayerNorm(
                 LayerNorm::try_new(device, width, *epsilon).map_err(NnError::device)?,
             ),
+            LayerSpec::Normalize { stats } => Layer::Normalize(Normalize::new(stats.as_ref())),
             LayerSpec::Activation { activation } => Layer::Activation(*activation),
             LayerSpec::Dropout { rate } => Layer::Dropout(Dropout { rate: *rate }),
             LayerSpec::Flatten | LayerSpec::Reshape { .. } => Layer::Reshape(next.clone()),
