@@ -78,9 +78,11 @@ fn best_predicted_passes_over_a_lucky_draw() {
         "the lucky draw is the best observation"
     );
     let predicted = tuner.best_predicted().unwrap();
+    assert_ne!(predicted.number, 25);
+    // Within the noise (+-0.03) of the minimum.
     let x: f64 = predicted.values().get_as("x").unwrap();
     assert!(
-        (x - 0.3).abs() < 0.1,
+        (x - 0.3).powi(2) < 0.03,
         "best predicted x = {x} (trial {})",
         predicted.number
     );
@@ -96,11 +98,13 @@ fn best_predicted_is_the_best_observation_without_noise() {
 #[test]
 fn tpe_leaves_the_deceptive_branch_of_a_conditional_space() {
     // Branch `a` looks better at first but its best is 0.5; `b` reaches 0.
-    let results = quality::conditional::results(&["tpe".to_owned()], 3, 60);
+    let results = quality::conditional::results(&["tpe".to_owned()], 3, 100);
     let (_, runs, shares) = &results[0];
-    for (run, share) in runs.iter().zip(shares) {
+    for run in runs {
         let best = *run.regret.last().unwrap();
         assert!(best < quality::conditional::BRANCH_A_BEST, "best {best}");
-        assert!(*share < 0.5, "{share} of the trials in branch a");
     }
+    // Random search spends half of its trials in each branch.
+    let mean = shares.iter().sum::<f64>() / shares.len() as f64;
+    assert!(mean < 0.4, "{shares:?} of the trials in branch a");
 }
