@@ -4,7 +4,11 @@ Hartmann6, Rosenbrock 4-D, Ackley 5-D, the mixed int/categorical function), seed
 budgets (the best after 50 and after 100 trials of one 100-trial run), and Optuna's TPE on
 the two-branch conditional function of `examples/oracle_quality/conditional.rs`.
 
-    python3 -m venv /tmp/peers && /tmp/peers/bin/pip install hebo smac optuna
+    python3 -m venv /tmp/peers
+    /tmp/peers/bin/pip install --prefer-binary optuna smac "scikit-learn>=1.6,<1.7" torch
+    # HEBO pins numpy<1.25, against Optuna 5's numpy 2: a venv of its own, run with --peers hebo
+    python3 -m venv /tmp/hebo
+    /tmp/hebo/bin/pip install --prefer-binary "numpy<1.25" "pymoo==0.6.0" hebo
     nice /tmp/peers/bin/python benches/peers/blackbox_peers.py --out /tmp/peers.jsonl
     /tmp/peers/bin/python benches/peers/blackbox_peers.py --out /tmp/peers.jsonl --summary
 
