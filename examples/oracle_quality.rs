@@ -8,12 +8,15 @@
 //!
 //! `cargo run --release --example oracle_quality` (full), `-- --quick` (CI: 3 seeds, 30 and
 //! 50 trials, no scaling table); `--seeds N`, `--trials A,B`, `--only name,name`,
-//! `--oracles random,grid,bayesian,tpe`, `--no-scaling`, `--scaling-only`.
+//! `--oracles random,grid,bayesian,tpe`, `--no-scaling`, `--scaling-only`, `--per-seed`
+//! (each seed's regret on stderr).
 //!
 //! `--only hard` (or the names `branin-nan`, `branin-inf`, `branin-nan20`) runs the failing
 //! objectives of `oracle_quality/hard.rs` instead, with the share of failed trials after the
 //! 20th and the runs the search aborted. `--noise` prints only the noise table
 //! (`oracle_quality/noise.rs`: Branin + N(0, 1), true regret at the reported point).
+//! `--conditional` prints only the conditional-space table (`oracle_quality/conditional.rs`:
+//! two branches, the one that looks better at first being the worse).
 
 use std::collections::BTreeMap;
 use std::f64::consts::PI;
@@ -29,6 +32,8 @@ use tuner::trial::{Metrics, Trial, TrialPlan, TrialState};
 use tuner::tuner::TrialError;
 use tuner::Tuner;
 
+#[path = "oracle_quality/conditional.rs"]
+pub mod conditional;
 #[path = "oracle_quality/hard.rs"]
 pub mod hard;
 #[path = "oracle_quality/noise.rs"]
@@ -199,7 +204,9 @@ pub fn oracle(name: &str) -> Box<dyn Oracle> {
         "grid" => Box::new(GridSearch::new()),
         "bayesian" => Box::new(BayesianOptimization::new()),
         "tpe" => Box::new(Tpe::new()),
-        // Ablations, by name only: no output warping; UCB instead of log-EI.
+        // Ablations, by name only: no output warping; UCB instead of log-EI; TPE without group
+        // decomposition (Optuna 5's default: conditional parameters one by one).
+        "tpe-nogroup" => Box::new(Tpe::new().group(false)),
         "bayesian-nowarp" => Box::new(BayesianOptimization::new().output_warping(false)),
         "bayesian-ucb" => Box::new(
             BayesianOptimization::new().acquisition(tuner::oracle::Acquisition::Ucb { beta: 2.6 }),
@@ -384,11 +391,11 @@ fn fmt(v: f64) -> String {
     }
 }
 
-fn print_quality(results: &BTreeMap<(String, String), Vec<Run>>, trials: &[u64]) {
+fn print_quality(results: &BTreeMap<(String, String), Vec<Run>>, trials: &[u64], per_seed: bool) {
     for &n in trials {
         println!("\nSimple regret after {n} trials: median [25%, 75%] over seeds; median oracle ms per suggestion");
-        println!("| function | oracle | median | quartiles | ms/suggestion | failed after 20th (median) | aborted runs |");
-        println!("|---|---|---|---|---|---|---|");
+        println!("| function | oracle | median | quartiles | seeds < 0.01 | ms/suggestion | failed after 20th (median) | aborted runs |");
+        println!("|---|---|---|---|---|---|---|---|");
         for ((function, oracle), runs) in results {
             let at: Vec<f64> = runs.iter().map(|r| regret_at(r, n as usize)).collect();
             let ms: Vec<f64> = runs
@@ -400,11 +407,19 @@ fn print_quality(results: &BTreeMap<(String, String), Vec<Run>>, trials: &[u64])
                 .map(|r| failed_share(r, 20, n as usize))
                 .collect();
             let aborted = runs.iter().filter(|r| r.error.is_some()).count();
+            let close = at.iter().filter(|r| **r < 0.01).count();
+            if per_seed {
+                eprintln!(
+                    "{function} {oracle} @{n}: {:?}",
+                    at.iter().map(|v| format!("{v:.2e}")).collect::<Vec<_>>()
+                );
+            }
             println!(
-                "| {function} | {oracle} | {} | [{}, {}] | {:.3} | {:.1}% | {aborted} |",
+                "| {function} | {oracle} | {} | [{}, {}] | {close} of {} | {:.3} | {:.1}% | {aborted} |",
                 fmt(quantile(&at, 0.5)),
                 fmt(quantile(&at, 0.25)),
                 fmt(quantile(&at, 0.75)),
+                at.len(),
                 quantile(&ms, 0.5),
                 100.0 * quantile(&failed, 0.5),
             );
@@ -491,6 +506,10 @@ fn main() {
             }
         },
     };
+    if flag("--conditional") {
+        conditional::print(&settings.oracles, settings.seeds, &settings.trials);
+        return;
+    }
     if flag("--noise") {
         noise::print(&settings.oracles, settings.seeds, &settings.trials);
         return;
@@ -498,7 +517,7 @@ fn main() {
     if !flag("--scaling-only") {
         let t = Instant::now();
         let results = quality(&settings);
-        print_quality(&results, &settings.trials);
+        print_quality(&results, &settings.trials, flag("--per-seed"));
         println!(
             "\n({} seeds, {:.0} s)",
             settings.seeds,

@@ -2,6 +2,7 @@
 
 use super::{Searchable, Tuner, TunerError};
 use crate::objective::violation;
+use crate::oracle::{BayesianOptimization, OracleConfig, OracleContext};
 use crate::report::{self, StudyView};
 use crate::space::HyperParameters;
 use crate::trial::{Trial, TrialState};
@@ -47,6 +48,38 @@ impl<S: Searchable> Tuner<S> {
     /// The `n` best completed trials, best first.
     pub fn best_trials(&self, n: usize) -> Result<Vec<Trial>, TunerError> {
         Ok(self.study.best(n)?)
+    }
+
+    /// The finished trial a Gaussian process over all finished trials predicts best: the
+    /// smallest posterior mean of the (scalar) loss at an observation, see
+    /// [`BayesianOptimization::best_by_posterior_mean`]. Under a noisy objective this is a
+    /// better report than `best_trials(1)`, whose best observation favours lucky draws; on a
+    /// deterministic one the two agree. The GP uses the study's output-warping setting when
+    /// its oracle is Bayesian and the defaults otherwise, so it works after any oracle.
+    pub fn best_predicted(&self) -> Result<Trial, TunerError> {
+        let trials = self.trials()?;
+        let bo = match &self.study.config().oracle {
+            OracleConfig::Bayesian { output_warping, .. } => {
+                BayesianOptimization::new().output_warping(*output_warping)
+            }
+            _ => BayesianOptimization::new(),
+        };
+        let ctx = OracleContext {
+            space: self.study.space(),
+            objectives: self.objectives(),
+            trials: &trials,
+            seed: self.study.seed(),
+        };
+        let number = bo.best_by_posterior_mean(&ctx).ok_or_else(|| {
+            TunerError::NoResult(format!(
+                "study `{}` has no finished trial with a finite score yet: run `search` first",
+                self.study.name()
+            ))
+        })?;
+        trials
+            .into_iter()
+            .find(|t| t.number == number)
+            .ok_or_else(|| TunerError::NoResult(format!("trial {number} is not stored")))
     }
 
     /// The completed trials no other completed trial dominates in every objective (at each
