@@ -59,6 +59,7 @@ impl ClassWeight {
 /// The weight of every training row (class weight times sample weight), or `None` when
 /// neither is set. `sample_weight` has one entry per row of the data given to `fit`; only
 /// its first `labels.len()` (the rows kept for training by `validation_split`) are used.
+#[cfg(any(feature = "nn", feature = "burn", test))]
 pub(crate) fn row_weights(
     class_weight: Option<&ClassWeight>,
     sample_weight: Option<&[f32]>,

@@ -25,6 +25,8 @@ use std::str::FromStr;
 use thiserror::Error;
 
 mod math;
+// Gathering a whole epoch's outputs is what the network libraries' loops do.
+#[cfg(any(feature = "nn", feature = "burn", test))]
 mod predictions;
 #[cfg(test)]
 mod tests;
@@ -33,6 +35,7 @@ pub use math::{
     accuracy, argmax, average_precision, log_loss, mae, mse, per_class_prf, probabilities, r2,
     roc_auc, softmax, top_k_accuracy,
 };
+#[cfg(any(feature = "nn", feature = "burn"))]
 pub(crate) use predictions::Predictions;
 
 /// A metric the training loops can report; its [`name`](Self::name) is the key in each
