@@ -4,10 +4,9 @@ use super::data::Loader;
 use super::net::{batch_loss, gather, scalar};
 use super::{BurnConfig, BurnDevice, BurnError, BurnModule, BurnNet};
 use crate::data::Dataset;
-use crate::data::Targets;
 use crate::model::epoch::{begin_training, end_epoch, schedule, EpochEnd};
 use crate::model::metrics;
-use crate::model::weights::row_weights;
+use crate::model::weights::training_weights;
 use crate::model::{Callback, Fit, FitError, History};
 use crate::trial::Metrics;
 use ::burn::optim::GradientsParams;
@@ -64,22 +63,7 @@ impl<C: BurnConfig, D: BurnDevice> BurnNet<C, D> {
             return Err(BurnError::Data("the training set is empty".into()));
         }
         metrics::check(&fit.metrics, train.num_classes()).map_err(FitError::from)?;
-        let weights = match train.targets() {
-            Targets::Classes {
-                labels,
-                num_classes,
-            } => row_weights(
-                fit.class_weight.as_ref(),
-                fit.sample_weight.as_deref(),
-                given_rows,
-                labels,
-                *num_classes,
-            )?,
-            Targets::Values { .. } if fit.class_weight.is_some() || fit.sample_weight.is_some() => {
-                return Err(FitError::WeightsNeedClasses.into())
-            }
-            Targets::Values { .. } => None,
-        };
+        let weights = training_weights(fit, train, given_rows)?;
         let device = Self::train_device();
         let loader = Loader::new(train);
         let mut history = History::default();

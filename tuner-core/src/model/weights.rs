@@ -56,6 +56,33 @@ impl ClassWeight {
     }
 }
 
+/// The weight of every row `fit` trains on in `train` ([`row_weights`]); weights on
+/// regression targets are refused.
+#[cfg(any(feature = "nn", feature = "burn"))]
+pub(crate) fn training_weights(
+    fit: &super::Fit,
+    train: &crate::data::Dataset,
+    given_rows: usize,
+) -> Result<Option<Vec<f32>>, FitError> {
+    use crate::data::Targets;
+    match train.targets() {
+        Targets::Classes {
+            labels,
+            num_classes,
+        } => row_weights(
+            fit.class_weight.as_ref(),
+            fit.sample_weight.as_deref(),
+            given_rows,
+            labels,
+            *num_classes,
+        ),
+        Targets::Values { .. } if fit.class_weight.is_some() || fit.sample_weight.is_some() => {
+            Err(FitError::WeightsNeedClasses)
+        }
+        Targets::Values { .. } => Ok(None),
+    }
+}
+
 /// The weight of every training row (class weight times sample weight), or `None` when
 /// neither is set. `sample_weight` has one entry per row of the data given to `fit`; only
 /// its first `labels.len()` (the rows kept for training by `validation_split`) are used.

@@ -6,7 +6,7 @@ use super::network::Network;
 use crate::data::{Dataset, Targets};
 use crate::model::epoch::{begin_training, end_epoch, schedule, EpochEnd};
 use crate::model::metrics;
-use crate::model::weights::row_weights;
+use crate::model::weights::training_weights;
 use crate::model::{Callback, Fit, FitError, History};
 use crate::trial::Metrics;
 use dfdx::prelude::Cpu;
@@ -72,22 +72,7 @@ impl Network {
         }
         self.adapt_if_unset(train)?;
         metrics::check(&fit.metrics, train.num_classes()).map_err(FitError::from)?;
-        let weights = match train.targets() {
-            Targets::Classes {
-                labels,
-                num_classes,
-            } => row_weights(
-                fit.class_weight.as_ref(),
-                fit.sample_weight.as_deref(),
-                given_rows,
-                labels,
-                *num_classes,
-            )?,
-            Targets::Values { .. } if fit.class_weight.is_some() || fit.sample_weight.is_some() => {
-                return Err(FitError::WeightsNeedClasses.into())
-            }
-            Targets::Values { .. } => None,
-        };
+        let weights = training_weights(fit, train, given_rows)?;
         let (w_in, w_out) = (self.model.input_width(), self.model.output_width());
         let mut history = History::default();
         begin_training(fit, callbacks, &self.callback_states);
