@@ -13,7 +13,10 @@
 //!     --storage postgresql://postgres@127.0.0.1:5432/db --workers 1,2,4,8,16 --work-ms 0
 //! ```
 //! Options: `--storage URL` (default: a SQLite file in the temp folder), `--workers LIST`,
-//! `--work-ms MS` (the objective's duration, default 50), `--trials N` per worker (default 40).
+//! `--work-ms MS` (the objective's duration, default 50), `--trials N` per worker (default 40),
+//! `--server-pid PID` (PostgreSQL's postmaster: its reaped backends' CPU time is the server's
+//! share). The CPU columns are per trial, whatever else the machine runs: the workers' user +
+//! system time (this process's reaped children) and, with `--server-pid`, the server's.
 
 use std::io::Write;
 use std::process::Command;
@@ -28,6 +31,8 @@ struct Args {
     workers: Vec<usize>,
     work: Duration,
     trials: u64,
+    /// PostgreSQL's postmaster, whose reaped children are the sessions' server processes.
+    server_pid: Option<u32>,
     /// Set in a worker: the file its latencies go to.
     worker: Option<String>,
 }
@@ -39,6 +44,7 @@ fn args() -> Result<Args, String> {
         workers: vec![1, 2, 4, 8, 16],
         work: Duration::from_millis(50),
         trials: 40,
+        server_pid: None,
         worker: None,
     };
     let mut it = std::env::args().skip(1);
@@ -58,6 +64,9 @@ fn args() -> Result<Args, String> {
             }
             "--trials" => a.trials = value()?.parse().map_err(|e| format!("--trials: {e}"))?,
             "--worker" => a.worker = Some(value()?),
+            "--server-pid" => {
+                a.server_pid = Some(value()?.parse().map_err(|e| format!("--server-pid: {e}"))?)
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -129,6 +138,28 @@ fn worker(a: &Args, out: &str) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// The user + system CPU seconds of the reaped children of process `pid` (`self` or a pid):
+/// fields 16 and 17 of `/proc/PID/stat`, in clock ticks.
+fn children_cpu(pid: &str, tick: f64) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (in parentheses, which may hold spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    // Field 16 of the whole line is index 13 of the fields after the name (which start at 3).
+    let ticks = fields.get(13)?.parse::<f64>().ok()? + fields.get(14)?.parse::<f64>().ok()?;
+    Some(ticks / tick)
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`; 100 where it cannot be asked).
+fn clock_tick() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -149,15 +180,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "| workers | trials | seconds | trials/s | % of linear | search trials/s | \
-         search % of linear | ask p50 ms | ask p99 ms |"
+         search % of linear | ask p50 ms | ask p99 ms | client CPU ms/trial | \
+         server CPU ms/trial |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let tick = clock_tick();
+    let server = a.server_pid.map(|p| p.to_string());
+    let cpu = || {
+        (
+            children_cpu("self", tick).unwrap_or(f64::NAN),
+            server
+                .as_deref()
+                .and_then(|p| children_cpu(p, tick))
+                .unwrap_or(f64::NAN),
+        )
+    };
     let mut one = None;
     for &n in &a.workers {
         let trials = a.trials * n as u64;
         // Each run starts a fresh study, with max_trials stored by this first handle's runs.
         drop(tuner(&a, trials, true)?);
         let started = Instant::now();
+        let (client0, server0) = cpu();
         let mut children = Vec::new();
         let files: Vec<String> = (0..n)
             .map(|i| {
@@ -191,6 +235,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let seconds = started.elapsed().as_secs_f64();
         let stored = tuner(&a, trials, false)?.trials()?.len();
+        // The workers' sessions have ended (and been reaped by the server) by now, but for
+        // the reading handle's, just closed: give the postmaster a moment to reap it.
+        std::thread::sleep(Duration::from_millis(200));
+        let (client1, server1) = cpu();
+        let per_trial = |s: f64| 1e3 * s / stored as f64;
         let mut lat: Vec<f64> = Vec::new();
         let (mut first, mut last) = (f64::INFINITY, f64::NEG_INFINITY);
         for f in &files {
@@ -214,11 +263,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         println!(
             "| {n} | {stored} | {seconds:.1} | {rate:.1} | {:.0}% | {search_rate:.1} | {:.0}% \
-             | {:.1} | {:.1} |",
+             | {:.1} | {:.1} | {:.2} | {:.2} |",
             100.0 * rate / (base * n as f64),
             100.0 * search_rate / (search_base * n as f64),
             1e3 * percentile(&lat, 0.5),
-            1e3 * percentile(&lat, 0.99)
+            1e3 * percentile(&lat, 0.99),
+            per_trial(client1 - client0),
+            per_trial(server1 - server0)
         );
     }
     Ok(())

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tuner::oracle::RandomSearch;
 use tuner::space::{HyperParameters, Param, SearchSpace};
 use tuner::storage::{retried, Storage, ASKED_AT, RETRY_OF};
-use tuner::study::StudyError;
+use tuner::study::{Catalog, StudyError};
 use tuner::trial::{Trial, TrialState};
 use tuner::tuner::TrialError;
 use tuner::Tuner;
@@ -270,19 +270,25 @@ fn check(storage: &dyn Storage, study: &str, trials: u64, seen: &[u64]) -> Vec<T
     all
 }
 
-/// Optuna reads the same best value and the same count of completed trials (when a Python
-/// with optuna is at hand: see `python.rs`).
-fn optuna_agrees(url: &str, study: &str, all: &[Trial]) {
+/// Optuna's `load_study` agrees with `tuner best` (what the command reads: the study through
+/// a [`Catalog`], its best completed trial): the same best trial, value and count of completed
+/// trials (when a Python with optuna is at hand: see `python.rs`).
+pub(crate) fn optuna_agrees(url: &str, study: &str, all: &[Trial]) {
     let Ok(python) = crate::python::python() else {
         let _ = writeln!(std::io::stderr(), "SKIP optuna check of {study}: no optuna");
         return;
     };
+    let best = Catalog::new(Some(url.to_owned()), std::env::temp_dir())
+        .read(study)
+        .and_then(|s| s.best_completed(1))
+        .unwrap();
+    let best = best.first().expect("`tuner best` finds a best trial");
     let url = url.replacen("postgresql://", "postgresql+psycopg2://", 1);
     let script = "import sys, optuna\n\
         optuna.logging.set_verbosity(optuna.logging.WARNING)\n\
         s = optuna.load_study(study_name=sys.argv[1], storage=sys.argv[2])\n\
         done = [t for t in s.trials if t.state == optuna.trial.TrialState.COMPLETE]\n\
-        print(len(done), repr(s.best_value))";
+        print(len(done), repr(s.best_value), s.best_trial.number)";
     let out = Command::new(python)
         .args(["-c", script, study, &url])
         .output()
@@ -293,21 +299,29 @@ fn optuna_agrees(url: &str, study: &str, all: &[Trial]) {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    let (count, best) = text.trim().split_once(' ').unwrap();
-    let completed: Vec<&Trial> = all
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let [count, value, number] = fields[..] else {
+        panic!("optuna printed {text:?}");
+    };
+    let completed = all
         .iter()
         .filter(|t| t.state == TrialState::Completed)
-        .collect();
+        .count();
+    assert_eq!(count.parse::<usize>().unwrap(), completed, "optuna's count");
     assert_eq!(
-        count.parse::<usize>().unwrap(),
-        completed.len(),
-        "optuna's count"
+        (
+            number.parse::<u64>().unwrap(),
+            value.parse::<f64>().unwrap()
+        ),
+        (best.number, best.score.unwrap()),
+        "optuna's best trial and value against `tuner best`"
     );
-    let ours = completed
+    let ours = all
         .iter()
+        .filter(|t| t.state == TrialState::Completed)
         .filter_map(|t| t.score)
         .fold(f64::INFINITY, f64::min);
-    assert_eq!(best.parse::<f64>().unwrap(), ours, "optuna's best value");
+    assert_eq!(best.score, Some(ours), "`tuner best` is the lowest loss");
 }
 
 /// The first trial of `t`'s chain of retries.
@@ -507,6 +521,17 @@ fn killed_asker(url: &str, study: &str) {
         .tell(asked, Ok::<_, TrialError>(1.0))
         .unwrap_err();
     assert!(matches!(late, StudyError::NotRunning { .. }), "{late}");
+    let numbers: Vec<u64> = after.iter().map(|t| t.number).collect();
+    assert_eq!(numbers, (0..after.len() as u64).collect::<Vec<_>>());
+    assert_eq!(
+        after
+            .iter()
+            .filter(|t| t.state == TrialState::Completed)
+            .count(),
+        20 - 1,
+        "every trial but the asked one completed, once"
+    );
+    optuna_agrees(url, study, &after);
 }
 
 #[test]

@@ -363,16 +363,21 @@ impl Backend for PgBackend {
             if std::mem::take(open) {
                 client.batch_execute("ROLLBACK").map_err(fail)?;
             }
-            client
-                .batch_execute(match mode {
-                    // Committed without waiting for the log's flush: the next synchronous
-                    // commit (of any session) flushes it, and the server's log writer within
-                    // 200 ms.
-                    Mode::Lazy => "BEGIN; SET LOCAL synchronous_commit = off",
-                    Mode::Read | Mode::Write => "BEGIN",
-                })
-                .map_err(fail)?;
-            *open = true;
+            // A read runs its statements on their own: under READ COMMITTED each statement
+            // of a transaction sees its own snapshot anyway, so BEGIN and COMMIT would only
+            // add two round trips (and a read takes no lock that must outlive a statement).
+            let begin = match mode {
+                // Committed without waiting for the log's flush: the next synchronous
+                // commit (of any session) flushes it, and the server's log writer within
+                // 200 ms.
+                Mode::Lazy => Some("BEGIN; SET LOCAL synchronous_commit = off"),
+                Mode::Write => Some("BEGIN"),
+                Mode::Read => None,
+            };
+            if let Some(begin) = begin {
+                client.batch_execute(begin).map_err(fail)?;
+                *open = true;
+            }
             let mut pg = PgTx {
                 client,
                 statements,
@@ -380,16 +385,20 @@ impl Backend for PgBackend {
             };
             let result = f(&mut pg);
             let retry = pg.transient;
-            *open = false;
+            let began = std::mem::take(open);
             match result {
                 Ok(v) => {
                     // A failed commit ends the transaction (rolled back) as well.
-                    client.batch_execute("COMMIT").map_err(fail)?;
+                    if began {
+                        client.batch_execute("COMMIT").map_err(fail)?;
+                    }
                     Ok(v)
                 }
                 Err(e) => {
                     // A lost connection has rolled it back already.
-                    let _ = client.batch_execute("ROLLBACK");
+                    if began {
+                        let _ = client.batch_execute("ROLLBACK");
+                    }
                     Err(if retry {
                         Attempt::Retry(e)
                     } else {

@@ -12,6 +12,7 @@
 
 mod cache;
 mod create;
+mod final_write;
 mod foreign;
 mod read;
 pub(crate) mod retry;
@@ -266,6 +267,20 @@ impl<B: Backend> Rdb<B> {
     /// trial's epochs are not read again: no oracle decides from an unfinished curve.
     fn refresh_ended(&self, tx: &mut dyn Tx, cache: &mut StudyCache) -> Result<(), StorageError> {
         let open = cache.open_rows();
+        if !open.is_empty() && open.len() <= read::ROWS_PER_STATEMENT {
+            // The usual case, in one statement: the new trials, the ended ones, and a count
+            // of the open rows still there.
+            let after = cache.last_row();
+            let (loaded, still_there) =
+                self.load_counting(tx, cache.identity.id, Which::Changed { after, open: &open })?;
+            if still_there < open.len() {
+                // A row read before is gone: the database was edited by hand. Start over.
+                cache.forget_trials();
+                return self.refresh_new(tx, cache);
+            }
+            cache.merge(loaded);
+            return Ok(());
+        }
         let mut ended = Vec::new();
         let mut found = 0;
         for chunk in open.chunks(read::ROWS_PER_STATEMENT) {

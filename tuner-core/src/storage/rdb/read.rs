@@ -16,6 +16,10 @@ pub(super) enum Which<'a> {
     Row(i64),
     /// Those with these row ids, read [`ROWS_PER_STATEMENT`] at a time.
     Rows(&'a [i64]),
+    /// What changed since a read: the trials created after row `after`, and of the `open`
+    /// rows (at most [`ROWS_PER_STATEMENT`]) those no longer running; the statement also
+    /// counts how many of `open` still exist.
+    Changed { after: i64, open: &'a [i64] },
 }
 
 /// A trial as read, with its row id.
@@ -53,6 +57,7 @@ impl Which<'_> {
     /// what it binds (the study id as `?1`, then the rows); each part is served by an index.
     /// `Rows` takes at most [`ROWS_PER_STATEMENT`] ids here.
     fn statement(self, study: i64) -> (String, Vec<Sql>) {
+        let mut count = String::new();
         let (on, mut bind) = match self {
             Which::After(row) => ("> ?2".to_owned(), vec![row.into()]),
             Which::Row(row) => ("= ?2".to_owned(), vec![row.into()]),
@@ -60,19 +65,30 @@ impl Which<'_> {
                 let (list, values) = id_list(rows, 2);
                 (format!("IN ({list})"), values)
             }
+            Which::Changed { after, open } => {
+                let (list, mut values) = id_list(open, 3);
+                values.insert(0, after.into());
+                let on = format!("> ?2 OR (t.trial_id IN ({list}) AND t.state <> 'RUNNING')");
+                // Tagged 3: how many of the open rows are still there.
+                count = format!(
+                    " UNION ALL SELECT 3, COUNT(*), NULL, NULL, NULL, NULL FROM trials t \
+                     WHERE t.study_id = ?1 AND t.trial_id IN ({list})"
+                );
+                (on, values)
+            }
         };
         bind.insert(0, study.into());
         let sql = format!(
-            "SELECT 0, trial_id, number, CAST(state AS TEXT), NULL, NULL FROM trials \
-             WHERE study_id = ?1 AND trial_id {on} \
+            "SELECT 0, t.trial_id, t.number, CAST(t.state AS TEXT), NULL, NULL FROM trials t \
+             WHERE t.study_id = ?1 AND (t.trial_id {on}) \
              UNION ALL \
              SELECT 1, p.trial_id, NULL, p.param_name, p.param_value, p.distribution_json \
              FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id \
-             WHERE t.study_id = ?1 AND t.trial_id {on} \
+             WHERE t.study_id = ?1 AND (t.trial_id {on}) \
              UNION ALL \
              SELECT 2, a.trial_id, NULL, a.key, NULL, a.value_json \
              FROM trial_system_attributes a JOIN trials t ON a.trial_id = t.trial_id \
-             WHERE t.study_id = ?1 AND t.trial_id {on} AND a.key LIKE 'tuner:%' \
+             WHERE t.study_id = ?1 AND (t.trial_id {on}) AND a.key LIKE 'tuner:%'{count} \
              ORDER BY 1, 2"
         );
         (sql, bind)
@@ -88,16 +104,27 @@ impl<B: Backend> Rdb<B> {
         id: i64,
         which: Which<'_>,
     ) -> Result<Vec<Loaded>, StorageError> {
+        Ok(self.load_counting(tx, id, which)?.0)
+    }
+
+    /// [`load_trials`](Self::load_trials), and for [`Which::Changed`] how many of its open
+    /// rows still exist.
+    pub(super) fn load_counting(
+        &self,
+        tx: &mut dyn Tx,
+        id: i64,
+        which: Which<'_>,
+    ) -> Result<(Vec<Loaded>, usize), StorageError> {
         if let Which::Rows(rows) = which {
             if rows.len() > ROWS_PER_STATEMENT {
                 let mut all = Vec::with_capacity(rows.len());
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                     all.extend(self.load_trials(tx, id, Which::Rows(chunk))?);
                 }
-                return Ok(all);
+                return Ok((all, 0));
             }
             if rows.is_empty() {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), 0));
             }
         }
         let e = err(self.location());
@@ -105,10 +132,15 @@ impl<B: Backend> Rdb<B> {
         let mut trials: Vec<Loaded> = Vec::new();
         let mut index: HashMap<i64, usize> = HashMap::new();
         let mut recorded = std::collections::HashSet::new();
+        let mut still_there = 0;
         for row in tx.query(&sql, &bind).map_err(&e)? {
             let Some(trial_id) = row[1].int() else {
                 return Err(e("a row lacks its trial id".into()));
             };
+            if row[0].int() == Some(3) {
+                still_there = trial_id as usize;
+                continue;
+            }
             if row[0].int() == Some(0) {
                 let Some(number) = row[2].int() else {
                     return Err(e("a trial row lacks its number".into()));
@@ -159,7 +191,7 @@ impl<B: Backend> Rdb<B> {
             .filter(|l| !recorded.contains(&l.row))
             .collect();
         self.fill_optuna_trials(tx, id, &mut foreign)?;
-        Ok(trials)
+        Ok((trials, still_there))
     }
 }
 
@@ -187,5 +219,14 @@ mod tests {
         let (sql, bind) = Which::After(10).statement(3);
         assert_eq!(sql.matches("trial_id > ?2").count(), 3, "{sql}");
         assert_eq!(bind, [Sql::Int(3), Sql::Int(10)]);
+        let (sql, bind) = Which::Changed {
+            after: 10,
+            open: &[4, 6, 8],
+        }
+        .statement(3);
+        assert_eq!(sql.matches("IN (?3, ?4, ?5, ?6)").count(), 4, "{sql}");
+        assert_eq!(sql.matches("t.state <> 'RUNNING'").count(), 3, "{sql}");
+        assert!(sql.contains("SELECT 3, COUNT(*)"), "{sql}");
+        assert_eq!(bind[..3], [Sql::Int(3), Sql::Int(10), Sql::Int(4)]);
     }
 }

@@ -1,6 +1,7 @@
 //! Writing trials: a new Running trial, one epoch's metrics, a trial's final state and
 //! values, and heartbeats.
 
+use super::final_write::objective_values;
 use super::{err, Backend, Rdb, Sql, Tx};
 use crate::space::Value;
 use crate::storage::optuna::{self, TrialRecord};
@@ -224,7 +225,8 @@ impl<B: Backend> Rdb<B> {
         Ok(())
     }
 
-    /// Rewrites everything of a trial but its number and start time.
+    /// Rewrites everything of a trial but its number and start time (in one statement where
+    /// the backend allows: `final_write.rs`).
     pub(super) fn write_trial(
         &self,
         tx: &mut dyn Tx,
@@ -232,6 +234,9 @@ impl<B: Backend> Rdb<B> {
         config: &StudyConfig,
         trial: &Trial,
     ) -> Result<(), StorageError> {
+        if self.backend.writable_ctes() {
+            return self.write_trial_at_once(tx, id, config, trial);
+        }
         let e = err(self.location());
         let finished = !matches!(trial.state, TrialState::Running | TrialState::Invalid);
         // Only a running trial may change: the condition is re-checked under the row lock, so a
@@ -272,17 +277,7 @@ impl<B: Backend> Rdb<B> {
         tx.execute("DELETE FROM trial_values WHERE trial_id = ?1", &[id.into()])
             .map_err(&e)?;
         if trial.state == TrialState::Completed {
-            let objectives = config.objectives.list();
-            let values: Vec<Option<f64>> = if objectives.len() == 1 {
-                vec![trial.score]
-            } else {
-                let best = trial.best_metrics();
-                objectives
-                    .iter()
-                    .map(|o| best.and_then(|m| m.get(&o.name).copied()))
-                    .collect()
-            };
-            for (k, v) in values.into_iter().enumerate() {
+            for (k, v) in objective_values(config, trial).into_iter().enumerate() {
                 let Some(v) = v.filter(|v| !v.is_nan()) else {
                     continue;
                 };
