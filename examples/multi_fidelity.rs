@@ -232,7 +232,12 @@ fn synthetic(seed: u64, method: &str) -> Result<Trajectory, Report> {
 
 /// The main job for one method and seed (the example's split: the last sixth of the training
 /// set scores the trials).
-fn fashion(seed: u64, method: &str, fit_part: &Dataset, val: &Dataset) -> Result<Trajectory, Report> {
+fn fashion(
+    seed: u64,
+    method: &str,
+    fit_part: &Dataset,
+    val: &Dataset,
+) -> Result<Trajectory, Report> {
     let fit = Fit::default().batch_size(128);
     let oracle: Box<dyn Oracle> = match method {
         "bohb" => Box::new(Bohb::new(10).factor(3)),

@@ -9,7 +9,7 @@ use tuner::oracle::{Asha, Bohb, Hyperband, Oracle, OracleConfig};
 use tuner::space::{HyperParameters, Param, SearchSpace};
 use tuner::storage::{MemoryStorage, SqliteStorage, Storage};
 use tuner::trial::{Metrics, Trial, TrialState};
-use tuner::tuner::{TrialError, TrialContext};
+use tuner::tuner::{TrialContext, TrialError};
 use tuner::Tuner;
 
 fn line() -> SearchSpace {
@@ -23,7 +23,9 @@ fn line() -> SearchSpace {
 /// A loss whose optimum is at (0.8, 0.3), approached as epochs go by.
 fn curve(hp: &HyperParameters, ctx: &mut TrialContext<'_>) -> Result<(), TrialError> {
     let (x, y): (f64, f64) = (hp.get_as("x")?, hp.get_as("y")?);
-    let end = ctx.epochs().expect("a multi-fidelity oracle sets the budget");
+    let end = ctx
+        .epochs()
+        .expect("a multi-fidelity oracle sets the budget");
     for epoch in ctx.initial_epoch()..end {
         let loss = (x - 0.8).powi(2) + (y - 0.3).powi(2) + 1.0 / f64::from(epoch + 1);
         ctx.report(epoch, Metrics::from([("val_loss".to_owned(), loss)]));
@@ -168,7 +170,10 @@ fn asha_promotes_without_waiting_with_two_workers_on_one_study() {
         })
         .collect();
     let ran: Vec<u64> = workers.into_iter().map(|w| w.join().unwrap()).collect();
-    assert!(ran.iter().all(|n| *n > 0), "both workers ran trials: {ran:?}");
+    assert!(
+        ran.iter().all(|n| *n > 0),
+        "both workers ran trials: {ran:?}"
+    );
     let storage = SqliteStorage::open(&db).unwrap();
     let trials = storage.trials("asha").unwrap();
     assert_eq!(trials.len(), 40);
@@ -194,11 +199,17 @@ fn asha_promotes_without_waiting_with_two_workers_on_one_study() {
             .filter(|o| o.score.unwrap() < parent.score.unwrap())
             .count();
         // (With two workers at most one rival, the other worker's trial, was still running.)
-        assert!(better <= rivals.len() / 3, "trial {} promoted", parent.number);
+        assert!(
+            better <= rivals.len() / 3,
+            "trial {} promoted",
+            parent.number
+        );
     }
     // Rungs at 1, 3 and 9 epochs; some trial reached the top one (ASHA never waits for a rung
     // to fill).
-    assert!(trials.iter().any(|t| rung(t) == 2 && t.plan.epochs == Some(9)));
+    assert!(trials
+        .iter()
+        .any(|t| rung(t) == 2 && t.plan.epochs == Some(9)));
 }
 
 #[test]
@@ -248,7 +259,12 @@ fn several_objectives_promote_whole_pareto_fronts_first() {
     for (a, pa) in round0.iter().zip(&points) {
         for (b, pb) in round0.iter().zip(&points) {
             if promoted.contains(&a.number) && !promoted.contains(&b.number) {
-                assert!(!objectives.dominates(pb, pa), "{} beats promoted {}", b.number, a.number);
+                assert!(
+                    !objectives.dominates(pb, pa),
+                    "{} beats promoted {}",
+                    b.number,
+                    a.number
+                );
             }
         }
     }
@@ -259,5 +275,9 @@ fn several_objectives_promote_whole_pareto_fronts_first() {
         .map(|i| round0[i].number)
         .collect();
     let kept = front.iter().filter(|n| promoted.contains(n)).count();
-    assert_eq!(kept, front.len().min(4), "front {front:?}, promoted {promoted:?}");
+    assert_eq!(
+        kept,
+        front.len().min(4),
+        "front {front:?}, promoted {promoted:?}"
+    );
 }

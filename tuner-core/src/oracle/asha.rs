@@ -104,7 +104,8 @@ impl Oracle for Asha {
         for k in (0..budgets.len() - 1).rev() {
             let ranked = promotion::ranked(&rungs[k], ctx.objectives);
             let keep = ranked.len() / self.factor as usize;
-            let promoted: HashSet<u64> = rungs[k + 1].iter().filter_map(|t| t.plan.parent).collect();
+            let promoted: HashSet<u64> =
+                rungs[k + 1].iter().filter_map(|t| t.plan.parent).collect();
             if let Some(parent) = ranked[..keep]
                 .iter()
                 .find(|t| !promoted.contains(&t.number))

@@ -63,7 +63,11 @@ impl Bohb {
 
     /// The share of new configurations drawn at random (BOHB's rho, clamped to 0..=1).
     pub fn random_fraction(mut self, rho: f64) -> Self {
-        self.random_fraction = if rho.is_nan() { 1.0 / 3.0 } else { rho.clamp(0.0, 1.0) };
+        self.random_fraction = if rho.is_nan() {
+            1.0 / 3.0
+        } else {
+            rho.clamp(0.0, 1.0)
+        };
         self
     }
 

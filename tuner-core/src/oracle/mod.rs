@@ -13,8 +13,8 @@ mod random;
 mod tpe;
 
 pub use asha::Asha;
-pub use bohb::Bohb;
 pub use bayesian::{Acquisition, BayesianOptimization};
+pub use bohb::Bohb;
 pub use config::{OracleConfig, OracleConfigError, OracleDifference};
 pub use grid::GridSearch;
 pub use hyperband::{Hyperband, HyperbandSchedule};

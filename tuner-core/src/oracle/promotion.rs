@@ -85,7 +85,10 @@ mod tests {
             trial(3, 0.6, 1.0),
         ];
         let refs: Vec<&Trial> = trials.iter().collect();
-        let order: Vec<u64> = ranked(&refs, &objectives).iter().map(|t| t.number).collect();
+        let order: Vec<u64> = ranked(&refs, &objectives)
+            .iter()
+            .map(|t| t.number)
+            .collect();
         // The extremes of the front (infinite crowding) first, then its middle, then front 1.
         assert_eq!(order, [1, 3, 0, 2]);
     }
@@ -99,7 +102,10 @@ mod tests {
         }
         trials[2].state = TrialState::Running;
         let refs: Vec<&Trial> = trials.iter().collect();
-        let order: Vec<u64> = ranked(&refs, &objectives).iter().map(|t| t.number).collect();
+        let order: Vec<u64> = ranked(&refs, &objectives)
+            .iter()
+            .map(|t| t.number)
+            .collect();
         assert_eq!(order, [1, 0]);
     }
 }
