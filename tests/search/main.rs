@@ -7,6 +7,7 @@ mod common;
 mod failures;
 mod hypermodel_arguments;
 mod metric_objectives;
+mod multi_fidelity;
 mod multi_objective;
 mod oracle_quality;
 mod oracle_search;

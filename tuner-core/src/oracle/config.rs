@@ -7,8 +7,8 @@
 //! stored, so existing studies read back unchanged.
 
 use super::{
-    Acquisition, BayesianOptimization, Crossover, GridSearch, Hyperband, Mutation, Nsga2, Oracle,
-    RandomSearch, Tpe,
+    Acquisition, Asha, BayesianOptimization, Bohb, Crossover, GridSearch, Hyperband, Mutation,
+    Nsga2, Oracle, RandomSearch, Tpe,
 };
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -29,6 +29,28 @@ pub enum OracleConfig {
         factor: u32,
         /// How often the whole set of brackets runs.
         hyperband_iterations: u32,
+    },
+    /// [`Bohb`]: Hyperband with model-based new configurations.
+    Bohb {
+        /// The most epochs a trial trains.
+        max_epochs: u32,
+        /// The reduction factor between rounds.
+        factor: u32,
+        /// How often the whole set of brackets runs.
+        hyperband_iterations: u32,
+        /// The share of new configurations drawn at random (BOHB's rho).
+        random_fraction: f64,
+        /// Observations a budget needs for the model; `None` for the parameters + 2.
+        min_points: Option<usize>,
+    },
+    /// [`Asha`]: asynchronous successive halving.
+    Asha {
+        /// Epochs of the first rung.
+        min_epochs: u32,
+        /// Epochs of the last rung.
+        max_epochs: u32,
+        /// The reduction factor between rungs.
+        factor: u32,
     },
     /// [`BayesianOptimization`].
     Bayesian {
@@ -86,7 +108,7 @@ pub enum OracleConfigError {
     #[error(
         "the study's oracle `{0}` is defined by the program that created the study, not by \
          tuner: run that program, or pick a built-in oracle (random, grid, hyperband, \
-         bayesian, tpe, nsga2) for a new study"
+         bohb, asha, bayesian, tpe, nsga2) for a new study"
     )]
     Custom(String),
     /// The builders clamp some settings (e.g. a Hyperband factor below 2); a stored value
@@ -121,6 +143,8 @@ impl OracleConfig {
             OracleConfig::Random => "random",
             OracleConfig::Grid => "grid",
             OracleConfig::Hyperband { .. } => "hyperband",
+            OracleConfig::Bohb { .. } => "bohb",
+            OracleConfig::Asha { .. } => "asha",
             OracleConfig::Bayesian { .. } => "bayesian",
             OracleConfig::Tpe { .. } => "tpe",
             OracleConfig::Nsga2 { .. } => "nsga2",
@@ -146,6 +170,28 @@ impl OracleConfig {
                 Hyperband::new(*max_epochs)
                     .factor(*factor)
                     .iterations(*hyperband_iterations),
+            ),
+            OracleConfig::Bohb {
+                max_epochs,
+                factor,
+                hyperband_iterations,
+                random_fraction,
+                min_points,
+            } => Box::new(
+                Bohb::new(*max_epochs)
+                    .factor(*factor)
+                    .iterations(*hyperband_iterations)
+                    .random_fraction(*random_fraction)
+                    .min_points(*min_points),
+            ),
+            OracleConfig::Asha {
+                min_epochs,
+                max_epochs,
+                factor,
+            } => Box::new(
+                Asha::new(*max_epochs)
+                    .min_epochs(*min_epochs)
+                    .factor(*factor),
             ),
             OracleConfig::Bayesian {
                 num_initial_points,
@@ -246,6 +292,14 @@ mod tests {
             RandomSearch::new().config(),
             GridSearch::new().config(),
             Hyperband::new(27).factor(3).iterations(2).config(),
+            Bohb::new(10).config(),
+            Bohb::new(27)
+                .factor(3)
+                .iterations(2)
+                .random_fraction(0.2)
+                .min_points(Some(6))
+                .config(),
+            Asha::new(20).min_epochs(2).factor(4).config(),
             BayesianOptimization::new().config(),
             BayesianOptimization::new()
                 .num_initial_points(5)

@@ -1,9 +1,9 @@
 //! Hyperband (Li et al. 2018) with KerasTuner's exact bracket arithmetic, decided afresh from the
 //! history each time so brackets survive restarts and are shared between workers.
 
-use super::{Oracle, OracleContext, Suggestion};
-use crate::space::Value;
-use crate::trial::{sort_best_first, Trial, TrialPlan, TrialState};
+use super::{promotion, Oracle, OracleContext, Suggestion};
+use crate::space::{HyperParameters, Value};
+use crate::trial::{Trial, TrialPlan, TrialState};
 use std::collections::{BTreeMap, HashSet};
 
 /// KerasTuner's bracket and round sizes for a maximum epoch budget and reduction factor.
@@ -54,7 +54,25 @@ impl HyperbandSchedule {
     }
 }
 
-/// The Hyperband oracle.
+/// Where a bracket's new configurations come from: the history, the configurations already in
+/// the round being filled, and that round's budget; `None` when no untried one is found.
+pub(crate) type Fresh<'f> =
+    dyn Fn(&OracleContext<'_>, &HashSet<String>, u32) -> Option<HyperParameters> + 'f;
+
+/// A random configuration not in `seen` (64 draws), Hyperband's own choice.
+pub(crate) fn random_fresh(
+    ctx: &OracleContext<'_>,
+    seen: &HashSet<String>,
+    _budget: u32,
+) -> Option<HyperParameters> {
+    let mut rng = ctx.rng();
+    (0..64)
+        .map(|_| ctx.space.sample(&mut rng))
+        .find(|values| !seen.contains(&values.key()))
+}
+
+/// The Hyperband oracle. Promotions follow [`promotion`]'s rule (by score, or by Pareto
+/// front with several objectives).
 ///
 /// ```
 /// use tuner_core::oracle::Hyperband;
@@ -104,6 +122,11 @@ impl Hyperband {
         self.schedule
     }
 
+    /// How many times the whole set of brackets runs.
+    pub fn hyperband_iterations(&self) -> u32 {
+        self.iterations
+    }
+
     /// The brackets in the order they are started: each iteration, largest bracket first.
     fn bracket_order(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
         let b = self.schedule.brackets();
@@ -111,7 +134,13 @@ impl Hyperband {
     }
 
     /// What bracket `(it, s)` wants next, or `None` if it cannot use a trial right now.
-    fn advance(&self, ctx: &OracleContext<'_>, members: &[&Trial], (it, s): (u32, u32)) -> Step {
+    fn advance(
+        &self,
+        ctx: &OracleContext<'_>,
+        members: &[&Trial],
+        (it, s): (u32, u32),
+        fresh: &Fresh<'_>,
+    ) -> Step {
         let rounds: Vec<Vec<&Trial>> = (0..=s)
             .map(|r| {
                 members
@@ -130,18 +159,15 @@ impl Hyperband {
         };
         if (rounds[0].len() as u32) < self.schedule.size(s, 0) {
             let seen: HashSet<String> = rounds[0].iter().map(|t| t.values().key()).collect();
-            let mut rng = ctx.rng();
-            for _ in 0..64 {
-                let values = ctx.space.sample(&mut rng);
-                if !seen.contains(&values.key()) {
-                    return Step::Run(TrialPlan {
-                        values,
-                        epochs: Some(self.schedule.epochs(s, 0)),
-                        initial_epoch: 0,
-                        parent: None,
-                        attrs: tag(0),
-                    });
-                }
+            let budget = self.schedule.epochs(s, 0);
+            if let Some(values) = fresh(ctx, &seen, budget) {
+                return Step::Run(TrialPlan {
+                    values,
+                    epochs: Some(budget),
+                    initial_epoch: 0,
+                    parent: None,
+                    attrs: tag(0),
+                });
             }
             // The space holds fewer configurations than round 0 wants: the round is as full as
             // it can be.
@@ -152,12 +178,7 @@ impl Hyperband {
             if past.iter().any(|t| t.state == TrialState::Running) {
                 return Step::Busy;
             }
-            let mut ranked: Vec<&Trial> = past
-                .iter()
-                .copied()
-                .filter(|t| t.state == TrialState::Completed && t.score.is_some())
-                .collect();
-            sort_best_first(&mut ranked, ctx.objectives.direction());
+            let mut ranked = promotion::ranked(past, ctx.objectives);
             ranked.truncate(self.schedule.size(s, r) as usize);
             let promoted: HashSet<u64> = rounds[r as usize]
                 .iter()
@@ -209,6 +230,14 @@ impl Oracle for Hyperband {
     }
 
     fn suggest(&self, ctx: &OracleContext<'_>) -> Suggestion {
+        self.suggest_with(ctx, &random_fresh)
+    }
+}
+
+impl Hyperband {
+    /// Hyperband's decision with new configurations drawn by `fresh` (random for Hyperband,
+    /// a model for BOHB).
+    pub(crate) fn suggest_with(&self, ctx: &OracleContext<'_>, fresh: &Fresh<'_>) -> Suggestion {
         let mut waiting = false;
         for (it, s) in self.bracket_order() {
             let members: Vec<&Trial> = ctx
@@ -219,7 +248,7 @@ impl Oracle for Hyperband {
                 })
                 .collect();
             let started = !members.is_empty();
-            match self.advance(ctx, &members, (it, s)) {
+            match self.advance(ctx, &members, (it, s), fresh) {
                 Step::Run(plan) => return Suggestion::Try(plan),
                 Step::Busy => waiting = true,
                 Step::Complete if started => {}

@@ -1,15 +1,20 @@
 //! Oracles decide what to try next from the study's whole history, so that a resumed search or
 //! a second worker makes the same kind of decision as the first.
 
+mod asha;
 mod bayesian;
+mod bohb;
 mod config;
 mod grid;
 mod hyperband;
 mod nsga2;
+mod promotion;
 mod random;
 mod tpe;
 
+pub use asha::Asha;
 pub use bayesian::{Acquisition, BayesianOptimization};
+pub use bohb::Bohb;
 pub use config::{OracleConfig, OracleConfigError, OracleDifference};
 pub use grid::GridSearch;
 pub use hyperband::{Hyperband, HyperbandSchedule};

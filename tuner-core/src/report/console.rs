@@ -29,14 +29,20 @@ fn short_value(v: &Value) -> String {
     }
 }
 
-/// How many trials the search runs in all: `max_trials`, or for Hyperband without one the
-/// trials of all its brackets and iterations (KerasTuner's arithmetic), else unknown.
+/// How many trials the search runs in all: `max_trials`, or for Hyperband (or BOHB) without one
+/// the trials of all its brackets and iterations (KerasTuner's arithmetic), else unknown.
 pub fn planned_trials(max_trials: Option<u64>, oracle: &OracleConfig) -> Option<u64> {
     let brackets = match oracle {
         OracleConfig::Hyperband {
             max_epochs,
             factor,
             hyperband_iterations,
+        }
+        | OracleConfig::Bohb {
+            max_epochs,
+            factor,
+            hyperband_iterations,
+            ..
         } => {
             let schedule = Hyperband::new(*max_epochs).factor(*factor).schedule();
             let per_iteration: u64 = schedule

@@ -11,7 +11,7 @@
 //! are left out of its selection, as in Optuna.
 
 mod operators;
-mod sort;
+pub(super) mod sort;
 
 pub use operators::{Crossover, Mutation};
 
