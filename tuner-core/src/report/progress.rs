@@ -99,7 +99,8 @@ impl Progress {
             #[cfg(feature = "progress")]
             Kind::Live(live) => live.trial_end(trial, line, best),
         }
-        let _ = (trial, best);
+        let _ = trial;
+        let _ = best;
     }
 
     /// Trial `trial` left this search without a result of its own (taken over elsewhere).
