@@ -10,6 +10,7 @@ mod metric_objectives;
 mod multi_objective;
 mod oracle_quality;
 mod oracle_search;
+mod parallel_trials;
 mod pruner_curves;
 mod tuner_loop;
 mod warm_start;
