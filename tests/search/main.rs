@@ -11,6 +11,7 @@ mod multi_fidelity;
 mod multi_objective;
 mod oracle_quality;
 mod oracle_search;
+mod parallel_trials;
 mod pruner_curves;
 mod tuner_loop;
 mod warm_start;

@@ -1,6 +1,7 @@
 //! What a search shows while it runs. On a terminal (stdout a TTY, `CI` unset, `TERM` not
 //! `dumb`, feature `progress`): a live display of trials done out of the total, the current
-//! trial's epochs with its latest metrics, the best score so far, elapsed time and ETA, with
+//! trial's epochs with its latest metrics (one line per running trial when trials run in
+//! parallel), the best score so far, elapsed time and ETA, with
 //! each finished trial's line printed above it. Anywhere else: the finished trials' lines
 //! alone, one per trial, as a log. Nothing with `quiet`.
 
@@ -74,24 +75,41 @@ impl Progress {
         let _ = (trial, epochs);
     }
 
-    /// A running trial reported an epoch (`execution` counts from 0).
-    pub(crate) fn epoch_end(&self, execution: u32, epoch: u32, metrics: &Metrics, objective: &str) {
+    /// Running trial `trial` reported an epoch (`execution` counts from 0).
+    pub(crate) fn epoch_end(
+        &self,
+        trial: u64,
+        execution: u32,
+        epoch: u32,
+        metrics: &Metrics,
+        objective: &str,
+    ) {
         #[cfg(feature = "progress")]
         if let Kind::Live(live) = &self.kind {
-            live.epoch_end(execution, epoch, metrics, objective);
+            live.epoch_end(trial, execution, epoch, metrics, objective);
         }
-        let _ = (execution, epoch, metrics, objective);
+        let _ = (trial, execution, epoch, metrics, objective);
     }
 
-    /// A trial ended: its line, and the best score so far with its trial id.
-    pub(crate) fn trial_end(&self, line: &str, best: Option<(f64, String)>) {
+    /// Trial `trial` ended: its line, and the best score so far with its trial id.
+    pub(crate) fn trial_end(&self, trial: u64, line: &str, best: Option<(f64, String)>) {
         match &self.kind {
             Kind::Quiet => {}
             Kind::Plain => println!("{line}"),
             #[cfg(feature = "progress")]
-            Kind::Live(live) => live.trial_end(line, best),
+            Kind::Live(live) => live.trial_end(trial, line, best),
         }
+        let _ = trial;
         let _ = best;
+    }
+
+    /// Trial `trial` left this search without a result of its own (taken over elsewhere).
+    pub(crate) fn trial_gone(&self, trial: u64) {
+        #[cfg(feature = "progress")]
+        if let Kind::Live(live) = &self.kind {
+            live.remove(trial);
+        }
+        let _ = trial;
     }
 
     /// A line that is not a trial's result (e.g. a trial taken over by another worker).
@@ -112,11 +130,12 @@ mod live {
     use std::cell::RefCell;
     use std::time::Duration;
 
-    /// Two bars on stdout: trials, and the current trial's epochs (a new bar per trial).
+    /// Bars on stdout: trials, and each running trial's epochs (a new bar per trial, by
+    /// trial number: several when trials run in parallel).
     pub(super) struct Live {
         multi: MultiProgress,
         trials: ProgressBar,
-        epochs: RefCell<ProgressBar>,
+        epochs: RefCell<Vec<(u64, ProgressBar)>>,
     }
 
     pub(super) use crate::report::console::short_float;
@@ -168,7 +187,7 @@ mod live {
             Self {
                 multi,
                 trials,
-                epochs: RefCell::new(ProgressBar::hidden()),
+                epochs: RefCell::new(Vec::new()),
             }
         }
 
@@ -185,19 +204,32 @@ mod live {
             let bar = self.multi.add(bar);
             bar.reset_eta();
             bar.enable_steady_tick(Duration::from_millis(200));
-            let old = self.epochs.replace(bar);
-            old.finish_and_clear();
-            self.multi.remove(&old);
+            self.remove(trial.number);
+            self.epochs.borrow_mut().push((trial.number, bar));
+        }
+
+        /// Takes trial `number`'s bar off the display.
+        pub(super) fn remove(&self, number: u64) {
+            let mut bars = self.epochs.borrow_mut();
+            if let Some(at) = bars.iter().position(|(n, _)| *n == number) {
+                let (_, old) = bars.remove(at);
+                old.finish_and_clear();
+                self.multi.remove(&old);
+            }
         }
 
         pub(super) fn epoch_end(
             &self,
+            trial: u64,
             execution: u32,
             epoch: u32,
             metrics: &Metrics,
             objective: &str,
         ) {
-            let epochs = self.epochs.borrow();
+            let bars = self.epochs.borrow();
+            let Some((_, epochs)) = bars.iter().find(|(n, _)| *n == trial) else {
+                return;
+            };
             epochs.set_position(u64::from(epoch) + 1);
             let text = metrics_text(metrics, objective);
             epochs.set_message(if execution > 0 {
@@ -207,8 +239,8 @@ mod live {
             });
         }
 
-        pub(super) fn trial_end(&self, line: &str, best: Option<(f64, String)>) {
-            self.epochs.borrow().finish_and_clear();
+        pub(super) fn trial_end(&self, trial: u64, line: &str, best: Option<(f64, String)>) {
+            self.remove(trial);
             self.print(line);
             self.trials.inc(1);
             if let Some((score, id)) = best {
@@ -230,7 +262,9 @@ mod live {
 
     impl Drop for Live {
         fn drop(&mut self) {
-            self.epochs.borrow().finish_and_clear();
+            for (_, bar) in self.epochs.borrow().iter() {
+                bar.finish_and_clear();
+            }
             self.trials.abandon();
         }
     }

@@ -6,6 +6,7 @@ mod cross_validation;
 mod error;
 mod heartbeat;
 mod model_search;
+mod parallel;
 mod pareto;
 mod results;
 pub(crate) mod run;
@@ -101,6 +102,10 @@ pub(crate) struct Settings {
     pub dir: PathBuf,
     pub heartbeat: Duration,
     pub grace: Duration,
+    /// Trials run at once, each on a thread of its own (1: one at a time, as before).
+    pub parallel_trials: usize,
+    /// Compute threads per trial; `None` picks `parallel::threads_per_trial`'s rule.
+    pub threads_per_trial: Option<usize>,
 }
 
 /// Sets up a [`Tuner`]; `build` checks everything and opens (or resumes) the study.
@@ -231,6 +236,8 @@ impl<S: Searchable> TunerBuilder<S> {
                 dir: PathBuf::new(),
                 heartbeat: Duration::from_secs(5),
                 grace: Duration::ZERO,
+                parallel_trials: 1,
+                threads_per_trial: None,
             },
             max_trials: None,
             seed: 0,
@@ -379,6 +386,27 @@ impl<S: Searchable> TunerBuilder<S> {
     /// and runs it again (default six heartbeat intervals).
     pub fn grace_period(mut self, grace: Duration) -> Self {
         self.grace = Some(grace);
+        self
+    }
+
+    /// Runs `n` trials at once on this machine (default 1, one at a time), each on a thread of
+    /// its own sharing the study: every thread asks through the same atomic ask as separate
+    /// worker processes, so Hyperband, BO (kriging believer) and TPE (constant liar) see the
+    /// others' pending trials. Each trial's matrix products use `cores / n` threads (see
+    /// [`threads_per_trial`](Self::threads_per_trial)). Reproducibility: a trial's training
+    /// depends only on its params, seed and parent checkpoint, not on `n`; which trials an
+    /// oracle that reads results proposes depends on the order trials end (see
+    /// ARCHITECTURE.md, "Parallel trials"). Needs `search`/`search_split` without callbacks,
+    /// or `search_fn_parallel`.
+    pub fn parallel_trials(mut self, n: usize) -> Self {
+        self.settings.parallel_trials = n.max(1);
+        self
+    }
+
+    /// Compute threads each trial's training uses with [`parallel_trials`](Self::parallel_trials)
+    /// (default: the machine's cores divided by the trials at once, at least 1).
+    pub fn threads_per_trial(mut self, threads: usize) -> Self {
+        self.settings.threads_per_trial = Some(threads.max(1));
         self
     }
 

@@ -49,7 +49,7 @@ fn check_fit(fit: &Fit) -> Result<(), TunerError> {
 
 impl<M> Tuner<Typed<M>>
 where
-    M: HyperModel,
+    M: HyperModel + Send + Sync,
     M::Output: ModelSpec,
     ModelOf<M>: Trainable<Data = Dataset>,
 {
@@ -117,9 +117,9 @@ fn validation_indices(data: &Dataset, fit: &Fit) -> Result<(Vec<usize>, Vec<usiz
 
 impl<M> Tuner<Typed<M>>
 where
-    M: HyperModel,
+    M: HyperModel + Send + Sync,
     M::Output: ModelSpec,
-    DataOf<M>: ConstantBaseline,
+    DataOf<M>: ConstantBaseline + Sync,
 {
     /// Tunes the hypermodel on `train`, scoring each epoch on `val` (KerasTuner's `search(x, y,
     /// validation_data=...)`). `fit.epochs` is each trial's budget unless the oracle sets one
@@ -157,18 +157,22 @@ where
         let max_model_size = self.settings.max_model_size;
         let epochs = u32::try_from(fit.epochs).ok();
         let model = self.model.shared();
+        let job = Job {
+            train,
+            val,
+            fit: &fit,
+            objectives: &objectives,
+            baseline: &baseline,
+            max_model_size,
+        };
+        if callbacks.is_empty() {
+            return self.search_shared(
+                &|params, ctx| job.run(&model.build(params), &mut [], ctx),
+                epochs,
+            );
+        }
         self.search_with_budget(
-            &mut |params, ctx| {
-                let job = Job {
-                    train,
-                    val,
-                    fit: &fit,
-                    objectives: &objectives,
-                    baseline: &baseline,
-                    max_model_size,
-                };
-                job.run(&model.build(params), callbacks, ctx)
-            },
+            &mut |params, ctx| job.run(&model.build(params), callbacks, ctx),
             epochs,
         )
     }

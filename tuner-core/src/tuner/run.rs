@@ -153,13 +153,18 @@ impl<'a> TrialContext<'a> {
 /// Runs `f`, turning a panic into an Invalid error with the panic's message.
 pub(crate) fn catch<T>(f: impl FnOnce() -> Result<T, TrialError>) -> Result<T, TrialError> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let msg = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic payload".to_owned());
+        let msg = panic_message(payload.as_ref());
         Err(TrialError::Invalid(format!("panicked: {msg}")))
     })
+}
+
+/// A panic's message, when it carried text.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".to_owned())
 }
 
 #[cfg(test)]

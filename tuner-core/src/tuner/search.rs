@@ -1,17 +1,21 @@
 //! The search loop: ask the oracle (atomically, through the storage), run, record, repeat.
+//! One trial at a time here; several at once on threads in `parallel.rs`, which runs each
+//! trial through the same [`Runner`] and ends it through the same [`Tuner::trial_ended`].
 
 use super::heartbeat::Heartbeat;
 use super::run::{catch, Control, Outcome, TrialContext, TrialError};
-use super::{SearchReport, Searchable, Tuner, TunerError};
+use super::{SearchReport, Searchable, Settings, Tuner, TunerError};
 use crate::report::progress::Progress;
 use crate::storage::{retried, StorageError};
-use crate::study::{Finished, Next, Ran, StudyError};
+use crate::study::{Finished, Next, Ran, Study, StudyError};
 use crate::trial::curve;
 use crate::trial::{Curve, Metrics, Trial, TrialState};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// One execution of a trial, as the loop calls it.
-type RunFn<'a, P> = dyn FnMut(&P, &mut TrialContext<'_>) -> Result<Outcome, TrialError> + 'a;
+pub(super) type RunFn<'a, P> =
+    dyn FnMut(&P, &mut TrialContext<'_>) -> Result<Outcome, TrialError> + 'a;
 
 /// How long a worker sleeps while the oracle waits for other workers' trials.
 const POLL: Duration = Duration::from_millis(200);
@@ -31,6 +35,18 @@ impl<S: Searchable> Tuner<S> {
         self.search_with(&mut |params, ctx| f(params, ctx).map(Into::into))
     }
 
+    /// [`search_fn`](Self::search_fn) for an objective that may run on several threads at
+    /// once (`Fn + Sync`): with [`parallel_trials(n)`](super::TunerBuilder::parallel_trials),
+    /// `n` trials run at a time; with 1 it is `search_fn`.
+    pub fn search_fn_parallel<O, F>(&mut self, f: F) -> Result<SearchReport, TunerError>
+    where
+        S: Sync,
+        O: Into<Outcome>,
+        F: Fn(&S::Params, &mut TrialContext<'_>) -> Result<O, TrialError> + Sync,
+    {
+        self.search_shared(&|params, ctx| f(params, ctx).map(Into::into), None)
+    }
+
     /// The loop behind every `search*` method.
     pub(crate) fn search_with(
         &mut self,
@@ -46,9 +62,55 @@ impl<S: Searchable> Tuner<S> {
         run: &mut RunFn<'_, S::Params>,
         epochs: Option<u32>,
     ) -> Result<SearchReport, TunerError> {
+        if self.settings.parallel_trials > 1 {
+            return Err(TunerError::BadArgument(format!(
+                "parallel_trials({}) needs an objective that may run on several threads at \
+                 once: use search_fn_parallel (an Fn + Sync closure), or search/search_split \
+                 without callbacks (callbacks serve every trial in turn); or set \
+                 parallel_trials(1)",
+                self.settings.parallel_trials
+            )));
+        }
         let started = Instant::now();
         let mut report = SearchReport::default();
         let mut consecutive_failed = 0u32;
+        let progress = self.display()?;
+        loop {
+            let runner = self.runner();
+            let Some(mut trial) = runner.next_trial(&mut report, &|| true)? else {
+                break;
+            };
+            for cb in &mut self.on_begin {
+                cb(&trial);
+            }
+            progress.trial_begin(&trial, trial.plan.epochs.or(epochs));
+            let runner = self.runner();
+            match runner.run_beating(&mut trial, run, &progress) {
+                Ok(()) => {}
+                Err(TunerError::Storage(StorageError::Finished { .. })) => {
+                    runner.taken_over(&trial, &progress);
+                    progress.trial_gone(trial.number);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            let mut ended = std::mem::take(&mut self.on_end);
+            let verdict = self.trial_ended(
+                &trial,
+                &mut report,
+                &mut consecutive_failed,
+                (&progress, started),
+                &mut ended,
+            );
+            self.on_end = ended;
+            verdict?;
+        }
+        report.seconds = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+
+    /// The search's display, counting the trials already in the study.
+    pub(super) fn display(&self) -> Result<Progress, TunerError> {
         let existing = if self.settings.quiet {
             0
         } else {
@@ -59,77 +121,144 @@ impl<S: Searchable> Tuner<S> {
             self.study.max_trials(),
             &self.study.config().oracle,
         );
-        let progress = Progress::start(self.settings.quiet, total, existing);
-        while let Some(mut trial) = self.next_trial(&mut report)? {
-            for cb in &mut self.on_begin {
-                cb(&trial);
-            }
-            tracing::debug!(study = %self.study.name(), trial = trial.number, "trial started");
-            progress.trial_begin(&trial, trial.plan.epochs.or(epochs));
-            let beat = Heartbeat::start(
-                self.storage().clone(),
-                self.study.name().to_owned(),
-                trial.number,
-                self.settings.heartbeat,
-            );
-            let ended = self.run_trial(&mut trial, run, &progress);
-            drop(beat);
-            match ended {
-                Ok(()) => {}
-                // This worker stalled past the grace period and another one took the trial
-                // over: its verdict stands, and this result is dropped.
-                Err(TunerError::Storage(StorageError::Finished { .. })) => {
-                    tracing::warn!(
-                        study = %self.study.name(),
-                        trial = trial.number,
-                        "trial taken over by another worker after its heartbeat went stale"
-                    );
-                    progress.note(&format!(
-                        "Trial {} was taken over by another worker after its heartbeat went \
-                         stale; its result here is dropped",
-                        trial.id()
-                    ));
-                    continue;
-                }
-                Err(e) => return Err(e),
-            }
-            report.record(&trial);
-            if progress.shows_lines() {
-                let best = self.best_trials(1)?.into_iter().next();
-                let line =
-                    self.progress_line(&trial, started.elapsed(), best.as_ref(), progress.width());
-                progress.trial_end(&line, best.map(|b| (b.score.unwrap_or(f64::NAN), b.id())));
-            }
-            for cb in &mut self.on_end {
-                cb(&trial);
-            }
-            // A diverged trial is a result of the search, not a fault of the user's code: it
-            // neither counts toward the limit nor resets it (unless KerasTuner's rule is on).
-            let neutral = trial.diverged() && !self.settings.count_diverged;
-            if trial.state == TrialState::Failed && !neutral {
-                consecutive_failed += 1;
-                if consecutive_failed >= self.settings.max_consecutive_failed_trials {
-                    return Err(TunerError::TooManyFailures {
-                        count: consecutive_failed,
-                        trial: trial.number,
-                        message: trial.message.clone().unwrap_or_default(),
-                    });
-                }
-            } else if !neutral {
-                consecutive_failed = 0;
-            }
+        Ok(Progress::start(self.settings.quiet, total, existing))
+    }
+
+    /// The part of the study a trial runs on: shared by every thread of a parallel search.
+    pub(super) fn runner(&self) -> Runner<'_, S> {
+        Runner {
+            study: &self.study,
+            settings: &self.settings,
+            model: &self.model,
         }
-        report.seconds = started.elapsed().as_secs_f64();
-        Ok(report)
+    }
+
+    /// What follows a stored trial, in the thread that owns the display and the callbacks:
+    /// the report's counts, its line, the `on_end` callbacks, and the failure limit (an error
+    /// once `max_consecutive_failed_trials` trials in a row failed, in the order they ended).
+    pub(super) fn trial_ended(
+        &self,
+        trial: &Trial,
+        report: &mut SearchReport,
+        consecutive_failed: &mut u32,
+        (progress, started): (&Progress, Instant),
+        on_end: &mut [super::TrialCallback],
+    ) -> Result<(), TunerError> {
+        report.record(trial);
+        if progress.shows_lines() {
+            let best = self.best_trials(1)?.into_iter().next();
+            let line =
+                self.progress_line(trial, started.elapsed(), best.as_ref(), progress.width());
+            let best = best.map(|b| (b.score.unwrap_or(f64::NAN), b.id()));
+            progress.trial_end(trial.number, &line, best);
+        }
+        for cb in on_end {
+            cb(trial);
+        }
+        // A diverged trial is a result of the search, not a fault of the user's code: it
+        // neither counts toward the limit nor resets it (unless KerasTuner's rule is on).
+        let neutral = trial.diverged() && !self.settings.count_diverged;
+        if trial.state == TrialState::Failed && !neutral {
+            *consecutive_failed += 1;
+            if *consecutive_failed >= self.settings.max_consecutive_failed_trials {
+                return Err(TunerError::TooManyFailures {
+                    count: *consecutive_failed,
+                    trial: trial.number,
+                    message: trial.message.clone().unwrap_or_default(),
+                });
+            }
+        } else if !neutral {
+            *consecutive_failed = 0;
+        }
+        Ok(())
+    }
+}
+
+/// Where a running trial's epochs and notes are shown: the display itself when trials run one
+/// at a time, a message to the thread that owns it when they run in parallel.
+pub(super) trait Shown {
+    /// Trial `trial` reported `epoch` of its `execution`.
+    fn epoch_end(&self, trial: u64, execution: u32, epoch: u32, metrics: &Metrics, objective: &str);
+    /// A line that is not a trial's result.
+    fn note(&self, line: &str);
+}
+
+impl Shown for Progress {
+    fn epoch_end(
+        &self,
+        trial: u64,
+        execution: u32,
+        epoch: u32,
+        metrics: &Metrics,
+        objective: &str,
+    ) {
+        Progress::epoch_end(self, trial, execution, epoch, metrics, objective);
+    }
+    fn note(&self, line: &str) {
+        Progress::note(self, line);
+    }
+}
+
+/// What running a trial needs of a tuner, and nothing it must not share between threads (the
+/// user's `on_trial_*` callbacks stay with the thread that owns the display).
+pub(super) struct Runner<'t, S> {
+    pub(super) study: &'t Study,
+    pub(super) settings: &'t Settings,
+    pub(super) model: &'t S,
+}
+
+impl<S: Searchable> Runner<'_, S> {
+    fn trial_dir(&self, number: u64) -> PathBuf {
+        self.settings.dir.join(format!("trial_{number:04}"))
+    }
+
+    /// Runs `trial` to its stored end with its heartbeat beating meanwhile.
+    pub(super) fn run_beating(
+        &self,
+        trial: &mut Trial,
+        run: &mut RunFn<'_, S::Params>,
+        progress: &dyn Shown,
+    ) -> Result<(), TunerError> {
+        tracing::debug!(study = %self.study.name(), trial = trial.number, "trial started");
+        let beat = Heartbeat::start(
+            self.study.storage().clone(),
+            self.study.name().to_owned(),
+            trial.number,
+            self.settings.heartbeat,
+        );
+        let ended = self.run_trial(trial, run, progress);
+        drop(beat);
+        ended
+    }
+
+    /// This worker stalled past the grace period and another one took the trial over: its
+    /// verdict stands, and this result is dropped.
+    pub(super) fn taken_over(&self, trial: &Trial, progress: &dyn Shown) {
+        tracing::warn!(
+            study = %self.study.name(),
+            trial = trial.number,
+            "trial taken over by another worker after its heartbeat went stale"
+        );
+        progress.note(&format!(
+            "Trial {} was taken over by another worker after its heartbeat went stale; its \
+             result here is dropped",
+            trial.id()
+        ));
     }
 
     /// Asks the oracle for the next trial and stores it, waiting while other workers finish;
-    /// `None` when the search is over (the reason goes in `report`). A trial whose worker
-    /// stopped beating is failed by the storage and comes back here first, as a retry.
-    fn next_trial(&self, report: &mut SearchReport) -> Result<Option<Trial>, TunerError> {
+    /// `None` when the search is over (the reason goes in `report`) or, while waiting, when
+    /// `keep_going` says stop. A trial whose worker stopped beating is failed by the storage
+    /// and comes back here first, as a retry.
+    pub(super) fn next_trial(
+        &self,
+        report: &mut SearchReport,
+        keep_going: &dyn Fn() -> bool,
+    ) -> Result<Option<Trial>, TunerError> {
         loop {
             match self.study.propose(Some(self.settings.grace), &mut |_| {})? {
                 Next::Trial(trial) => return Ok(Some(trial)),
+                Next::Wait if !keep_going() => return Ok(None),
                 Next::Wait => std::thread::sleep(POLL),
                 Next::Done(reason) if reason.is_empty() => {
                     return Err(StudyError::Stalled(self.study.oracle_name().to_owned()).into());
@@ -148,7 +277,7 @@ impl<S: Searchable> Tuner<S> {
         &self,
         trial: &mut Trial,
         run: &mut RunFn<'_, S::Params>,
-        progress: &Progress,
+        progress: &dyn Shown,
     ) -> Result<(), TunerError> {
         let t0 = Instant::now();
         let params = match self.model.decode(trial.values()) {
@@ -191,10 +320,10 @@ impl<S: Searchable> Tuner<S> {
         dir: &std::path::Path,
         parent_dir: Option<&std::path::Path>,
         run: &mut RunFn<'_, S::Params>,
-        progress: &Progress,
+        progress: &dyn Shown,
         user_attrs: &mut std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Result<Ran, TrialError> {
-        let objective = self.objectives().list()[0].name.clone();
+        let objective = self.study.objectives().list()[0].name.clone();
         let mut curves = Vec::new();
         let mut pruned = None;
         for execution in 0..self.settings.executions_per_trial {
@@ -209,12 +338,13 @@ impl<S: Searchable> Tuner<S> {
                 // Intermediate values are progress, not results: a storage hiccup must not
                 // kill the trial, and the final update will carry the whole history anyway.
                 if let Err(e) =
-                    self.storage()
+                    self.study
+                        .storage()
                         .report(self.study.name(), trial.number, epoch, metrics)
                 {
                     tracing::debug!(trial = trial.number, epoch, error = %e, "epoch not stored");
                 }
-                progress.epoch_end(execution, epoch, metrics, &objective);
+                progress.epoch_end(trial.number, execution, epoch, metrics, &objective);
                 so_far.insert(epoch, metrics.clone());
                 // The first execution decides: later ones only refine an average.
                 if execution == 0 && self.study.should_prune(trial.number, epoch, &so_far) {
