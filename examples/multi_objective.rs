@@ -253,9 +253,8 @@ fn main() {
             let values: Vec<f64> = trials
                 .iter()
                 .map(|t| {
-                    field(line, &format!("{measure}{t}")).map_or(f64::NAN, |v| {
-                        v.parse().unwrap_or(f64::NAN)
-                    })
+                    field(line, &format!("{measure}{t}"))
+                        .map_or(f64::NAN, |v| v.parse().unwrap_or(f64::NAN))
                 })
                 .collect();
             let last = if constrained {
@@ -266,7 +265,11 @@ fn main() {
             record(&problem, &sampler, &values, last);
         }
     }
-    let name = if constrained { "median regret" } else { "median HV" };
+    let name = if constrained {
+        "median regret"
+    } else {
+        "median HV"
+    };
     let header: Vec<String> = trials.iter().map(|t| format!("{name} @{t}")).collect();
     let last_header = if constrained {
         "median feasible share after trial 10".to_owned()

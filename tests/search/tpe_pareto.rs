@@ -88,7 +88,10 @@ fn motpe_samples_near_the_first_front_where_the_sum_would_not() {
     ] {
         let xs = next_xs(&Tpe::new().multi_objective(split));
         let near_front = xs.iter().filter(|x| **x < 0.3).count();
-        assert!(near_front >= 17, "{split:?}: {near_front} of 20 near the front: {xs:?}");
+        assert!(
+            near_front >= 17,
+            "{split:?}: {near_front} of 20 near the front: {xs:?}"
+        );
     }
     // Summing the losses makes two of the three good trials those near 0.85.
     let xs = next_xs(&Tpe::new().multi_objective(MultiObjectiveSplit::Sum));
@@ -105,7 +108,10 @@ fn zdt1(oracle: Box<dyn Oracle>, seed: u64) -> f64 {
     let mut tuner = Tuner::for_space(space.build().unwrap(), oracle)
         .objectives([Objective::minimize("f1"), Objective::minimize("f2")])
         .storage(Arc::new(MemoryStorage::new()))
-        .directory(crate::common::tmp_path(module_path!(), &format!("zdt1-{seed}")))
+        .directory(crate::common::tmp_path(
+            module_path!(),
+            &format!("zdt1-{seed}"),
+        ))
         .max_trials(80)
         .seed(seed)
         .quiet(true)

@@ -56,10 +56,7 @@ pub(crate) fn greedy_subset(points: &[&[f64]], k: usize, reference: &[f64]) -> V
     let n = points.len();
     let k = k.min(n);
     // The first step's exact gains: each point's own box.
-    let mut bound: Vec<f64> = points
-        .iter()
-        .map(|p| volume([*p], reference))
-        .collect();
+    let mut bound: Vec<f64> = points.iter().map(|p| volume([*p], reference)).collect();
     let mut taken = vec![false; n];
     let mut chosen: Vec<usize> = Vec::with_capacity(k);
     let mut current = 0.0;

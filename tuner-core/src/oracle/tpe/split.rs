@@ -83,7 +83,9 @@ pub(crate) fn split<'a>(
                 let ranked = if pareto {
                     t.best_metrics().and_then(|m| objectives.losses(m))
                 } else {
-                    t.score.filter(|s| !s.is_nan()).map(|s| vec![direction.loss(s)])
+                    t.score
+                        .filter(|s| !s.is_nan())
+                        .map(|s| vec![direction.loss(s)])
                 };
                 match (ranked, violation(t)) {
                     (None, _) => above.push(t),
@@ -138,7 +140,12 @@ pub(crate) fn split<'a>(
         MultiObjectiveSplit::HypervolumeWeights => contribution_weights(&good_losses),
         _ => vec![1.0; good_losses.len()],
     };
-    below.extend(good_complete.iter().zip(weights).map(|(i, w)| (complete[*i].0, w)));
+    below.extend(
+        good_complete
+            .iter()
+            .zip(weights)
+            .map(|(i, w)| (complete[*i].0, w)),
+    );
     above.extend(
         complete
             .iter()
@@ -220,7 +227,10 @@ pub(crate) fn reference_point(losses: &[&[f64]]) -> Vec<f64> {
     let m = losses.first().map_or(0, |p| p.len());
     (0..m)
         .map(|d| {
-            let worst = losses.iter().map(|p| p[d]).fold(f64::NEG_INFINITY, f64::max);
+            let worst = losses
+                .iter()
+                .map(|p| p[d])
+                .fold(f64::NEG_INFINITY, f64::max);
             let r = (1.1 * worst).max(0.9 * worst);
             if r == 0.0 {
                 EPS
@@ -343,7 +353,12 @@ mod tests {
             two(6, 1.0, 1.0, 0.0, &objectives), // front 2
             two(7, 0.0, 0.0, 1.0, &objectives), // dominates everything, but infeasible
         ];
-        let s = split(&trials, &objectives, 4, MultiObjectiveSplit::HypervolumeWeights);
+        let s = split(
+            &trials,
+            &objectives,
+            4,
+            MultiObjectiveSplit::HypervolumeWeights,
+        );
         assert_eq!(numbers(&s.below), [0, 1, 2, 5]);
         assert_eq!(numbers(&s.above), [3, 4, 6, 7]);
         // Under (1.1, 1.1) the front {0, 1, 2} covers 0.46; leaving out 0 or 1 loses 0.05,
