@@ -1,25 +1,39 @@
-//! Several objectives: NSGA-II against random search and TPE (on the summed objectives) on
-//! ZDT1, ZDT2 (2 objectives, 30 dimensions) and DTLZ2 (3 objectives, 12 dimensions), each run
+//! Several objectives: NSGA-II and the multi-objective TPE against random search on ZDT1,
+//! ZDT2 (2 objectives, 30 dimensions) and DTLZ2 (3 objectives, 12 dimensions), each run
 //! through the real tuner loop (`Tuner::for_space(..).objectives(..).search_fn(..)` on
 //! in-memory storage), 10 seeds. Prints one JSON line per run (the hypervolume of the front
 //! after 100 and 300 trials, from `Tuner::hypervolume_history`) and a table of medians; with
 //! `--peers FILE` (the output of `benches/peers/mo_peers.py`), Optuna's samplers in the same
-//! table.
+//! table. Oracles: `nsga2` (Optuna's defaults), `nsga2-sbx` (SBX + polynomial mutation),
+//! `tpe` (MOTPE, hypervolume-contribution weights), `tpe-uniform` (uniform weights, Optuna
+//! 5), `tpe-sum` (the summed losses), `tpe-indep` (MOTPE, one estimator per parameter, as
+//! Optuna's default for several objectives), `bayesian`, `random`.
+//!
+//! `--constrained` runs constrained Branin instead (`multi_objective/constrained.rs`): the
+//! regret among feasible trials (default trials 50,100; oracles `tpe,tpe-blind,random,
+//! bayesian`, `-blind` meaning the constraint is not declared).
 //!
 //! `cargo run --release --example multi_objective [-- --seeds N --trials 100,300
-//! --problems zdt1,zdt2,dtlz2 --oracles nsga2,nsga2-sbx,random,tpe --peers FILE]`
+//! --problems zdt1,zdt2,dtlz2 --oracles nsga2,nsga2-sbx,random,tpe --peers FILE
+//! --constrained]`
 
 use std::collections::BTreeMap;
 use std::f64::consts::PI;
 use std::sync::Arc;
 use std::time::Instant;
 use tuner::objective::Objective;
-use tuner::oracle::{Crossover, Mutation, Nsga2, Oracle, RandomSearch, Tpe};
+use tuner::oracle::{
+    BayesianOptimization, Crossover, MultiObjectiveSplit, Mutation, Nsga2, Oracle, RandomSearch,
+    Tpe,
+};
 use tuner::space::{HyperParameters, Param, SearchSpace};
 use tuner::storage::MemoryStorage;
 use tuner::trial::Metrics;
 use tuner::tuner::TrialError;
 use tuner::Tuner;
+
+#[path = "multi_objective/constrained.rs"]
+mod constrained;
 
 /// A problem: dimensions, objectives (all minimised) and the hypervolume's reference point.
 struct Problem {
@@ -74,8 +88,15 @@ fn oracle(name: &str) -> Box<dyn Oracle> {
                 .mutation(Mutation::Polynomial { eta: 20.0 }),
         ),
         "random" => Box::new(RandomSearch::new()),
+        "bayesian" => Box::new(BayesianOptimization::new()),
         "tpe" => Box::new(Tpe::new()),
-        other => panic!("unknown oracle {other}: nsga2, nsga2-sbx, random, tpe"),
+        "tpe-uniform" => Box::new(Tpe::new().multi_objective(MultiObjectiveSplit::UniformWeights)),
+        "tpe-sum" => Box::new(Tpe::new().multi_objective(MultiObjectiveSplit::Sum)),
+        "tpe-indep" => Box::new(Tpe::new().multivariate(false)),
+        other => panic!(
+            "unknown oracle {other}: nsga2, nsga2-sbx, random, bayesian, tpe, tpe-uniform, \
+             tpe-sum, tpe-indep"
+        ),
     }
 }
 
@@ -149,38 +170,72 @@ fn main() {
             .position(|a| a == name)
             .and_then(|i| args.get(i + 1).cloned())
     };
+    let constrained = args.iter().any(|a| a == "--constrained");
     let seeds: u64 = arg("--seeds").map_or(10, |s| s.parse().expect("--seeds N"));
+    let default_trials = if constrained { "50,100" } else { "100,300" };
     let trials: Vec<usize> = arg("--trials")
-        .unwrap_or_else(|| "100,300".into())
+        .unwrap_or_else(|| default_trials.into())
         .split(',')
         .map(|t| t.parse().expect("--trials A,B"))
         .collect();
     let problems = arg("--problems").unwrap_or_else(|| "zdt1,zdt2,dtlz2".into());
-    let oracles = arg("--oracles").unwrap_or_else(|| "nsga2,nsga2-sbx,random,tpe".into());
-    // (problem, sampler) -> per trial count, the values over seeds.
+    let default_oracles = if constrained {
+        "tpe,tpe-blind,random,bayesian"
+    } else {
+        "nsga2,nsga2-sbx,random,tpe"
+    };
+    let oracles = arg("--oracles").unwrap_or_else(|| default_oracles.into());
+    // What each run measures after each trial count: the hypervolume, or the regret.
+    let measure = if constrained { "regret" } else { "hv" };
+    // (problem, sampler) -> per trial count, the values over seeds; and the last column.
     let mut table: BTreeMap<(String, String), Vec<Vec<f64>>> = BTreeMap::new();
-    for problem in PROBLEMS
-        .iter()
-        .filter(|p| problems.split(',').any(|n| n == p.name))
-    {
+    let mut extra: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    let mut record = |problem: &str, sampler: &str, values: &[f64], last: f64| {
+        let key = (problem.to_owned(), sampler.to_owned());
+        let row = table
+            .entry(key.clone())
+            .or_insert_with(|| vec![Vec::new(); trials.len()]);
+        for (k, v) in values.iter().enumerate() {
+            row[k].push(*v);
+        }
+        extra.entry(key).or_default().push(last);
+    };
+    let cells = |values: &[f64]| -> String {
+        trials
+            .iter()
+            .zip(values)
+            .map(|(k, v)| format!("\"{measure}{k}\": {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if constrained {
         for name in oracles.split(',') {
             for seed in 0..seeds {
-                let (hv, seconds) = run(problem, name, seed, &trials);
-                let cells: Vec<String> = trials
-                    .iter()
-                    .zip(&hv)
-                    .map(|(k, v)| format!("\"hv{k}\": {v}"))
-                    .collect();
+                let started = Instant::now();
+                let (regret, share) = constrained::run(name, seed, &trials);
                 println!(
-                    "{{\"problem\": \"{}\", \"sampler\": \"{name}\", \"seed\": {seed}, {}, \"wall_s\": {seconds:.2}}}",
-                    problem.name,
-                    cells.join(", ")
+                    "{{\"problem\": \"branin-c\", \"sampler\": \"{name}\", \"seed\": {seed}, {}, \"feasible\": {share:.3}, \"wall_s\": {:.2}}}",
+                    cells(&regret),
+                    started.elapsed().as_secs_f64()
                 );
-                let row = table
-                    .entry((problem.name.to_owned(), name.to_owned()))
-                    .or_insert_with(|| vec![Vec::new(); trials.len()]);
-                for (k, v) in hv.into_iter().enumerate() {
-                    row[k].push(v);
+                record("branin-c", name, &regret, share);
+            }
+        }
+    } else {
+        for problem in PROBLEMS
+            .iter()
+            .filter(|p| problems.split(',').any(|n| n == p.name))
+        {
+            for name in oracles.split(',') {
+                for seed in 0..seeds {
+                    let (hv, seconds) = run(problem, name, seed, &trials);
+                    println!(
+                        "{{\"problem\": \"{}\", \"sampler\": \"{name}\", \"seed\": {seed}, {}, \"wall_s\": {seconds:.2}}}",
+                        problem.name,
+                        cells(&hv)
+                    );
+                    let last = *hv.last().unwrap_or(&f64::NAN);
+                    record(problem.name, name, &hv, last);
                 }
             }
         }
@@ -192,26 +247,56 @@ fn main() {
             else {
                 continue;
             };
-            let row = table
-                .entry((problem, sampler))
-                .or_insert_with(|| vec![Vec::new(); trials.len()]);
-            for (k, t) in trials.iter().enumerate() {
-                if let Some(v) = field(line, &format!("hv{t}")).and_then(|v| v.parse().ok()) {
-                    row[k].push(v);
-                }
+            if (problem == "branin-c") != constrained {
+                continue;
             }
+            let values: Vec<f64> = trials
+                .iter()
+                .map(|t| {
+                    field(line, &format!("{measure}{t}"))
+                        .map_or(f64::NAN, |v| v.parse().unwrap_or(f64::NAN))
+                })
+                .collect();
+            let last = if constrained {
+                field(line, "feasible").map_or(f64::NAN, |v| v.parse().unwrap_or(f64::NAN))
+            } else {
+                *values.last().unwrap_or(&f64::NAN)
+            };
+            record(&problem, &sampler, &values, last);
         }
     }
-    let header: Vec<String> = trials.iter().map(|t| format!("median HV @{t}")).collect();
-    println!("\n| problem | sampler | seeds | {} |", header.join(" | "));
-    println!("|---|---|---|{}", "---|".repeat(trials.len()));
-    for ((problem, sampler), row) in &table {
+    let name = if constrained {
+        "median regret"
+    } else {
+        "median HV"
+    };
+    let header: Vec<String> = trials.iter().map(|t| format!("{name} @{t}")).collect();
+    let last_header = if constrained {
+        "median feasible share after trial 10".to_owned()
+    } else {
+        format!("HV @{} range", trials.last().unwrap())
+    };
+    println!(
+        "\n| problem | sampler | seeds | {} | {last_header} |",
+        header.join(" | ")
+    );
+    println!("|---|---|---|{}---|", "---|".repeat(trials.len()));
+    for (key, row) in &table {
+        let (problem, sampler) = key;
         let cells: Vec<String> = row
             .iter()
             .map(|v| format!("{:.4}", median(v.clone())))
             .collect();
+        let last = &extra[key];
+        let last_cell = if constrained {
+            format!("{:.3}", median(last.clone()))
+        } else {
+            let lo = last.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = last.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            format!("{lo:.3}-{hi:.3}")
+        };
         println!(
-            "| {problem} | {sampler} | {} | {} |",
+            "| {problem} | {sampler} | {} | {} | {last_cell} |",
             row[0].len(),
             cells.join(" | ")
         );

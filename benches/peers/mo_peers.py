@@ -1,13 +1,19 @@
 """Optuna's multi-objective samplers on ZDT1, ZDT2 (30 dimensions) and DTLZ2 (3 objectives,
 12 dimensions): the hypervolume of the front after 100 and 300 trials, per seed, as one JSON
-line per run, for BENCHMARKS.md beside `cargo run --example multi_objective`.
+line per run, for BENCHMARKS.md beside `cargo run --example multi_objective`. With
+`--constrained`, Optuna's TPE on constrained Branin instead: the regret among feasible trials
+after 50 and 100 trials, the constraint given through `Trial.set_constraint` (Optuna 5; older
+versions through `constraints_func`), or not given (`tpe-blind`).
 
 Not run in CI. Setup and run (one at a time, niced: the machine is shared):
 
-    python3 -m venv /tmp/mo && /tmp/mo/bin/pip install optuna
-    nice /tmp/mo/bin/python benches/peers/mo_peers.py --seeds 10 > /tmp/mo_peers.jsonl
+    python3 -m venv /work/venvs/motpe && /work/venvs/motpe/bin/pip install optuna
+    nice /work/venvs/motpe/bin/python benches/peers/mo_peers.py --seeds 10 > /tmp/mo_peers.jsonl
+    nice /work/venvs/motpe/bin/python benches/peers/mo_peers.py --constrained --seeds 10 \
+        > /tmp/cbranin_peers.jsonl
 
-The problems, dimensions and reference points are those of examples/multi_objective.rs.
+The problems, dimensions, reference points and the constrained problem are those of
+examples/multi_objective.rs (and examples/multi_objective/constrained.rs).
 """
 
 import argparse
@@ -15,6 +21,7 @@ import json
 import math
 import sys
 import time
+import warnings
 
 import optuna
 
@@ -69,6 +76,51 @@ def _slice(points, reference):
     return total
 
 
+BRANIN_OPTIMUM = 0.3978873577297382
+
+
+def branin(x1, x2):
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return (x2 - b * x1 * x1 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
+
+
+def branin_constraint(x1, x2):
+    """<= 0 inside the disc of radius sqrt(50) around (2.5, 7.5): one of three minima."""
+    return (x1 - 2.5) ** 2 + (x2 - 7.5) ** 2 - 50
+
+
+def run_constrained(sampler_name, seed, trials):
+    blind = sampler_name.endswith("-blind")
+    has_set_constraint = hasattr(optuna.trial.Trial, "set_constraint")
+    kwargs = {}
+    if not blind and not has_set_constraint:
+        kwargs["constraints_func"] = lambda t: [t.user_attrs["c"]]
+    sampler = optuna.samplers.TPESampler(seed=seed, **kwargs)
+    study = optuna.create_study(direction="minimize", sampler=sampler)
+
+    def objective(trial):
+        x1 = trial.suggest_float("x1", -5.0, 10.0)
+        x2 = trial.suggest_float("x2", 0.0, 15.0)
+        c = branin_constraint(x1, x2)
+        trial.set_user_attr("c", c)
+        if not blind and has_set_constraint:
+            trial.set_constraint("c", c)
+        return branin(x1, x2)
+
+    started = time.process_time()
+    study.optimize(objective, n_trials=max(trials))
+    cpu = time.process_time() - started
+    feasible = [t.value if t.user_attrs["c"] <= 0 else None for t in study.trials]
+    out = {"problem": "branin-c", "sampler": f"optuna-{sampler_name}", "seed": seed}
+    for k in trials:
+        found = [v for v in feasible[:k] if v is not None]
+        out[f"regret{k}"] = min(found) - BRANIN_OPTIMUM if found else float("nan")
+    late = feasible[10:]
+    out["feasible"] = sum(v is not None for v in late) / max(len(late), 1)
+    out["cpu_s"] = cpu
+    return out
+
+
 def run(problem, sampler_name, seed, trials):
     n = DIMS[problem]
     f = FUNCTIONS[problem]
@@ -96,14 +148,22 @@ def run(problem, sampler_name, seed, trials):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--trials", default="100,300")
+    parser.add_argument("--trials", default=None, help="default 100,300 (50,100 constrained)")
     parser.add_argument("--problems", default="zdt1,zdt2,dtlz2")
-    parser.add_argument("--samplers", default="nsga2,tpe")
+    parser.add_argument("--samplers", default=None, help="default nsga2,tpe (tpe,tpe-blind)")
+    parser.add_argument("--constrained", action="store_true", help="constrained Branin")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    trials = [int(t) for t in args.trials.split(",")]
+    warnings.simplefilter("ignore")
+    trials = [int(t) for t in (args.trials or ("50,100" if args.constrained else "100,300")).split(",")]
+    samplers = (args.samplers or ("tpe,tpe-blind" if args.constrained else "nsga2,tpe")).split(",")
+    if args.constrained:
+        for sampler in samplers:
+            for seed in range(args.seeds):
+                print(json.dumps(run_constrained(sampler, seed, trials)), flush=True)
+        return
     for problem in args.problems.split(","):
-        for sampler in args.samplers.split(","):
+        for sampler in samplers:
             for seed in range(args.seeds):
                 print(json.dumps(run(problem, sampler, seed, trials)), flush=True)
 

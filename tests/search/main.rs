@@ -4,6 +4,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod constrained_tpe;
 mod failures;
 mod hypermodel_arguments;
 mod metric_objectives;
@@ -13,6 +14,7 @@ mod oracle_quality;
 mod oracle_search;
 mod parallel_trials;
 mod pruner_curves;
+mod tpe_pareto;
 mod tuner_loop;
 mod warm_start;
 

@@ -2,8 +2,11 @@
 //! does, and several objectives kept as a Pareto front.
 
 mod hypervolume;
+mod pareto;
 
 pub use hypervolume::hypervolume;
+pub(crate) use hypervolume::{contributions, greedy_subset, volume};
+pub(crate) use pareto::{dominates, fronts, fronts_by};
 
 use crate::trial::Trial;
 use serde::{Deserialize, Serialize};
@@ -71,8 +74,11 @@ impl fmt::Display for Objective {
     }
 }
 
-/// One or more objectives; several are kept as a Pareto front and scalarised as KerasTuner's
-/// `MultiObjective` (sum of the values turned into losses).
+/// One or more objectives. Several are kept as a Pareto front (NSGA-II and the TPE's default
+/// split rank them apart) and scalarised as KerasTuner's `MultiObjective` (the sum of the
+/// values turned into losses) where one number is needed: a trial's score and best epoch,
+/// the best trials, pruners, Bayesian optimisation, Hyperband, and the TPE with
+/// `MultiObjectiveSplit::Sum`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Objectives(Vec<Objective>);
 

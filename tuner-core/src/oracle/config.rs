@@ -7,8 +7,8 @@
 //! stored, so existing studies read back unchanged.
 
 use super::{
-    Acquisition, Asha, BayesianOptimization, Bohb, Crossover, GridSearch, Hyperband, Mutation,
-    Nsga2, Oracle, RandomSearch, Tpe,
+    Acquisition, Asha, BayesianOptimization, Bohb, Crossover, GridSearch, Hyperband,
+    MultiObjectiveSplit, Mutation, Nsga2, Oracle, RandomSearch, Tpe,
 };
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -77,6 +77,10 @@ pub enum OracleConfig {
         prior_weight: f64,
         /// Running trials count as bad observations.
         constant_liar: bool,
+        /// How several objectives split good from bad (absent in studies stored before it
+        /// existed: the default).
+        #[serde(default)]
+        multi_objective: MultiObjectiveSplit,
     },
     /// [`Nsga2`].
     Nsga2 {
@@ -215,6 +219,7 @@ impl OracleConfig {
                 group,
                 prior_weight,
                 constant_liar,
+                multi_objective,
             } => Box::new(
                 Tpe::new()
                     .n_startup_trials(*n_startup_trials)
@@ -222,7 +227,8 @@ impl OracleConfig {
                     .multivariate(*multivariate)
                     .group(*group)
                     .prior_weight(*prior_weight)
-                    .constant_liar(*constant_liar),
+                    .constant_liar(*constant_liar)
+                    .multi_objective(*multi_objective),
             ),
             OracleConfig::Nsga2 {
                 population_size,
@@ -306,6 +312,9 @@ mod tests {
                 .acquisition(Acquisition::Ucb { beta: 2.6 })
                 .config(),
             Tpe::new().n_startup_trials(4).multivariate(false).config(),
+            Tpe::new()
+                .multi_objective(MultiObjectiveSplit::UniformWeights)
+                .config(),
             Nsga2::new().config(),
             Nsga2::new()
                 .population_size(30)

@@ -20,7 +20,7 @@ pub use grid::GridSearch;
 pub use hyperband::{Hyperband, HyperbandSchedule};
 pub use nsga2::{Crossover, Mutation, Nsga2};
 pub use random::RandomSearch;
-pub use tpe::Tpe;
+pub use tpe::{MultiObjectiveSplit, Tpe};
 
 use crate::objective::Objectives;
 use crate::space::SearchSpace;

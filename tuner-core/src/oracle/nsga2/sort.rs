@@ -1,6 +1,8 @@
 //! NSGA-II's ranking (Deb et al. 2002): constrained domination, the fast non-dominated sort,
 //! crowding distance, and the elitist selection of the next parent population.
 
+use crate::objective;
+
 /// One finished trial as NSGA-II sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Point {
@@ -20,52 +22,13 @@ pub(crate) fn dominates(a: &Point, b: &Point) -> bool {
         (false, true) => true,
         (true, false) => false,
         (true, true) => a.violation < b.violation,
-        (false, false) => {
-            let mut strictly = false;
-            for (x, y) in a.losses.iter().zip(&b.losses) {
-                if x > y {
-                    return false;
-                }
-                strictly |= x < y;
-            }
-            strictly
-        }
+        (false, false) => objective::dominates(&a.losses, &b.losses),
     }
 }
 
-/// The fronts of `points` (indices into it), best first: front 0 is dominated by nothing,
-/// front k by something in a front before it only.
+/// The fronts of `points` (indices into it) under constrained domination, best first.
 pub(crate) fn fronts(points: &[Point]) -> Vec<Vec<usize>> {
-    let n = points.len();
-    let mut beaten_by = vec![0usize; n];
-    let mut beats: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for i in 0..n {
-        for j in i + 1..n {
-            if dominates(&points[i], &points[j]) {
-                beats[i].push(j);
-                beaten_by[j] += 1;
-            } else if dominates(&points[j], &points[i]) {
-                beats[j].push(i);
-                beaten_by[i] += 1;
-            }
-        }
-    }
-    let mut fronts = Vec::new();
-    let mut current: Vec<usize> = (0..n).filter(|&i| beaten_by[i] == 0).collect();
-    while !current.is_empty() {
-        let mut next = Vec::new();
-        for &i in &current {
-            for &j in &beats[i] {
-                beaten_by[j] -= 1;
-                if beaten_by[j] == 0 {
-                    next.push(j);
-                }
-            }
-        }
-        next.sort_unstable();
-        fronts.push(std::mem::replace(&mut current, next));
-    }
-    fronts
+    objective::fronts_by(points.len(), |i, j| dominates(&points[i], &points[j]))
 }
 
 /// The crowding distance of each member of `front` (in its order): per objective, the gap

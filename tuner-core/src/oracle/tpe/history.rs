@@ -1,12 +1,11 @@
 //! The trials as the TPE sees them: each trial's parameters in the unit-interval encoding,
 //! kept per trial number behind the oracle's mutex (a trial's values never change), checked
 //! against a cheap fingerprint of the values so a different history is never misread; and
-//! the good/bad split of Optuna's TPE.
+//! Optuna's default weights by position.
 
 use super::parzen::{Dim, DISCRETE_MAX};
-use crate::objective::Objectives;
 use crate::space::{HyperParameters, ParamKind, SearchSpace, Value};
-use crate::trial::{Trial, TrialState};
+use crate::trial::Trial;
 use std::collections::HashMap;
 
 /// How each parameter is modelled (`None`: a constant, not modelled).
@@ -160,11 +159,6 @@ impl Cache {
     }
 }
 
-/// Optuna's default `gamma`: how many finished trials form the good set.
-pub(crate) fn default_gamma(n: usize) -> usize {
-    ((0.1 * n as f64).ceil() as usize).min(25)
-}
-
 /// Optuna's default weights for `n` observations in trial order: older ones ramp down when
 /// there are more than 25.
 pub(crate) fn default_weights(n: usize) -> Vec<f64> {
@@ -185,92 +179,12 @@ pub(crate) fn default_weights(n: usize) -> Vec<f64> {
     w
 }
 
-/// The good ("below") and bad ("above") trials, each in trial order: the best `n_below`
-/// completed trials by score, topped up with pruned trials ranked by how far they got and
-/// their last value; everything else finished, every failed trial, and every running trial
-/// (the constant liar), is bad. Invalid trials (about to be retried) are left out.
-pub(crate) fn split<'a>(
-    trials: &'a [Trial],
-    objectives: &Objectives,
-    n_below: usize,
-) -> (Vec<&'a Trial>, Vec<&'a Trial>) {
-    let direction = objectives.direction();
-    let mut complete: Vec<(&Trial, f64)> = Vec::new();
-    let mut pruned: Vec<(&Trial, (i64, f64))> = Vec::new();
-    let mut above: Vec<&Trial> = Vec::new();
-    for t in trials {
-        match t.state {
-            TrialState::Completed => match t.score.filter(|s| !s.is_nan()) {
-                Some(s) => complete.push((t, direction.loss(s))),
-                None => above.push(t),
-            },
-            TrialState::Stopped => {
-                let last = t.history.last().map(|(epoch, m)| {
-                    let v = objectives.score(m).map_or(f64::INFINITY, |v| {
-                        if v.is_nan() {
-                            f64::INFINITY
-                        } else {
-                            direction.loss(v)
-                        }
-                    });
-                    (-i64::from(*epoch), v)
-                });
-                pruned.push((t, last.unwrap_or((1, 0.0))));
-            }
-            // A failed trial (an error, NaN or an infinite objective) tells where not to go.
-            TrialState::Running | TrialState::Failed => above.push(t),
-            TrialState::Invalid => {}
-        }
-    }
-    complete.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.number.cmp(&b.0.number)));
-    pruned.sort_by(|a, b| {
-        a.1 .0
-            .cmp(&b.1 .0)
-            .then(a.1 .1.total_cmp(&b.1 .1))
-            .then(a.0.number.cmp(&b.0.number))
-    });
-    let take = n_below.min(complete.len());
-    let mut below: Vec<&Trial> = complete[..take].iter().map(|c| c.0).collect();
-    above.extend(complete[take..].iter().map(|c| c.0));
-    let more = (n_below - take).min(pruned.len());
-    below.extend(pruned[..more].iter().map(|p| p.0));
-    above.extend(pruned[more..].iter().map(|p| p.0));
-    below.sort_by_key(|t| t.number);
-    above.sort_by_key(|t| t.number);
-    (below, above)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn failed_trials_are_bad_and_invalid_ones_left_out() {
-        let objectives: Objectives = crate::objective::Objective::minimize("loss").into();
-        let trial = |number: u64, state: TrialState, score: Option<f64>| {
-            let mut t = Trial::new(number, crate::trial::TrialPlan::default());
-            t.state = state;
-            t.score = score;
-            t
-        };
-        let trials = [
-            trial(0, TrialState::Completed, Some(1.0)),
-            trial(1, TrialState::Failed, None),
-            trial(2, TrialState::Completed, Some(0.5)),
-            trial(3, TrialState::Invalid, None),
-            trial(4, TrialState::Running, None),
-        ];
-        let (below, above) = split(&trials, &objectives, 1);
-        let numbers = |v: &[&Trial]| v.iter().map(|t| t.number).collect::<Vec<_>>();
-        assert_eq!(numbers(&below), [2]);
-        assert_eq!(numbers(&above), [0, 1, 4]);
-    }
-
-    #[test]
-    fn weights_and_gamma_follow_optuna() {
-        assert_eq!(default_gamma(10), 1);
-        assert_eq!(default_gamma(11), 2);
-        assert_eq!(default_gamma(1000), 25);
+    fn weights_follow_optuna() {
         assert_eq!(default_weights(3), vec![1.0; 3]);
         let w = default_weights(30);
         assert_eq!(w.len(), 30);

@@ -6,7 +6,16 @@
 //!
 //! Defaults follow Optuna 5: prior weight 1, magic clip on, endpoints off, Optuna's weights
 //! (older observations ramp down past 25), constant liar on (running trials count as bad),
-//! multivariate on. Failed trials (errors, NaN or infinite objectives) join the bad set and
+//! multivariate on (Optuna turns it off for several objectives; here it stays as set).
+//!
+//! Several objectives are split as Optuna's multi-objective TPE (MOTPE): the good set is
+//! `ceil(0.1 n)` (uncapped) trials taken front by front, the last front cut by greedy
+//! hypervolume subset selection, each good trial weighted by its hypervolume contribution
+//! ([`MultiObjectiveSplit`]; or uniformly, as Optuna 5, or by the summed losses). Trials
+//! whose constraints are violated (see `objective::violation`) are never good while enough
+//! feasible ones exist: they join the good set last, least violated first, as in Optuna.
+//!
+//! Failed trials (errors, NaN or infinite objectives) join the bad set and
 //! count as observations (startup trials, the good set's size), so a
 //! failing region is avoided like a poor one (Optuna leaves them out and keeps sampling
 //! there). Conditional spaces are decomposed into groups (Optuna's `group=True`),
@@ -21,7 +30,10 @@
 mod group;
 mod history;
 mod parzen;
+mod split;
 mod truncnorm;
+
+pub use split::MultiObjectiveSplit;
 
 use super::{Oracle, OracleContext, RandomSearch, Suggestion};
 use crate::space::HyperParameters;
@@ -42,6 +54,7 @@ pub struct Tpe {
     group: bool,
     prior_weight: f64,
     constant_liar: bool,
+    multi_objective: MultiObjectiveSplit,
     cache: Mutex<Cache>,
 }
 
@@ -70,6 +83,7 @@ impl Tpe {
             group: true,
             prior_weight: 1.0,
             constant_liar: true,
+            multi_objective: MultiObjectiveSplit::default(),
             cache: Mutex::new(Cache::default()),
         }
     }
@@ -110,6 +124,13 @@ impl Tpe {
     /// workers apart.
     pub fn constant_liar(mut self, on: bool) -> Self {
         self.constant_liar = on;
+        self
+    }
+
+    /// How good trials are told from bad with several objectives (default: Optuna's MOTPE with
+    /// hypervolume-contribution weights).
+    pub fn multi_objective(mut self, split: MultiObjectiveSplit) -> Self {
+        self.multi_objective = split;
         self
     }
 
@@ -157,6 +178,7 @@ impl Oracle for Tpe {
             group: self.group,
             prior_weight: self.prior_weight,
             constant_liar: self.constant_liar,
+            multi_objective: self.multi_objective,
         }
     }
 
@@ -208,8 +230,12 @@ impl Oracle for Tpe {
                 .take_while(|(f, _)| *f == fp)
                 .any(|(_, k)| *k == values.key())
         };
-        let n_below = history::default_gamma(finished);
-        let (below, mut above) = history::split(ctx.trials, ctx.objectives, n_below);
+        let n_below = split::n_below(finished, ctx.objectives, self.multi_objective);
+        let split::Split {
+            below,
+            mut above,
+            below_weights,
+        } = split::split(ctx.trials, ctx.objectives, n_below, self.multi_objective);
         if !self.constant_liar {
             above.retain(|t| t.state != TrialState::Running);
         }
@@ -246,34 +272,29 @@ impl Oracle for Tpe {
                 .iter()
                 .map(|g| {
                     let gdims: Vec<Dim> = g.iter().map(|p| dims[*p].expect("modelled")).collect();
-                    let columns = |set: &[&Trial]| -> (Vec<Vec<f64>>, usize) {
+                    // The group's columns over the trials that hold all of it, and their
+                    // weights: given per trial, or Optuna's by position.
+                    let columns = |set: &[&Trial], given: Option<&[f64]>| {
                         let mut cols = vec![Vec::with_capacity(set.len()); g.len()];
-                        let mut count = 0;
-                        for t in set {
+                        let mut weights = Vec::with_capacity(set.len());
+                        for (k, t) in set.iter().enumerate() {
                             let c = &encoded(t).coords;
                             if g.iter().all(|p| !c[*p].is_nan()) {
                                 for (col, p) in cols.iter_mut().zip(g) {
                                     col.push(c[*p]);
                                 }
-                                count += 1;
+                                weights.push(given.map_or(1.0, |w| w[k]));
                             }
                         }
-                        (cols, count)
+                        if given.is_none() {
+                            weights = history::default_weights(weights.len());
+                        }
+                        (cols, weights)
                     };
-                    let (good, n_good) = columns(&below);
-                    let (bad, n_bad) = columns(&above);
-                    let l = Parzen::new(
-                        &gdims,
-                        &good,
-                        &history::default_weights(n_good),
-                        self.prior_weight,
-                    );
-                    let b = Parzen::new(
-                        &gdims,
-                        &bad,
-                        &history::default_weights(n_bad),
-                        self.prior_weight,
-                    );
+                    let (good, good_weights) = columns(&below, below_weights.as_deref());
+                    let (bad, bad_weights) = columns(&above, None);
+                    let l = Parzen::new(&gdims, &good, &good_weights, self.prior_weight);
+                    let b = Parzen::new(&gdims, &bad, &bad_weights, self.prior_weight);
                     let candidates = l.sample(&mut rng, self.n_ei_candidates);
                     let score: Vec<f64> = l
                         .log_pdf(&candidates)
