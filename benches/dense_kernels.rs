@@ -59,7 +59,11 @@ fn loadavg() -> String {
 /// gemm 0.15 uses on stable), from /proc/cpuinfo.
 fn peak() -> (f64, String) {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cores = info.lines().filter(|l| l.starts_with("processor")).count().max(1);
+    let cores = info
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count()
+        .max(1);
     let mhz = info
         .lines()
         .find(|l| l.starts_with("cpu MHz"))
@@ -71,7 +75,10 @@ fn peak() -> (f64, String) {
     let gflops = cores as f64 * mhz / 1e3 * per_cycle;
     (
         gflops,
-        format!("{cores} cores x {:.3} GHz x {per_cycle} FLOP/cycle = {gflops:.0} GFLOP/s fp32", mhz / 1e3),
+        format!(
+            "{cores} cores x {:.3} GHz x {per_cycle} FLOP/cycle = {gflops:.0} GFLOP/s fp32",
+            mhz / 1e3
+        ),
     )
 }
 
@@ -81,7 +88,11 @@ fn data() -> (Dataset, Dataset, &'static str) {
         if let Ok((train, _)) = fashion_mnist::load_dir(dir) {
             if train.len() >= TRAIN + VAL {
                 let (a, b) = train.split_at(TRAIN);
-                return (a, b.take(VAL), "Fashion-MNIST (Debian), first 50k / next 10k");
+                return (
+                    a,
+                    b.take(VAL),
+                    "Fashion-MNIST (Debian), first 50k / next 10k",
+                );
             }
         }
     }
@@ -128,7 +139,8 @@ impl Callback for Clock {
     fn on_epoch_end(&mut self, _epoch: usize, _m: &tuner::nn::Metrics) -> tuner::nn::Control {
         if let Some((t, c)) = self.start.take() {
             let p = profile::take();
-            self.epochs.push((t.elapsed().as_secs_f64(), cpu_seconds() - c, p));
+            self.epochs
+                .push((t.elapsed().as_secs_f64(), cpu_seconds() - c, p));
         }
         tuner::nn::Control::Continue
     }
@@ -142,7 +154,13 @@ struct Timing {
     val_accuracy: Option<f64>,
 }
 
-fn ours(widths: &[usize], act: Activation, train: &Dataset, val: &Dataset, epochs: usize) -> Timing {
+fn ours(
+    widths: &[usize],
+    act: Activation,
+    train: &Dataset,
+    val: &Dataset,
+    epochs: usize,
+) -> Timing {
     let mut spec = NetSpec::input(784);
     for &w in widths {
         spec = spec.dense(w).activation(act);
@@ -151,12 +169,21 @@ fn ours(widths: &[usize], act: Activation, train: &Dataset, val: &Dataset, epoch
     let mut net = Network::new(&spec, 7).expect("valid spec");
     let mut clock = Clock::default();
     profile::set_enabled(true);
-    let fit = Fit::default().epochs(epochs).batch_size(BATCH).seed(3).quiet();
-    let history = net.fit(train, Some(val), &fit, &mut [&mut clock]).expect("training runs");
+    let fit = Fit::default()
+        .epochs(epochs)
+        .batch_size(BATCH)
+        .seed(3)
+        .quiet();
+    let history = net
+        .fit(train, Some(val), &fit, &mut [&mut clock])
+        .expect("training runs");
     profile::set_enabled(false);
     let steady = &clock.epochs[1..];
     let wall = median(steady.iter().map(|e| e.0).collect());
-    let at = steady.iter().position(|e| e.0 == wall).expect("median is one of them");
+    let at = steady
+        .iter()
+        .position(|e| e.0 == wall)
+        .expect("median is one of them");
     let (w, _, p) = steady[at];
     let parts = [p.gemm, p.elementwise, p.data, p.optimizer].map(|d: Duration| d.as_secs_f64() / w);
     let other = 1.0 - parts.iter().sum::<f64>();
@@ -164,7 +191,10 @@ fn ours(widths: &[usize], act: Activation, train: &Dataset, val: &Dataset, epoch
         wall,
         cpu: median(steady.iter().map(|e| e.1).collect()),
         shares: Some([parts[0], parts[1], parts[2], parts[3], other]),
-        val_accuracy: history.epochs.last().and_then(|m| m.get("val_accuracy").copied()),
+        val_accuracy: history
+            .epochs
+            .last()
+            .and_then(|m| m.get("val_accuracy").copied()),
     }
 }
 
@@ -224,10 +254,13 @@ where
             let logits = out.as_vec();
             for k in 0..n {
                 let row = &logits[k * 10..(k + 1) * 10];
-                let best = (0..10).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap_or(0);
+                let best = (0..10)
+                    .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                    .unwrap_or(0);
                 correct += usize::from(best == vl[start + k]);
             }
-            let loss = cross_entropy_with_logits_loss(out, dev.tensor_from_vec(onehot, (n, Const::<10>)));
+            let loss =
+                cross_entropy_with_logits_loss(out, dev.tensor_from_vec(onehot, (n, Const::<10>)));
             std::hint::black_box(loss.array());
         }
         times.push((t.elapsed().as_secs_f64(), cpu_seconds() - c));
@@ -241,11 +274,33 @@ where
     }
 }
 
-type Mlp352<A> = (Linear<784, 352>, A, Linear<352, 352>, A, Linear<352, 352>, A, Linear<352, 10>);
-type Mlp288<A> = (Linear<784, 288>, A, Linear<288, 160>, A, Linear<160, 480>, A, Linear<480, 10>);
+type Mlp352<A> = (
+    Linear<784, 352>,
+    A,
+    Linear<352, 352>,
+    A,
+    Linear<352, 352>,
+    A,
+    Linear<352, 10>,
+);
+type Mlp288<A> = (
+    Linear<784, 288>,
+    A,
+    Linear<288, 160>,
+    A,
+    Linear<160, 480>,
+    A,
+    Linear<480, 10>,
+);
 type Mlp128<A> = (Linear<784, 128>, A, Linear<128, 10>);
 
-fn dfdx_run(widths: &[usize], act: Activation, train: &Dataset, val: &Dataset, epochs: usize) -> Timing {
+fn dfdx_run(
+    widths: &[usize],
+    act: Activation,
+    train: &Dataset,
+    val: &Dataset,
+    epochs: usize,
+) -> Timing {
     macro_rules! by_act {
         ($mlp:ident) => {
             match act {
@@ -265,21 +320,48 @@ fn dfdx_run(widths: &[usize], act: Activation, train: &Dataset, val: &Dataset, e
 }
 
 /// Keras 3 + JAX through `benches/peers/keras_mlp.py`: its printed steady-state line.
-fn keras(python: &str, real: bool, widths: &[usize], act: Activation, epochs: usize) -> Option<Timing> {
+fn keras(
+    python: &str,
+    real: bool,
+    widths: &[usize],
+    act: Activation,
+    epochs: usize,
+) -> Option<Timing> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../benches/peers/keras_mlp.py");
     let units: Vec<String> = widths.iter().map(|w| w.to_string()).collect();
     let out = Command::new(python)
         .env("KERAS_BACKEND", "jax")
-        .args([script, "--units", &units.join(","), "--activation", act.name()])
-        .args(["--epochs", &epochs.to_string(), "--train", "50000", "--val", "10000"])
-        .args(if real { vec!["--data", DEBIAN] } else { vec!["--synthetic"] })
+        .args([
+            script,
+            "--units",
+            &units.join(","),
+            "--activation",
+            act.name(),
+        ])
+        .args([
+            "--epochs",
+            &epochs.to_string(),
+            "--train",
+            "50000",
+            "--val",
+            "10000",
+        ])
+        .args(if real {
+            vec!["--data", DEBIAN]
+        } else {
+            vec!["--synthetic"]
+        })
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().find(|l| l.starts_with("steady"))?;
     // "steady wall 2.88 cpu 4.31 val_accuracy 0.8512"
     let f: Vec<&str> = line.split_whitespace().collect();
-    let num = |k: &str| f.iter().position(|&x| x == k).and_then(|i| f.get(i + 1)?.parse().ok());
+    let num = |k: &str| {
+        f.iter()
+            .position(|&x| x == k)
+            .and_then(|i| f.get(i + 1)?.parse().ok())
+    };
     Some(Timing {
         wall: num("wall")?,
         cpu: num("cpu")?,
@@ -290,8 +372,15 @@ fn keras(python: &str, real: bool, widths: &[usize], act: Activation, epochs: us
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1).cloned());
-    let epochs: usize = value("--epochs").and_then(|v| v.parse().ok()).unwrap_or(4).max(2);
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let epochs: usize = value("--epochs")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4)
+        .max(2);
     let python = value("--keras");
     let only = value("--only");
     let (train, val, source) = data();
@@ -315,11 +404,14 @@ fn main() {
             let a = ours(widths, act, &train, &val, epochs);
             let b = dfdx_run(widths, act, &train, &val, epochs);
             let real = source.starts_with("Fashion");
-            let k = python.as_deref().and_then(|p| keras(p, real, widths, act, epochs));
+            let k = python
+                .as_deref()
+                .and_then(|p| keras(p, real, widths, act, epochs));
             let s = a.shares.unwrap_or_default();
             let pct = |v: f64| format!("{:.0}%", v * 100.0);
             let acc = |t: Option<&Timing>| {
-                t.and_then(|t| t.val_accuracy).map_or("-".into(), |v| format!("{v:.3}"))
+                t.and_then(|t| t.val_accuracy)
+                    .map_or("-".into(), |v| format!("{v:.3}"))
             };
             let kt = |f: fn(&Timing) -> String| k.as_ref().map_or("-".into(), f);
             println!(

@@ -5,11 +5,11 @@
 
 use dfdx::losses::cross_entropy_with_logits_loss;
 use dfdx::nn::Module;
-use dfdx::shapes::Shape;
 use dfdx::prelude::{
     AsArray, Backward, Cpu, Gradients, HasShape, OwnedTape, SumTo, Tensor, TensorFromVec, Trace,
     TryMul,
 };
+use dfdx::shapes::Shape;
 use tuner::nn::modules::{softmax_cross_entropy, Layer, Net, Width};
 use tuner::nn::{Activation, NetSpec};
 
@@ -40,7 +40,10 @@ fn spec(act: Activation) -> NetSpec {
 }
 
 /// The net's layers run one by one through dfdx's generic ops (no fusion).
-fn unfused<E, T>(net: &Net<E, Cpu>, mut x: Tensor<(usize, Width), E, Cpu, T>) -> Tensor<(usize, Width), E, Cpu, T>
+fn unfused<E, T>(
+    net: &Net<E, Cpu>,
+    mut x: Tensor<(usize, Width), E, Cpu, T>,
+) -> Tensor<(usize, Width), E, Cpu, T>
 where
     E: tuner::nn::modules::KernelFloat,
     T: dfdx::prelude::Tape<E, Cpu>,
@@ -68,10 +71,21 @@ where
     Cpu: dfdx::tensor_ops::Device<E>,
 {
     let dev = Cpu::seed_from_u64(3);
-    let cast = |v: Vec<f64>| v.into_iter().map(|v| E::from_f64(v).unwrap()).collect::<Vec<E>>();
-    let x = dev.tensor_from_vec(cast(noise(n * net.input_width(), 1)), (n, Width(net.input_width())));
+    let cast = |v: Vec<f64>| {
+        v.into_iter()
+            .map(|v| E::from_f64(v).unwrap())
+            .collect::<Vec<E>>()
+    };
+    let x = dev.tensor_from_vec(
+        cast(noise(n * net.input_width(), 1)),
+        (n, Width(net.input_width())),
+    );
     let traced: Tensor<(usize, Width), E, Cpu, OwnedTape<E, Cpu>> = x.leaky_trace();
-    let y = if fused { net.try_forward(traced).unwrap() } else { unfused(net, traced) };
+    let y = if fused {
+        net.try_forward(traced).unwrap()
+    } else {
+        unfused(net, traced)
+    };
     let out = y.as_vec();
     let shape = *y.shape();
     let r = dev.tensor_from_vec(cast(noise(shape.num_elements(), 5)), shape);
@@ -80,7 +94,11 @@ where
 }
 
 /// Every tensor gradient and the input gradient, in visiting order.
-fn gradients<E>(net: &Net<E, Cpu>, grads: &Gradients<E, Cpu>, x: &Tensor<(usize, Width), E, Cpu>) -> Vec<Vec<E>>
+fn gradients<E>(
+    net: &Net<E, Cpu>,
+    grads: &Gradients<E, Cpu>,
+    x: &Tensor<(usize, Width), E, Cpu>,
+) -> Vec<Vec<E>>
 where
     E: tuner::nn::modules::KernelFloat,
 {
@@ -98,7 +116,10 @@ fn assert_close(a: &[f64], b: &[f64], tol: f64, what: &str) {
     assert_eq!(a.len(), b.len(), "{what}: lengths");
     let scale = b.iter().fold(1.0f64, |m, v| m.max(v.abs()));
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!((x - y).abs() <= tol * scale, "{what}[{i}]: fused {x} vs dfdx {y}");
+        assert!(
+            (x - y).abs() <= tol * scale,
+            "{what}[{i}]: fused {x} vs dfdx {y}"
+        );
     }
 }
 
@@ -109,7 +130,10 @@ fn fused_dense_layers_match_dfdx_ops_in_f64() {
         let (y_fused, g_fused, x_fused) = run(&net, true, 6);
         let (y_dfdx, g_dfdx, x_dfdx) = run(&net, false, 6);
         assert_close(&y_fused, &y_dfdx, 1e-12, &format!("{act} outputs"));
-        let (a, b) = (gradients(&net, &g_fused, &x_fused), gradients(&net, &g_dfdx, &x_dfdx));
+        let (a, b) = (
+            gradients(&net, &g_fused, &x_fused),
+            gradients(&net, &g_dfdx, &x_dfdx),
+        );
         if act == Activation::Gelu {
             // dfdx 0.13's `accurate_gelu` backward drops the 1/sqrt(2) of d erf(x/sqrt 2)/dx
             // (its slope is Phi(x) + x e^(-x^2/2) sqrt(2/pi) / 2, not Phi(x) + x phi(x)), so
@@ -128,9 +152,14 @@ fn numeric_input_gradient(net: &Net<f64, Cpu>, n: usize) -> Vec<f64> {
     let w = net.input_width();
     let value = |xs: &[f64]| -> f64 {
         let dev = Cpu::seed_from_u64(3);
-        let y = net.try_forward(dev.tensor_from_vec(xs.to_vec(), (n, Width(w)))).unwrap();
+        let y = net
+            .try_forward(dev.tensor_from_vec(xs.to_vec(), (n, Width(w))))
+            .unwrap();
         let out = y.as_vec();
-        out.iter().zip(noise(out.len(), 5)).map(|(a, b)| a * b).sum()
+        out.iter()
+            .zip(noise(out.len(), 5))
+            .map(|(a, b)| a * b)
+            .sum()
     };
     let xs = noise(n * w, 1);
     let h = 1e-6;
@@ -151,8 +180,16 @@ fn fused_dense_layers_match_dfdx_ops_in_f32() {
         let (y_fused, g_fused, x_fused) = run(&net, true, 6);
         let (y_dfdx, g_dfdx, x_dfdx) = run(&net, false, 6);
         let wide = |v: &[f32]| v.iter().map(|&v| f64::from(v)).collect::<Vec<_>>();
-        assert_close(&wide(&y_fused), &wide(&y_dfdx), 2e-6, &format!("{act} outputs"));
-        let (a, b) = (gradients(&net, &g_fused, &x_fused), gradients(&net, &g_dfdx, &x_dfdx));
+        assert_close(
+            &wide(&y_fused),
+            &wide(&y_dfdx),
+            2e-6,
+            &format!("{act} outputs"),
+        );
+        let (a, b) = (
+            gradients(&net, &g_fused, &x_fused),
+            gradients(&net, &g_dfdx, &x_dfdx),
+        );
         if act == Activation::Gelu {
             continue; // dfdx's GELU slope is off (see the f64 test); values matched above.
         }
@@ -164,11 +201,23 @@ fn fused_dense_layers_match_dfdx_ops_in_f32() {
 
 #[test]
 fn the_data_pass_skips_only_the_input_gradient() {
-    let net: Net<f64, Cpu> = spec(Activation::Tanh).build(&Cpu::seed_from_u64(2)).unwrap();
+    let net: Net<f64, Cpu> = spec(Activation::Tanh)
+        .build(&Cpu::seed_from_u64(2))
+        .unwrap();
     let dev = Cpu::seed_from_u64(3);
     let x = dev.tensor_from_vec(noise(4 * 7, 1), (4, Width(7)));
-    let full = net.try_forward(x.leaky_trace()).unwrap().try_sum::<(), _>().unwrap().backward();
-    let data = net.try_forward_data(x.leaky_trace()).unwrap().try_sum::<(), _>().unwrap().backward();
+    let full = net
+        .try_forward(x.leaky_trace())
+        .unwrap()
+        .try_sum::<(), _>()
+        .unwrap()
+        .backward();
+    let data = net
+        .try_forward_data(x.leaky_trace())
+        .unwrap()
+        .try_sum::<(), _>()
+        .unwrap()
+        .backward();
     for layer in net.layers() {
         if let Layer::Dense(d) = layer {
             assert_eq!(full.get(&d.weight).as_vec(), data.get(&d.weight).as_vec());
@@ -178,7 +227,10 @@ fn the_data_pass_skips_only_the_input_gradient() {
     assert!(full.get(&x).as_vec().iter().any(|&g| g != 0.0));
     // No buffer was ever made for the input's gradient: `get` of a missing one panics.
     let mut data = data;
-    assert!(data.get_or_alloc_mut(&x).unwrap().iter().all(|&g| g == 0.0), "no input gradient for data");
+    assert!(
+        data.get_or_alloc_mut(&x).unwrap().iter().all(|&g| g == 0.0),
+        "no input gradient for data"
+    );
 }
 
 #[test]
@@ -203,11 +255,24 @@ fn fused_dropout_matches_finite_differences_and_drops_only_while_training() {
         up[i] += h;
         down[i] -= h;
         let numeric = (loss(&up).0 - loss(&down).0) / (2.0 * h);
-        assert!((numeric - analytic[i]).abs() < 1e-6, "dx[{i}]: {} vs {numeric}", analytic[i]);
+        assert!(
+            (numeric - analytic[i]).abs() < 1e-6,
+            "dx[{i}]: {} vs {numeric}",
+            analytic[i]
+        );
     }
     // Traced, about 40% of the hidden values are dropped and the rest scaled by 1 / 0.6.
-    let hidden: Net<f64, Cpu> = NetSpec::input(6).dense(400).tanh().dropout(0.4).build(&Cpu::seed_from_u64(5)).unwrap();
-    let plain: Net<f64, Cpu> = NetSpec::input(6).dense(400).tanh().build(&Cpu::seed_from_u64(5)).unwrap();
+    let hidden: Net<f64, Cpu> = NetSpec::input(6)
+        .dense(400)
+        .tanh()
+        .dropout(0.4)
+        .build(&Cpu::seed_from_u64(5))
+        .unwrap();
+    let plain: Net<f64, Cpu> = NetSpec::input(6)
+        .dense(400)
+        .tanh()
+        .build(&Cpu::seed_from_u64(5))
+        .unwrap();
     let dev = Cpu::seed_from_u64(1);
     let x = dev.tensor_from_vec(xs.clone(), (n, Width(w)));
     let kept = plain.try_forward(x.clone()).unwrap().as_vec();
@@ -235,13 +300,31 @@ fn fused_cross_entropy_matches_dfdx() {
     let t = dev.tensor_from_vec(targets.clone(), (n, Width(w)));
     let ours = softmax_cross_entropy(x.leaky_trace(), &targets).unwrap();
     let theirs = cross_entropy_with_logits_loss(x.leaky_trace(), t);
-    assert!((ours.array() - theirs.array()).abs() < 1e-12, "{} vs {}", ours.array(), theirs.array());
+    assert!(
+        (ours.array() - theirs.array()).abs() < 1e-12,
+        "{} vs {}",
+        ours.array(),
+        theirs.array()
+    );
     let (g1, g2) = (ours.backward(), theirs.backward());
-    assert_close(&g1.get(&x).as_vec(), &g2.get(&x).as_vec(), 1e-12, "d loss / d logits");
+    assert_close(
+        &g1.get(&x).as_vec(),
+        &g2.get(&x).as_vec(),
+        1e-12,
+        "d loss / d logits",
+    );
     // f32, large logits: finite and close.
-    let x32 = dev.tensor_from_vec(logits.iter().map(|&v| v as f32 * 20.0).collect::<Vec<_>>(), (n, Width(w)));
+    let x32 = dev.tensor_from_vec(
+        logits.iter().map(|&v| v as f32 * 20.0).collect::<Vec<_>>(),
+        (n, Width(w)),
+    );
     let t32: Vec<f32> = targets.iter().map(|&v| v as f32).collect();
     let ours = softmax_cross_entropy(x32.clone(), &t32).unwrap().array();
-    let theirs = cross_entropy_with_logits_loss(x32, dev.tensor_from_vec(t32.clone(), (n, Width(w)))).array();
-    assert!(ours.is_finite() && (ours - theirs).abs() < 1e-4 * theirs.abs().max(1.0), "{ours} vs {theirs}");
+    let theirs =
+        cross_entropy_with_logits_loss(x32, dev.tensor_from_vec(t32.clone(), (n, Width(w))))
+            .array();
+    assert!(
+        ours.is_finite() && (ours - theirs).abs() < 1e-4 * theirs.abs().max(1.0),
+        "{ours} vs {theirs}"
+    );
 }

@@ -2,6 +2,8 @@
 
 use super::batch::BatchTargets;
 use super::error::NnError;
+use super::modules::profile::{timed, Phase};
+use super::modules::softmax_cross_entropy;
 use super::modules::{Net, Width};
 use super::optim_state::OptState;
 use super::spec::{Loss, NetSpec};
@@ -9,8 +11,6 @@ use crate::data::{Dataset, Targets};
 use crate::model::metrics::{self, argmax, Predictions};
 use crate::model::Metric;
 use crate::trial::Metrics;
-use super::modules::profile::{timed, Phase};
-use super::modules::softmax_cross_entropy;
 use dfdx::losses::{huber_loss, mae_loss, mse_loss};
 use dfdx::nn::{Module, NumParams, ZeroGrads};
 use dfdx::prelude::{

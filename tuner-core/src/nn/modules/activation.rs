@@ -117,16 +117,19 @@ fn activate_f32(activation: Activation, z: &mut [f32], deriv: Option<&mut [f32]>
         }),
         Activation::LeakyRelu(alpha) => {
             let alpha = alpha as f32;
-            each!(|v| if v > 0.0 { v } else { alpha * v }, |_a, u| if u > 0.0 {
-                1.0
-            } else {
-                alpha
-            })
+            each!(
+                |v| if v > 0.0 { v } else { alpha * v },
+                |_a, u| if u > 0.0 { 1.0 } else { alpha }
+            )
         }
         Activation::Elu(alpha) => {
             let alpha = alpha as f32;
             each!(
-                |v| if v > 0.0 { v } else { alpha * (exp_f32(v) - 1.0) },
+                |v| if v > 0.0 {
+                    v
+                } else {
+                    alpha * (exp_f32(v) - 1.0)
+                },
                 |a, u| if u > 0.0 { 1.0 } else { a + alpha }
             )
         }
@@ -342,21 +345,38 @@ mod tests {
             (Activation::Gelu, |v| {
                 v * 0.5 * (1.0 + libm::erf(v / std::f64::consts::SQRT_2))
             }),
-            (Activation::Elu(1.0), |v| if v > 0.0 { v } else { v.exp() - 1.0 }),
+            (Activation::Elu(1.0), |v| {
+                if v > 0.0 {
+                    v
+                } else {
+                    v.exp() - 1.0
+                }
+            }),
         ] {
             let mut z = xs.clone();
             let mut d = vec![0.0; xs.len()];
             f32::activate(act, &mut z, Some(&mut d));
             let mut z2 = xs.clone();
             f32::activate(act, &mut z2, None);
-            assert_eq!(z, z2, "{act}: values do not depend on whether slopes are wanted");
+            assert_eq!(
+                z, z2,
+                "{act}: values do not depend on whether slopes are wanted"
+            );
             for (i, &x) in xs.iter().enumerate() {
                 let want = exact(f64::from(x));
                 let err = (f64::from(z[i]) - want).abs();
-                assert!(err <= 4e-7 * want.abs().max(1.0), "{act}({x}) = {} vs {want}", z[i]);
+                assert!(
+                    err <= 4e-7 * want.abs().max(1.0),
+                    "{act}({x}) = {} vs {want}",
+                    z[i]
+                );
                 let h = 1e-4;
                 let slope = (exact(f64::from(x) + h) - exact(f64::from(x) - h)) / (2.0 * h);
-                assert!((f64::from(d[i]) - slope).abs() < 2e-5, "{act}'({x}) = {} vs {slope}", d[i]);
+                assert!(
+                    (f64::from(d[i]) - slope).abs() < 2e-5,
+                    "{act}'({x}) = {} vs {slope}",
+                    d[i]
+                );
             }
         }
     }
@@ -380,7 +400,10 @@ mod tests {
         let kept = y.iter().filter(|&&v| v != 0.0).count() as f64 / n as f64;
         assert!((kept - 0.7).abs() < 0.005, "kept {kept}");
         for (a, b) in y.iter().zip(&d) {
-            assert!(*a == 0.0 && *b == 0.0 || (*a - 1.0 / 0.7).abs() < 1e-6 && (*b - 2.0 / 0.7).abs() < 1e-5);
+            assert!(
+                *a == 0.0 && *b == 0.0
+                    || (*a - 1.0 / 0.7).abs() < 1e-6 && (*b - 2.0 / 0.7).abs() < 1e-5
+            );
         }
         let mut again = vec![1.0f32; n];
         f32::dropout(0.3, 99, &mut again, None);

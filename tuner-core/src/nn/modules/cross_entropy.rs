@@ -5,7 +5,9 @@
 use super::profile::{timed, Phase};
 use super::spatial::{KernelFloat, Scratch};
 use super::Width;
-use dfdx::prelude::{Cpu, CpuError, Dim, HasShape, PutTape, SplitTape, Tape, Tensor, TensorFromVec};
+use dfdx::prelude::{
+    Cpu, CpuError, Dim, HasShape, PutTape, SplitTape, Tape, Tensor, TensorFromVec,
+};
 use dfdx::tensor_ops::ReshapeTo;
 
 /// The mean over the batch of `-sum_j t_j log softmax(logits)_j`; `targets` holds one row of
@@ -26,18 +28,23 @@ pub fn softmax_cross_entropy<B: Dim, E: KernelFloat, T: Tape<E, Cpu>>(
     logits.copy_into(&mut probs);
     let mut total = 0.0f64;
     let rows = probs.chunks_exact_mut(w).zip(targets.chunks_exact(w));
-    timed(Phase::Elementwise, || rows.for_each(|(row, t)| {
-        let max = row.iter().fold(E::neg_infinity(), |m, &v| m.max(v));
-        // sum_j t_j (lse - y_j), lse = max + ln sum_j e^(y_j - max)
-        let dot = row.iter().zip(t).fold(E::zero(), |a, (&y, &t)| a + t * (y - max));
-        row.iter_mut().for_each(|v| *v = *v - max);
-        E::exp_slice(row);
-        let sum = row.iter().fold(E::zero(), |a, &v| a + v);
-        let mass = t.iter().fold(E::zero(), |a, &v| a + v);
-        total += (mass * sum.ln() - dot).to_f64().unwrap_or(f64::NAN);
-        let inv = E::one() / sum;
-        row.iter_mut().for_each(|v| *v = *v * inv);
-    }));
+    timed(Phase::Elementwise, || {
+        rows.for_each(|(row, t)| {
+            let max = row.iter().fold(E::neg_infinity(), |m, &v| m.max(v));
+            // sum_j t_j (lse - y_j), lse = max + ln sum_j e^(y_j - max)
+            let dot = row
+                .iter()
+                .zip(t)
+                .fold(E::zero(), |a, (&y, &t)| a + t * (y - max));
+            row.iter_mut().for_each(|v| *v = *v - max);
+            E::exp_slice(row);
+            let sum = row.iter().fold(E::zero(), |a, &v| a + v);
+            let mass = t.iter().fold(E::zero(), |a, &v| a + v);
+            total += (mass * sum.ln() - dot).to_f64().unwrap_or(f64::NAN);
+            let inv = E::one() / sum;
+            row.iter_mut().for_each(|v| *v = *v * inv);
+        })
+    });
     let mean = E::from_f64(total / n.max(1) as f64).unwrap_or(E::nan());
     let loss = logits.device().try_tensor_from_vec(vec![mean], ())?;
     if T::OWNS_TAPE {
@@ -47,14 +54,16 @@ pub fn softmax_cross_entropy<B: Dim, E: KernelFloat, T: Tape<E, Cpu>>(
             let g = grads.get_or_alloc_mut(&loss_id)?[0];
             let scale = g / E::from_usize(n).expect("batch size as a float");
             let gx = grads.get_or_alloc_mut(&x_id)?;
-            timed(Phase::Elementwise, || for ((gx, p), t) in gx
-                .chunks_exact_mut(w)
-                .zip(probs.chunks_exact(w))
-                .zip(targets.chunks_exact(w))
-            {
-                let mass = t.iter().fold(E::zero(), |a, &v| a + v);
-                for ((gx, &p), &t) in gx.iter_mut().zip(p).zip(t) {
-                    *gx += (mass * p - t) * scale;
+            timed(Phase::Elementwise, || {
+                for ((gx, p), t) in gx
+                    .chunks_exact_mut(w)
+                    .zip(probs.chunks_exact(w))
+                    .zip(targets.chunks_exact(w))
+                {
+                    let mass = t.iter().fold(E::zero(), |a, &v| a + v);
+                    for ((gx, &p), &t) in gx.iter_mut().zip(p).zip(t) {
+                        *gx += (mass * p - t) * scale;
+                    }
                 }
             });
             Ok(())

@@ -34,9 +34,9 @@ pub mod profile;
 mod residual;
 mod spatial;
 
+pub use activation::Activate;
 pub use augment::{RandomContrast, RandomFlip, RandomTranslation};
 pub use batchnorm::{BatchNorm2d, BatchNormConfig};
-pub use activation::Activate;
 pub use conv::Conv2d;
 pub use cross_entropy::softmax_cross_entropy;
 pub use dense::Dense;
