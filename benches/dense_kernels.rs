@@ -218,7 +218,7 @@ where
     let labels = train.labels().expect("classes");
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut times = Vec::new();
-    let mut correct = 0usize;
+    let mut accuracy = 0.0;
     for epoch in 0..epochs {
         let (t, c) = (Instant::now(), cpu_seconds());
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(epoch as u64));
@@ -241,28 +241,28 @@ where
             grads = Some(g);
         }
         let vl = val.labels().expect("classes");
-        correct = 0;
+        let mut correct = 0usize;
         for start in (0..val.len()).step_by(256) {
             let end = (start + 256).min(val.len());
             let n = end - start;
             let x = val.features()[start * 784..end * 784].to_vec();
             let mut onehot = vec![0.0f32; n * 10];
-            for k in 0..n {
-                onehot[k * 10 + vl[start + k]] = 1.0;
+            for (k, &l) in vl[start..end].iter().enumerate() {
+                onehot[k * 10 + l] = 1.0;
             }
             let out = model.forward(dev.tensor_from_vec(x, (n, Const::<784>)));
             let logits = out.as_vec();
-            for k in 0..n {
-                let row = &logits[k * 10..(k + 1) * 10];
+            for (row, &l) in logits.chunks_exact(10).zip(&vl[start..end]) {
                 let best = (0..10)
                     .max_by(|&a, &b| row[a].total_cmp(&row[b]))
                     .unwrap_or(0);
-                correct += usize::from(best == vl[start + k]);
+                correct += usize::from(best == l);
             }
             let loss =
                 cross_entropy_with_logits_loss(out, dev.tensor_from_vec(onehot, (n, Const::<10>)));
             std::hint::black_box(loss.array());
         }
+        accuracy = correct as f64 / val.len() as f64;
         times.push((t.elapsed().as_secs_f64(), cpu_seconds() - c));
     }
     let steady = &times[1..];
@@ -270,7 +270,7 @@ where
         wall: median(steady.iter().map(|e| e.0).collect()),
         cpu: median(steady.iter().map(|e| e.1).collect()),
         shares: None,
-        val_accuracy: Some(correct as f64 / val.len() as f64),
+        val_accuracy: Some(accuracy),
     }
 }
 
