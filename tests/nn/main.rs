@@ -10,6 +10,7 @@ mod conv_gradients;
 mod conv_spec;
 mod data_loaders;
 mod data_tabular;
+mod dense_kernels;
 mod dfdx_blocks;
 mod hypermodel;
 mod metrics;

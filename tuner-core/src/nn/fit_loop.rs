@@ -2,6 +2,7 @@
 
 use super::batch::BatchTargets;
 use super::error::NnError;
+use super::modules::profile::{timed, Phase};
 use super::network::Network;
 use crate::data::{Dataset, Targets};
 use crate::model::epoch::{begin_training, end_epoch, schedule, EpochEnd};
@@ -77,6 +78,8 @@ impl Network {
         let mut history = History::default();
         begin_training(fit, callbacks, &self.callback_states);
         let mut order: Vec<usize> = (0..train.len()).collect();
+        // A batch's labels or target values, refilled in place for every batch.
+        let (mut labels, mut values): (Vec<usize>, Vec<f32>) = (Vec::new(), Vec::new());
         for epoch in fit.initial_epoch..fit.epochs {
             let started = Instant::now();
             for cb in callbacks.iter_mut() {
@@ -85,36 +88,40 @@ impl Network {
             // Dropout and augmentation draw from the input's device: seeding it per epoch
             // makes epoch `e` the same whether or not the run was checkpointed before it.
             let device = Cpu::seed_from_u64(epoch_seed(self.seed ^ DROPOUT_SALT, epoch));
-            order.sort_unstable();
+            // Back to 0..n in place (no allocation, no sort), then this epoch's permutation.
+            order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
             if fit.shuffle {
                 order.shuffle(&mut ChaCha8Rng::seed_from_u64(epoch_seed(fit.seed, epoch)));
             }
             let mut gathered = self.predictions(train);
             let mut non_finite = false;
             for (b, idx) in order.chunks(fit.batch_size).enumerate() {
-                let mut x = Vec::with_capacity(idx.len() * w_in);
-                for &i in idx {
-                    x.extend_from_slice(train.row(i));
-                }
-                let labels: Vec<usize>;
-                let values: Vec<f32>;
+                let (x, batch_weights) = timed(Phase::Data, || {
+                    let mut x = Vec::with_capacity(idx.len() * w_in);
+                    for &i in idx {
+                        x.extend_from_slice(train.row(i));
+                    }
+                    labels.clear();
+                    values.clear();
+                    match train.targets() {
+                        Targets::Classes { labels: all, .. } => {
+                            labels.extend(idx.iter().map(|&i| all[i]));
+                        }
+                        Targets::Values { values: all, .. } => {
+                            for &i in idx {
+                                values.extend_from_slice(&all[i * w_out..(i + 1) * w_out]);
+                            }
+                        }
+                    }
+                    let batch_weights: Option<Vec<f32>> = weights
+                        .as_ref()
+                        .map(|w| idx.iter().map(|&i| w[i]).collect());
+                    (x, batch_weights)
+                });
                 let targets = match train.targets() {
-                    Targets::Classes { labels: all, .. } => {
-                        labels = idx.iter().map(|&i| all[i]).collect();
-                        BatchTargets::Classes(&labels)
-                    }
-                    Targets::Values { values: all, .. } => {
-                        values = idx
-                            .iter()
-                            .flat_map(|&i| &all[i * w_out..(i + 1) * w_out])
-                            .copied()
-                            .collect();
-                        BatchTargets::Values(&values)
-                    }
+                    Targets::Classes { .. } => BatchTargets::Classes(&labels),
+                    Targets::Values { .. } => BatchTargets::Values(&values),
                 };
-                let batch_weights: Option<Vec<f32>> = weights
-                    .as_ref()
-                    .map(|w| idx.iter().map(|&i| w[i]).collect());
                 let (loss, outputs) =
                     self.step(&device, x, idx.len(), targets, batch_weights.as_deref())?;
                 targets.gather(&mut gathered, loss, &outputs);

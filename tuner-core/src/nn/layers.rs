@@ -20,6 +20,8 @@ pub enum Activation {
     Gelu,
     /// `x` for `x >= 0`, `alpha * x` otherwise.
     LeakyRelu(f64),
+    /// `x` for `x > 0`, `alpha * (e^x - 1)` otherwise (Keras' ELU; `"elu"` parses as alpha 1).
+    Elu(f64),
     /// The identity: logits for a softmax-free cross-entropy.
     Linear,
 }
@@ -33,6 +35,7 @@ impl Activation {
             Activation::Sigmoid => "sigmoid",
             Activation::Gelu => "gelu",
             Activation::LeakyRelu(_) => "leaky_relu",
+            Activation::Elu(_) => "elu",
             Activation::Linear => "linear",
         }
     }
@@ -42,6 +45,7 @@ impl fmt::Display for Activation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Activation::LeakyRelu(a) => write!(f, "leaky_relu({a})"),
+            Activation::Elu(a) => write!(f, "elu({a})"),
             other => f.write_str(other.name()),
         }
     }
@@ -58,6 +62,7 @@ impl FromStr for Activation {
             "sigmoid" => Ok(Activation::Sigmoid),
             "gelu" => Ok(Activation::Gelu),
             "leakyrelu" => Ok(Activation::LeakyRelu(0.2)),
+            "elu" => Ok(Activation::Elu(1.0)),
             "linear" | "identity" | "none" => Ok(Activation::Linear),
             _ => Err(SpecError::UnknownActivation(s.to_string())),
         }

@@ -2,6 +2,8 @@
 
 use super::batch::BatchTargets;
 use super::error::NnError;
+use super::modules::profile::{timed, Phase};
+use super::modules::softmax_cross_entropy;
 use super::modules::{Net, Width};
 use super::optim_state::OptState;
 use super::spec::{Loss, NetSpec};
@@ -9,9 +11,11 @@ use crate::data::{Dataset, Targets};
 use crate::model::metrics::{self, argmax, Predictions};
 use crate::model::Metric;
 use crate::trial::Metrics;
-use dfdx::losses::{cross_entropy_with_logits_loss, huber_loss, mae_loss, mse_loss};
-use dfdx::nn::{Module, ModuleMut, NumParams, ZeroGrads};
-use dfdx::prelude::{AsArray, Backward, Cpu, Gradients, Tape, Tensor, TensorFromVec, Trace};
+use dfdx::losses::{huber_loss, mae_loss, mse_loss};
+use dfdx::nn::{Module, NumParams, ZeroGrads};
+use dfdx::prelude::{
+    AsArray, Backward, Cpu, Gradients, HasShape, Tape, Tensor, TensorFromVec, Trace,
+};
 use std::fmt;
 
 pub(crate) type Model = Net<f32, Cpu>;
@@ -156,17 +160,27 @@ impl Network {
         }
     }
 
+    /// The batch's mean loss against `targets` (a dense `n x width` matrix): cross-entropy
+    /// through the fused softmax kernel, the regression losses through dfdx's.
     fn loss<T: Tape<f32, Cpu>>(
         &self,
         y: Tensor<(usize, Width), f32, Cpu, T>,
-        t: Tensor<(usize, Width), f32, Cpu>,
-    ) -> Tensor<(), f32, Cpu, T> {
-        match self.spec.loss {
-            Loss::CrossEntropy => cross_entropy_with_logits_loss(y, t),
+        targets: Vec<f32>,
+    ) -> Result<Tensor<(), f32, Cpu, T>, NnError> {
+        if matches!(self.spec.loss, Loss::CrossEntropy) {
+            return softmax_cross_entropy(y, &targets).map_err(NnError::device);
+        }
+        let shape = *y.shape();
+        let t = self
+            .device
+            .try_tensor_from_vec(targets, shape)
+            .map_err(NnError::device)?;
+        Ok(match self.spec.loss {
             Loss::Mse => mse_loss(y, t),
             Loss::Mae => mae_loss(y, t),
             Loss::Huber(delta) => huber_loss(y, t, delta),
-        }
+            Loss::CrossEntropy => unreachable!("handled above"),
+        })
     }
 
     /// Gathers predictions on `data`'s kind of targets, for the metrics.
@@ -197,23 +211,22 @@ impl Network {
         let x = device
             .try_tensor_from_vec(x, (n, Width(w_in)))
             .map_err(NnError::device)?;
-        // The mutable forward: batch-norm layers move their running statistics.
+        // The mutable forward (batch-norm layers move their running statistics), without
+        // the input's gradient: the input is data.
         let y = self
             .model
-            .try_forward_mut(x.traced(grads))
+            .try_forward_mut_data(x.traced(grads))
             .map_err(NnError::device)?;
         let outputs = y.as_vec();
-        let t = self
-            .device
-            .try_tensor_from_vec(targets.dense(w_out, weights), (n, Width(w_out)))
-            .map_err(NnError::device)?;
-        let loss = self.loss(y, t);
+        let loss = self.loss(y, targets.dense(w_out, weights))?;
         let loss_value = f64::from(loss.array());
         let mut grads = loss.try_backward().map_err(NnError::device)?;
-        self.opt.update(&mut self.model, &mut grads)?;
-        self.model
-            .try_zero_grads(&mut grads)
-            .map_err(NnError::device)?;
+        timed(Phase::Optimizer, || {
+            self.opt.update(&mut self.model, &mut grads)?;
+            self.model
+                .try_zero_grads(&mut grads)
+                .map_err(NnError::device)
+        })?;
         self.grads = Some(grads);
         Ok((loss_value, outputs))
     }
@@ -293,11 +306,8 @@ impl Network {
             let y = self.model.try_forward(x).map_err(NnError::device)?;
             let targets = Self::batch_targets(data, start..end, w_out);
             let outputs = y.as_vec();
-            let t = self
-                .device
-                .try_tensor_from_vec(targets.dense(w_out, None), (n, Width(w_out)))
-                .map_err(NnError::device)?;
-            targets.gather(&mut gathered, f64::from(self.loss(y, t).array()), &outputs);
+            let loss = self.loss(y, targets.dense(w_out, None))?;
+            targets.gather(&mut gathered, f64::from(loss.array()), &outputs);
         }
         gathered
             .report(metrics, prefix, out)

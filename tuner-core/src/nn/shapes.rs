@@ -147,6 +147,9 @@ pub(crate) fn layer_output(layer: &LayerSpec, cur: &[usize]) -> Result<Vec<usize
         LayerSpec::Activation {
             activation: Activation::LeakyRelu(a),
         } if !a.is_finite() => Err(format!("leaky ReLU slope {a} is not finite")),
+        LayerSpec::Activation {
+            activation: Activation::Elu(a),
+        } if !a.is_finite() => Err(format!("ELU alpha {a} is not finite")),
         LayerSpec::Activation { .. } => Ok(cur.to_vec()),
         LayerSpec::Flatten => Ok(vec![cur.iter().product()]),
         LayerSpec::Normalize { stats } => {

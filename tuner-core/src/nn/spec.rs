@@ -108,6 +108,11 @@ impl NetSpec {
         self.activation(Activation::LeakyRelu(alpha))
     }
 
+    /// Appends an ELU with scale `alpha` for negative inputs (Keras' default is 1).
+    pub fn elu(self, alpha: f64) -> Self {
+        self.activation(Activation::Elu(alpha))
+    }
+
     /// Appends dropout with drop probability `rate` (a rate of 0 is kept as a no-op layer).
     pub fn dropout(self, rate: f64) -> Self {
         self.layer(LayerSpec::Dropout { rate })

@@ -1,8 +1,9 @@
-//! Tensor-free layers: activations and dropout.
+//! Tensor-free layers: activations and dropout, as dfdx ops on any device (on `Cpu`, a `Net`
+//! runs them through the fused kernels of `fused.rs` instead).
 
 use crate::nn::spec::Activation;
 use dfdx::nn::Module;
-use dfdx::prelude::{Dtype, Shape, Tape, Tensor, TryPReLU};
+use dfdx::prelude::{Dtype, Shape, Tape, Tensor, TryAdd, TryMul, TryPReLU, TrySub, WithEmptyTape};
 use dfdx::tensor_ops::Device;
 
 impl<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>> for Activation {
@@ -16,6 +17,19 @@ impl<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>>
             Activation::Sigmoid => x.try_sigmoid(),
             Activation::Gelu => x.try_accurate_gelu(),
             Activation::LeakyRelu(alpha) => x.try_prelu(E::from_f64(alpha).expect("finite slope")),
+            Activation::Elu(alpha) => {
+                // relu(x) + alpha (e^min(x, 0) - 1), min(x, 0) = -relu(-x): dfdx has no ELU.
+                let alpha = E::from_f64(alpha).expect("finite alpha");
+                let negative = x.with_empty_tape();
+                let tail = negative
+                    .try_negate()?
+                    .try_relu()?
+                    .try_negate()?
+                    .try_exp()?
+                    .try_sub(E::from_f64(1.0).expect("one"))?
+                    .try_mul(alpha)?;
+                x.try_relu()?.try_add(tail)
+            }
             Activation::Linear => Ok(x),
         }
     }

@@ -17,23 +17,31 @@
 //! needs nightly), so a `Net` runs on dfdx's `Cpu` device with `f32` or `f64`. Samples travel
 //! flat; image layers read them as `[channels, height, width]`, row-major.
 
+mod activation;
 mod augment;
 mod batchnorm;
 mod conv;
+mod cross_entropy;
 mod dense;
 mod elementwise;
+mod forward;
+mod fused;
 mod net;
 mod norm;
 mod normalize;
 mod pool;
+pub mod profile;
 mod residual;
 mod spatial;
 
+pub use activation::Activate;
 pub use augment::{RandomContrast, RandomFlip, RandomTranslation};
 pub use batchnorm::{BatchNorm2d, BatchNormConfig};
 pub use conv::Conv2d;
+pub use cross_entropy::softmax_cross_entropy;
 pub use dense::Dense;
 pub use elementwise::Dropout;
+pub use fused::{try_epilogue, Epilogue};
 pub use net::{Layer, Net};
 pub use norm::LayerNorm;
 pub use normalize::{NormStats, Normalize};

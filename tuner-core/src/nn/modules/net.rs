@@ -1,14 +1,13 @@
 //! A run-time-length list of run-time-size layers: the dfdx network a `NetSpec` builds.
 
 use super::{
-    AvgPool2d, BatchNorm2d, Conv2d, Dense, Dropout, GlobalAvgPool2d, GlobalMaxPool2d, KernelFloat,
-    LayerNorm, MaxPool2d, Normalize, RandomContrast, RandomFlip, RandomTranslation, Residual,
-    Width, Window,
+    AvgPool2d, BatchNorm2d, Conv2d, Dense, Dropout, GlobalAvgPool2d, GlobalMaxPool2d, LayerNorm,
+    MaxPool2d, Normalize, RandomContrast, RandomFlip, RandomTranslation, Residual, Window,
 };
 use crate::nn::error::NnError;
 use crate::nn::spec::{layer_output, shortcut, Activation, LayerSpec, NetSpec, Shortcut};
-use dfdx::nn::{Module, ModuleMut, ModuleVisitor, TensorCollection};
-use dfdx::prelude::{Cpu, CpuError, Dim, Dtype, Storage, Tape, Tensor};
+use dfdx::nn::{ModuleVisitor, TensorCollection};
+use dfdx::prelude::{Dtype, Storage};
 use dfdx::tensor_ops::Device;
 use num_traits::Float;
 use rand_distr::uniform::SampleUniform;
@@ -272,6 +271,11 @@ impl<E: Dtype, D: Storage<E>> Net<E, D> {
         &self.layers
     }
 
+    /// The layers, mutably (for the training pass in `forward.rs`).
+    pub(super) fn layers_mut(&mut self) -> &mut [Layer<E, D>] {
+        &mut self.layers
+    }
+
     /// Values per input sample.
     pub fn input_width(&self) -> usize {
         self.input_width
@@ -390,77 +394,6 @@ where
         visitor.visit_fields((dense, norms, convs, bns, residuals), move |parts| {
             skeleton.assemble(parts)
         })
-    }
-}
-
-/// One layer's forward pass (batch norm keeps its moving statistics).
-fn forward_layer<B: Dim, E: KernelFloat, T: Tape<E, Cpu>>(
-    layer: &Layer<E, Cpu>,
-    x: Tensor<(B, Width), E, Cpu, T>,
-) -> Result<Tensor<(B, Width), E, Cpu, T>, CpuError>
-where
-    Cpu: Device<E>,
-{
-    match layer {
-        Layer::Dense(d) => d.try_forward(x),
-        Layer::LayerNorm(n) => n.try_forward(x),
-        Layer::Normalize(n) => n.try_forward(x),
-        Layer::Activation(a) => a.try_forward(x),
-        Layer::Dropout(d) => d.try_forward(x),
-        Layer::Reshape(_) => Ok(x),
-        Layer::Conv2d(c) => c.try_forward(x),
-        Layer::BatchNorm2d(b) => b.try_forward(x),
-        Layer::MaxPool2d(p) => p.try_forward(x),
-        Layer::AvgPool2d(p) => p.try_forward(x),
-        Layer::GlobalAvgPool2d(p) => p.try_forward(x),
-        Layer::GlobalMaxPool2d(p) => p.try_forward(x),
-        Layer::Residual(r) => r.try_forward(x),
-        Layer::RandomFlip(a) => a.try_forward(x),
-        Layer::RandomTranslation(a) => a.try_forward(x),
-        Layer::RandomContrast(a) => a.try_forward(x),
-    }
-}
-
-impl<B: Dim, E: KernelFloat, T: Tape<E, Cpu>> Module<Tensor<(B, Width), E, Cpu, T>> for Net<E, Cpu>
-where
-    Cpu: Device<E>,
-{
-    type Output = Tensor<(B, Width), E, Cpu, T>;
-    type Error = CpuError;
-
-    /// Panics on a wrong input width (dfdx asserts); check with [`Net::check_input`] first.
-    /// Batch-norm layers normalise with batch statistics while traced but keep their moving
-    /// statistics: train with `try_forward_mut`.
-    fn try_forward(&self, mut x: Tensor<(B, Width), E, Cpu, T>) -> Result<Self::Output, CpuError> {
-        for layer in &self.layers {
-            x = forward_layer(layer, x)?;
-        }
-        Ok(x)
-    }
-}
-
-impl<B: Dim, E: KernelFloat, T: Tape<E, Cpu>> ModuleMut<Tensor<(B, Width), E, Cpu, T>>
-    for Net<E, Cpu>
-where
-    Cpu: Device<E>,
-{
-    type Output = Tensor<(B, Width), E, Cpu, T>;
-    type Error = CpuError;
-
-    /// The training forward pass: as `try_forward`, and batch-norm layers also move their
-    /// running statistics.
-    fn try_forward_mut(
-        &mut self,
-        mut x: Tensor<(B, Width), E, Cpu, T>,
-    ) -> Result<Self::Output, CpuError> {
-        for layer in &mut self.layers {
-            x = match layer {
-                Layer::BatchNorm2d(b) => b.try_forward_mut(x)?,
-                Layer::Residual(r) => r.try_forward_mut(x)?,
-                other => forward_layer(other, x)?,
-            };
-        }
-        Ok(x)
     }
 }
 

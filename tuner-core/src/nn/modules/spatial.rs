@@ -17,6 +17,7 @@ use rand_distr::uniform::SampleUniform;
 use std::cell::RefCell;
 use std::thread::LocalKey;
 
+use super::activation::Activate;
 use super::Width;
 
 mod sealed {
@@ -25,9 +26,9 @@ mod sealed {
     impl Sealed for f64 {}
 }
 
-/// The element types the image kernels support (the ones gemm multiplies): `f32` and `f64`.
+/// The element types the CPU kernels support (the ones gemm multiplies): `f32` and `f64`.
 pub trait KernelFloat:
-    Dtype + Float + SampleUniform + Send + Sync + Pooled + sealed::Sealed
+    Dtype + Float + SampleUniform + Send + Sync + Pooled + Activate + sealed::Sealed
 {
 }
 impl KernelFloat for f32 {}

@@ -1,0 +1,200 @@
+//! Fused CPU kernels for dense networks: `act(x W^T + b)` (then dropout) as one taped op, and
+//! a stand-alone activation or dropout as another. The product runs on gemm into a buffer
+//! already holding the bias; the activation, its derivative and the dropout mask are applied
+//! in the same pass over that buffer, so a layer costs one gemm and one element-wise sweep
+//! forward, and one multiply plus two gemms (one when the input is data) backward.
+//!
+//! What the backward pass needs is the input and the derivative of the whole epilogue
+//! (`act'(z)` times the dropout factor), both in pooled buffers; nothing else is kept.
+
+use super::profile::{timed, Phase};
+use super::spatial::{matmul, scratch_values, KernelFloat, Scratch};
+use super::{Dense, Width};
+use crate::nn::spec::Activation;
+use dfdx::prelude::{
+    Cpu, CpuError, Dim, HasShape, PutTape, RandomU64, SplitTape, Tape, Tensor, TensorFromVec,
+};
+use dfdx::tensor_ops::ReshapeTo;
+
+/// What runs on a layer's output in the same pass: an activation, then (while training)
+/// inverted dropout.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Epilogue {
+    /// The element-wise activation (`Linear` for none).
+    pub activation: Activation,
+    /// Drop probability while gradients are traced; 0 for none.
+    pub dropout: f64,
+}
+
+impl Epilogue {
+    /// Neither an activation nor dropout.
+    pub const IDENTITY: Epilogue = Epilogue {
+        activation: Activation::Linear,
+        dropout: 0.0,
+    };
+
+    /// Applies the epilogue to `out` in place; with `deriv`, writes its derivative there.
+    fn apply<E: KernelFloat>(&self, device: &Cpu, out: &mut [E], deriv: Option<&mut Scratch<E>>) {
+        match deriv {
+            Some(d) => {
+                E::activate(self.activation, out, Some(&mut d[..]));
+                if self.dropout > 0.0 {
+                    E::dropout(self.dropout, device.random_u64(), out, Some(&mut d[..]));
+                }
+            }
+            None => E::activate(self.activation, out, None),
+        }
+    }
+}
+
+/// `d <- d * g` (the chain rule through the epilogue), in place.
+fn chain<E: KernelFloat>(d: &mut [E], g: &[E]) {
+    for (d, &g) in d.iter_mut().zip(g) {
+        *d = *d * g;
+    }
+}
+
+impl<E: KernelFloat> Dense<E, Cpu> {
+    /// `epilogue(x W^T + b)` for a batch, recorded on the tape as one op when traced. With
+    /// `input_grad` false the input's gradient is not computed (the input is data).
+    ///
+    /// Panics if samples do not hold `inputs()` values.
+    pub fn try_fused<B: Dim, T: Tape<E, Cpu>>(
+        &self,
+        x: Tensor<(B, Width), E, Cpu, T>,
+        epilogue: Epilogue,
+        input_grad: bool,
+    ) -> Result<Tensor<(B, Width), E, Cpu, T>, CpuError> {
+        let (units, inputs) = (self.units(), self.inputs());
+        let x = x.try_contiguous()?;
+        let (x, mut tape) = x.split_tape();
+        let batch = x.shape().0;
+        let n = batch.size();
+        assert_eq!(
+            x.shape().1.size(),
+            inputs,
+            "the dense layer takes {inputs} values per sample"
+        );
+        let xs = scratch_values(&x);
+        let weight = scratch_values(&self.weight);
+        let mut out = vec![E::zero(); n * units];
+        timed(Phase::Elementwise, || {
+            let bias = scratch_values(&self.bias);
+            for row in out.chunks_exact_mut(units) {
+                row.copy_from_slice(&bias);
+            }
+        });
+        // out (n x units) += x (n x inputs) * W^T (inputs x units)
+        timed(Phase::Gemm, || {
+            matmul(
+                (n, inputs, units),
+                &xs,
+                [inputs, 1],
+                &weight,
+                [1, inputs],
+                &mut out,
+                [units, 1],
+                true,
+            )
+        });
+        let mut deriv = T::OWNS_TAPE.then(|| Scratch::overwritten(n * units));
+        timed(Phase::Elementwise, || {
+            epilogue.apply(x.device(), &mut out, deriv.as_mut())
+        });
+        let out = x.device().try_tensor_from_vec(out, (batch, Width(units)))?;
+        if let Some(mut d) = deriv {
+            let (x_id, w_id, b_id, out_id) = (
+                x.ghost(),
+                self.weight.ghost(),
+                self.bias.ghost(),
+                out.ghost(),
+            );
+            tape.add_backward_op(move |grads| {
+                let g_out = grads.get_or_alloc_mut(&out_id)?;
+                timed(Phase::Elementwise, || chain(&mut d, g_out));
+                let g_bias = grads.get_or_alloc_mut(&b_id)?;
+                timed(Phase::Elementwise, || {
+                    for row in d.chunks_exact(units) {
+                        for (gb, &v) in g_bias.iter_mut().zip(row) {
+                            *gb += v;
+                        }
+                    }
+                });
+                // dW (units x inputs) += dZ^T (units x n) * x (n x inputs)
+                let g_weight = grads.get_or_alloc_mut(&w_id)?;
+                timed(Phase::Gemm, || {
+                    matmul(
+                        (units, n, inputs),
+                        &d,
+                        [1, units],
+                        &xs,
+                        [inputs, 1],
+                        g_weight,
+                        [inputs, 1],
+                        true,
+                    )
+                });
+                drop(xs);
+                if input_grad {
+                    // dx (n x inputs) += dZ (n x units) * W (units x inputs)
+                    let g_x = grads.get_or_alloc_mut(&x_id)?;
+                    timed(Phase::Gemm, || {
+                        matmul(
+                            (n, units, inputs),
+                            &d,
+                            [units, 1],
+                            &weight,
+                            [inputs, 1],
+                            g_x,
+                            [inputs, 1],
+                            true,
+                        )
+                    });
+                }
+                Ok(())
+            });
+        }
+        Ok(out.put_tape(tape))
+    }
+}
+
+/// `epilogue(x)` element by element (an activation or dropout after a layer other than a
+/// dense one), recorded as one op when traced; the identity when there is nothing to do.
+pub fn try_epilogue<S: dfdx::shapes::Shape, E: KernelFloat, T: Tape<E, Cpu>>(
+    x: Tensor<S, E, Cpu, T>,
+    epilogue: Epilogue,
+) -> Result<Tensor<S, E, Cpu, T>, CpuError> {
+    let dropout = T::OWNS_TAPE && epilogue.dropout > 0.0;
+    if epilogue.activation == Activation::Linear && !dropout {
+        return Ok(x);
+    }
+    let epilogue = Epilogue {
+        dropout: if dropout { epilogue.dropout } else { 0.0 },
+        ..epilogue
+    };
+    let x = x.try_contiguous()?;
+    let (x, mut tape) = x.split_tape();
+    let shape = *x.shape();
+    let mut out = vec![E::zero(); shape.num_elements()];
+    x.copy_into(&mut out);
+    let mut deriv = T::OWNS_TAPE.then(|| Scratch::overwritten(out.len()));
+    timed(Phase::Elementwise, || {
+        epilogue.apply(x.device(), &mut out, deriv.as_mut())
+    });
+    let out = x.device().try_tensor_from_vec(out, shape)?;
+    if let Some(mut d) = deriv {
+        let (x_id, out_id) = (x.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            let g_out = grads.get_or_alloc_mut(&out_id)?;
+            timed(Phase::Elementwise, || chain(&mut d, g_out));
+            let g_in = grads.get_or_alloc_mut(&x_id)?;
+            timed(Phase::Elementwise, || {
+                for (g, &v) in g_in.iter_mut().zip(d.iter()) {
+                    *g += v;
+                }
+            });
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
+}
