@@ -4,6 +4,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod constrained_bo;
 mod failures;
 mod hypermodel_arguments;
 mod metric_objectives;
