@@ -336,6 +336,8 @@ def main():
     ap.add_argument("--peers", default=",".join(PEERS))
     ap.add_argument("--functions", default=",".join(list(FUNCTIONS) + ["conditional"]))
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="start at this seed (to split the seeds over several processes)")
     ap.add_argument("--trials", type=int, default=100)
     ap.add_argument("--summary", action="store_true")
     a = ap.parse_args()
@@ -348,7 +350,7 @@ def main():
         return
     have = {(r["peer"], r["function"], r["seed"]) for r in done}
     peers = a.peers.split(",")
-    for seed in range(a.seeds):
+    for seed in range(a.first_seed, a.seeds):
         for function in a.functions.split(","):
             for peer in peers:
                 # The conditional function is Optuna TPE's only (the default, and with

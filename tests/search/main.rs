@@ -4,6 +4,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod constrained_bo;
 mod constrained_tpe;
 mod failures;
 mod hypermodel_arguments;

@@ -68,6 +68,19 @@ impl Gp {
         None
     }
 
+    /// The number of features of a point.
+    pub fn features(&self) -> usize {
+        self.features
+    }
+
+    /// The smallest posterior mean among the training points `rows`.
+    pub fn min_mean_among(&self, rows: &[usize]) -> f64 {
+        rows.iter()
+            .filter(|&&i| i < self.len())
+            .map(|&i| self.y[i] - self.diag * self.alpha[i])
+            .fold(f64::INFINITY, f64::min)
+    }
+
     /// The number of training points.
     pub fn len(&self) -> usize {
         self.y.len()

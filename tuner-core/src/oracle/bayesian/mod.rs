@@ -18,7 +18,10 @@
 //! - learns where trials fail (errors, NaN or infinite objectives) with a second GP on the
 //!   failure indicator, weighs the acquisition by the probability of success, and never
 //!   proposes a point next to a failed one (`feasibility.rs`), so a failing region is left
-//!   after a few failures instead of being proposed again and again.
+//!   after a few failures instead of being proposed again and again;
+//! - when trials report constraints (`Tuner::constraints`, each <= 0 feasible), models each
+//!   with a GP of its own, weighs the acquisition by the probability that all hold, and takes
+//!   EI's incumbent among feasible trials only (`constraints.rs`; Gardner et al. 2014).
 //!
 //! Cost: at most 500 observations condition the GP (the best third and an even spread of the
 //! rest, a subset-of-data approximation), which bounds the cost of a suggestion however long
@@ -33,6 +36,7 @@
 //! history and the seed.
 
 mod acquisition;
+mod constraints;
 mod encode;
 mod feasibility;
 mod fit;
@@ -48,6 +52,7 @@ pub use acquisition::Acquisition;
 use super::{Oracle, OracleContext, RandomSearch, Suggestion};
 use crate::objective::Direction;
 use crate::trial::{Trial, TrialPlan, TrialState};
+use constraints::Constraints;
 use encode::Encoder;
 use feasibility::Feasibility;
 use gp::Gp;
@@ -113,6 +118,8 @@ pub struct BayesianOptimization {
 struct FitCache {
     key: Option<u64>,
     params: Option<KernelParams>,
+    /// Each constraint's last fit (warm starts for the next).
+    constraints: Vec<KernelParams>,
 }
 
 impl Default for BayesianOptimization {
@@ -277,6 +284,51 @@ impl BayesianOptimization {
     }
 }
 
+impl BayesianOptimization {
+    /// The constraints' models from the observed trials' features `x` (in the order of
+    /// `reported`, each trial's constraint values if it has them), warm-started from the last
+    /// fits; trials with a missing or non-finite value are left out.
+    fn constraint_model(
+        &self,
+        encoder: &Encoder,
+        x: &[f64],
+        reported: &[Option<Vec<f64>>],
+    ) -> Option<Constraints> {
+        let nf = encoder.features();
+        let count = reported.iter().flatten().map(Vec::len).max()?;
+        let mut cx = Vec::new();
+        let mut values = Vec::new();
+        for (i, r) in reported.iter().enumerate() {
+            if let Some(v) = r
+                .as_ref()
+                .filter(|v| v.len() == count && v.iter().all(|c| c.is_finite()))
+            {
+                cx.extend_from_slice(&x[i * nf..(i + 1) * nf]);
+                values.push(v.clone());
+            }
+        }
+        let warm = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .constraints
+            .clone();
+        let (model, fits) = Constraints::new(
+            &cx,
+            &values,
+            nf,
+            encoder.categorical(),
+            &warm,
+            &LbfgsB { pgtol: 1e-4 },
+        )?;
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .constraints = fits;
+        Some(model)
+    }
+}
+
 /// How many observations (the first, in trial order) the kernel is fitted to.
 fn fit_rows(n: usize) -> usize {
     if n <= REFIT_ALWAYS {
@@ -394,7 +446,32 @@ impl Oracle for BayesianOptimization {
         let Some(gp) = Gp::new(gx, nf, gy, encoder.categorical().to_vec(), params.clone()) else {
             return random();
         };
-        let best = gp.min_mean_at_data(gp.len());
+        // Constraint values of the observed trials, when the study has constraints: those
+        // with every value finite condition the constraints' GPs, and only trials satisfying
+        // all of them can be the incumbent.
+        let reported: Vec<Option<Vec<f64>>> = observed
+            .iter()
+            .map(|(t, _)| crate::objective::constraints(t))
+            .collect();
+        let has_constraints = reported.iter().any(Option::is_some);
+        let (best, objective) = if has_constraints {
+            let feasible: Vec<usize> = kept
+                .iter()
+                .enumerate()
+                .filter(|(_, &i)| {
+                    reported[i]
+                        .as_ref()
+                        .is_some_and(|c| c.iter().all(|v| *v <= 0.0))
+                })
+                .map(|(row, _)| row)
+                .collect();
+            (gp.min_mean_among(&feasible), !feasible.is_empty())
+        } else {
+            (gp.min_mean_at_data(gp.len()), true)
+        };
+        let constraints = has_constraints
+            .then(|| self.constraint_model(&encoder, &x, &reported))
+            .flatten();
         let running: Vec<f64> = ctx
             .trials
             .iter()
@@ -423,6 +500,8 @@ impl Oracle for BayesianOptimization {
             acquisition: self.acquisition,
             best,
             feasibility: feasibility.as_ref(),
+            constraints: constraints.as_ref(),
+            objective,
         };
         let mut rng = ctx.rng();
         let effort = self.effort(observed.len());

@@ -3,6 +3,7 @@
 //! each discrete parameter's values), and the best *untried* configuration returned.
 
 use super::acquisition::Acquisition;
+use super::constraints::Constraints;
 use super::encode::{Encoder, Slot};
 use super::feasibility::Feasibility;
 use super::gp::Gp;
@@ -22,6 +23,11 @@ pub(crate) struct Problem<'a> {
     /// Where trials failed, when some did: `ln P(feasible)` is added to the acquisition and
     /// points next to a failure are never proposed.
     pub feasibility: Option<&'a Feasibility>,
+    /// The constraints' models, when trials report constraints: `ln P(all hold)` is added.
+    pub constraints: Option<&'a Constraints>,
+    /// Whether the objective's acquisition counts; false while no trial is feasible, when only
+    /// the probability of feasibility is maximised.
+    pub objective: bool,
 }
 
 /// How hard to search.
@@ -53,18 +59,31 @@ impl Problem<'_> {
             self.encoder
                 .features_of_unit(u, &active, &mut feats[i * nf..(i + 1) * nf]);
         }
-        let mut scores: Vec<f64> = self
-            .gp
-            .predict(&feats)
-            .into_iter()
-            .map(|(m, v)| self.acquisition.value(m, v, self.best))
-            .collect();
+        let mut scores: Vec<f64> = if self.objective {
+            self.gp
+                .predict(&feats)
+                .into_iter()
+                .map(|(m, v)| self.acquisition.value(m, v, self.best))
+                .collect()
+        } else {
+            vec![0.0; units.len()]
+        };
+        self.add_log_probs(&feats, &mut scores);
+        scores
+    }
+
+    /// Adds `ln P(no failure)` and `ln P(constraints hold)`, where modelled, to `scores`.
+    fn add_log_probs(&self, feats: &[f64], scores: &mut [f64]) {
         if let Some(feasibility) = self.feasibility {
-            for (s, lp) in scores.iter_mut().zip(feasibility.log_probs(&feats)) {
+            for (s, lp) in scores.iter_mut().zip(feasibility.log_probs(feats)) {
                 *s += lp;
             }
         }
-        scores
+        if let Some(constraints) = self.constraints {
+            for (s, lp) in scores.iter_mut().zip(constraints.log_probs(feats)) {
+                *s += lp;
+            }
+        }
     }
 
     /// Whether the configuration at canonical unit vector `u` lies next to a failed trial.
@@ -107,15 +126,25 @@ impl Problem<'_> {
             for (slot, &f) in vars.iter().enumerate() {
                 z[f] = x[slot];
             }
-            let (m, v, dm, dv) = self.gp.predict_grad(&z, &vars);
-            let (mut a, da_dm, da_dv) = self.acquisition.value_grad(m, v, self.best);
-            let mut grad: Vec<f64> = dm
-                .iter()
-                .zip(&dv)
-                .map(|(gm, gv)| -(da_dm * gm + da_dv * gv))
-                .collect();
+            let (mut a, mut grad) = if self.objective {
+                let (m, v, dm, dv) = self.gp.predict_grad(&z, &vars);
+                let (a, da_dm, da_dv) = self.acquisition.value_grad(m, v, self.best);
+                let grad: Vec<f64> = dm
+                    .iter()
+                    .zip(&dv)
+                    .map(|(gm, gv)| -(da_dm * gm + da_dv * gv))
+                    .collect();
+                (a, grad)
+            } else {
+                (0.0, vec![0.0; vars.len()])
+            };
             if let Some(feasibility) = self.feasibility {
                 let (lp, dlp) = feasibility.log_prob_grad(&z, &vars);
+                a += lp;
+                grad.iter_mut().zip(dlp).for_each(|(g, d)| *g -= d);
+            }
+            if let Some(constraints) = self.constraints {
+                let (lp, dlp) = constraints.log_prob_grad(&z, &vars);
                 a += lp;
                 grad.iter_mut().zip(dlp).for_each(|(g, d)| *g -= d);
             }
