@@ -20,7 +20,8 @@ fn branin(x1: f64, x2: f64) -> f64 {
 /// Branin's global minimum, reached at (-pi, 12.275), (pi, 2.275) and (9.42478, 2.475).
 const BRANIN_MIN: f64 = 0.397_887_357_729_738;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+// `Report` prints a failure as sentences with their causes, not a `Debug` dump.
+fn main() -> Result<(), tuner::Report> {
     let dir = std::env::temp_dir().join("tuner-black-box");
 
     // KerasTuner's getting-started example: minimise x*x + 2x + 1 over x in [-1, 1].

@@ -120,7 +120,7 @@ fn retrain(
     train: &Dataset,
     test: &Dataset,
     epochs: usize,
-) -> Result<f64, Box<dyn std::error::Error>> {
+) -> Result<f64, tuner::Report> {
     let mut net = Network::new(&ModelSelection::build(params), 7)?;
     net.fit(
         train,
@@ -131,8 +131,9 @@ fn retrain(
     Ok(net.evaluate(test, 512)?["accuracy"])
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = parse_args()?;
+// `Report` prints a failure as sentences with their causes, not a `Debug` dump.
+fn main() -> Result<(), tuner::Report> {
+    let args = parse_args().map_err(tuner::Report::msg)?;
     let started = Instant::now();
     let fm = fashion_mnist::load_with_source(args.data.as_deref())?;
     let train = match args.train_samples {

@@ -49,7 +49,7 @@ fn series(len: usize, seed: u64) -> Vec<f64> {
 }
 
 /// Every window of `WINDOW` steps, with the step after it as the target.
-fn windows(values: &[f64]) -> Result<Dataset, Box<dyn std::error::Error>> {
+fn windows(values: &[f64]) -> Result<Dataset, tuner::Report> {
     let n = values.len() - WINDOW;
     let mut features = Vec::with_capacity(n * WINDOW);
     let mut targets = Vec::with_capacity(n);
@@ -60,18 +60,22 @@ fn windows(values: &[f64]) -> Result<Dataset, Box<dyn std::error::Error>> {
     Ok(Dataset::regression(features, vec![WINDOW], targets, 1)?)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+// `Report` prints a failure as sentences with their causes, not a `Debug` dump.
+fn main() -> Result<(), tuner::Report> {
     let (mut max_trials, mut epochs) = (20u64, 30usize);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        let mut value = || args.next().ok_or(format!("{a} needs a value"));
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| tuner::Report::msg(format!("{a} needs a value")))
+        };
         match a.as_str() {
             "--max-trials" => max_trials = value()?.parse()?,
             "--epochs" => epochs = value()?.parse()?,
             other => {
-                return Err(
-                    format!("unknown argument {other}; use --max-trials N, --epochs N").into(),
-                )
+                return Err(tuner::Report::msg(format!(
+                    "unknown argument {other}; use --max-trials N, --epochs N"
+                )))
             }
         }
     }

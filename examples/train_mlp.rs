@@ -36,21 +36,24 @@ impl Callback for EpochTimer {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+// `Report` prints a failure as sentences with their causes, not a `Debug` dump.
+fn main() -> Result<(), tuner::Report> {
     let mut data_dir: Option<PathBuf> = None;
     let (mut epochs, mut batch_size) = (5usize, 128usize);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        let mut value = || args.next().ok_or(format!("{a} needs a value"));
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| tuner::Report::msg(format!("{a} needs a value")))
+        };
         match a.as_str() {
             "--data" => data_dir = Some(PathBuf::from(value()?)),
             "--epochs" => epochs = value()?.parse()?,
             "--batch-size" => batch_size = value()?.parse()?,
             other => {
-                return Err(format!(
+                return Err(tuner::Report::msg(format!(
                     "unknown argument {other}; use --data DIR, --epochs N, --batch-size B"
-                )
-                .into())
+                )))
             }
         }
     }

@@ -27,3 +27,23 @@ pub fn exact_test_name(module: &str, name: &str) -> String {
         None => name.to_owned(),
     }
 }
+
+/// `trials` as read from a storage, with the start and completion times it stamped taken off
+/// (every trial has a start; a finished one a completion no earlier), to compare with trials
+/// a test built.
+pub fn untimed(trials: Vec<tuner::trial::Trial>) -> Vec<tuner::trial::Trial> {
+    trials
+        .into_iter()
+        .map(|mut t| {
+            let start = t.datetime_start.take().expect("the storage stamps a start");
+            if let Some(complete) = t.datetime_complete.take() {
+                assert!(
+                    complete >= start,
+                    "trial {} ends before it starts",
+                    t.number
+                );
+            }
+            t
+        })
+        .collect()
+}

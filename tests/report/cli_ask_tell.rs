@@ -111,3 +111,37 @@ fn fail_abandoned_fails_only_asked_trials_older_than_the_age_given() {
     assert!(err.contains("use s, m, h or d"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `ask --direction` on a stored study with two objectives: the direction is about each of
+/// them, so a different one is refused (never silently ignored) and theirs is accepted.
+#[test]
+fn a_direction_given_for_a_multi_objective_study_is_checked() {
+    use tuner::objective::{Objective, Objectives};
+    use tuner::storage::{SqliteStorage, Storage, StudyConfig};
+    let dir = scratch("cli-multi-direction");
+    let storage = SqliteStorage::open(dir.join("tuning/two/study.db")).unwrap();
+    let objectives = Objectives::new(vec![
+        Objective::minimize("loss"),
+        Objective::minimize("latency"),
+    ])
+    .unwrap();
+    let config = StudyConfig {
+        name: "two".to_owned(),
+        space: crate::report_fixture::small_space(),
+        objectives,
+        oracle: tuner::oracle::OracleConfig::Random,
+    };
+    storage.open_study(&config, false).unwrap();
+    drop(storage);
+    let err = fails(&dir, &["ask", "two", "--direction", "maximize"]);
+    assert!(
+        err.contains(
+            "stored loss (minimize), latency (minimize), given loss (maximize), latency (maximize)"
+        ),
+        "{err}"
+    );
+    let asked: Json =
+        serde_json::from_str(&ok(&dir, &["ask", "two", "--direction", "minimize"])).unwrap();
+    assert_eq!(asked["number"], 0);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,6 +1,6 @@
 //! Studies the report and CLI tests share: a fixed small one written through the storage
-//! (every number chosen, durations included, so its exports are golden), and a larger one
-//! searched with a pruner for the plots.
+//! (every number chosen, durations and start and completion times included, so its exports
+//! are golden), and a larger one searched with a pruner for the plots.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -40,13 +40,27 @@ fn metrics(loss: f64, val_loss: f64, val_accuracy: f64) -> Metrics {
     ])
 }
 
-/// One trial of the small study: values, epochs, final state, message, seconds.
+/// One trial of the small study: values, epochs, final state, message, seconds, and when it
+/// started (seconds after 2026-01-15 09:00:00 UTC; two workers, so trials 0 and 1 overlap).
 struct Planned {
     values: Vec<(&'static str, Value)>,
     epochs: Vec<Metrics>,
     state: TrialState,
     message: Option<&'static str>,
     seconds: f64,
+    started: f64,
+}
+
+/// A stored time of the small study: `seconds` after 2026-01-15 09:00:00, as SQLite keeps it.
+fn stored_time(seconds: f64) -> String {
+    let micros = (seconds * 1e6).round() as u64;
+    let s = micros / 1_000_000;
+    format!(
+        "2026-01-15 09:{:02}:{:02}.{:06}",
+        s / 60,
+        s % 60,
+        micros % 1_000_000
+    )
 }
 
 /// Writes study `small` (objective `val_accuracy`, max) with four trials into the SQLite file
@@ -75,6 +89,7 @@ pub fn small_study(db: &Path) -> StudyConfig {
             state: TrialState::Completed,
             message: None,
             seconds: 12.5,
+            started: 0.0,
         },
         Planned {
             values: vec![
@@ -91,6 +106,7 @@ pub fn small_study(db: &Path) -> StudyConfig {
             state: TrialState::Completed,
             message: None,
             seconds: 20.25,
+            started: 5.0,
         },
         Planned {
             values: vec![
@@ -103,6 +119,7 @@ pub fn small_study(db: &Path) -> StudyConfig {
             state: TrialState::Stopped,
             message: Some("pruned after epoch 1 by the median pruner"),
             seconds: 4.0,
+            started: 13.0,
         },
         Planned {
             values: vec![
@@ -114,8 +131,10 @@ pub fn small_study(db: &Path) -> StudyConfig {
             state: TrialState::Failed,
             message: Some("diverged, \"NaN\" loss"),
             seconds: 0.5,
+            started: 26.25,
         },
     ];
+    let mut times = Vec::new();
     for p in plans {
         let values: HyperParameters = p
             .values
@@ -146,6 +165,18 @@ pub fn small_study(db: &Path) -> StudyConfig {
         trial.message = p.message.map(str::to_owned);
         trial.seconds = p.seconds;
         storage.update_trial("small", &trial).unwrap();
+        times.push((trial.number, p.started, p.started + p.seconds));
+    }
+    drop(storage);
+    // The storage stamps its clock; the golden files need times of their own.
+    let db = rusqlite::Connection::open(db).unwrap();
+    for (number, start, complete) in times {
+        db.execute(
+            "UPDATE trials SET datetime_start = ?1, datetime_complete = ?2 WHERE number = ?3 \
+             AND study_id = (SELECT study_id FROM studies WHERE study_name = 'small')",
+            rusqlite::params![stored_time(start), stored_time(complete), number as i64],
+        )
+        .unwrap();
     }
     config
 }

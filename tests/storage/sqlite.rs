@@ -114,7 +114,10 @@ fn every_trial_field_round_trips_through_a_fresh_connection() {
     }
     drop(storage);
     let reopened = SqliteStorage::open(&path).unwrap();
-    assert_eq!(reopened.trials("rt").unwrap(), expected);
+    assert_eq!(
+        crate::common::untimed(reopened.trials("rt").unwrap()),
+        expected
+    );
     assert_eq!(reopened.study("rt").unwrap(), config("rt"));
     assert_eq!(reopened.study_names().unwrap(), vec!["rt".to_owned()]);
     // A finished trial is final.

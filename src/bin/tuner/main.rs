@@ -201,6 +201,7 @@ enum KindArg {
     Rank,
     Edf,
     Pareto,
+    Timeline,
 }
 
 impl From<KindArg> for PlotKind {
@@ -215,6 +216,7 @@ impl From<KindArg> for PlotKind {
             KindArg::Rank => PlotKind::Rank,
             KindArg::Edf => PlotKind::Edf,
             KindArg::Pareto => PlotKind::Pareto,
+            KindArg::Timeline => PlotKind::Timeline,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Trials as data: one JSON record or CSV row per trial (number, state, params, score,
-//! per-metric best values, duration), and JSON files of params that serde reads back.
+//! per-metric best values, start and completion times, duration), as Optuna's
+//! `trials_dataframe`, and JSON files of params that serde reads back.
 //!
 //! A metric's best value follows its direction: the objectives' own, else the one inferred
 //! from its name as KerasTuner does (`loss` down, `accuracy` up); a metric whose direction
@@ -7,7 +8,7 @@
 
 use super::{ReportError, StudyView};
 use crate::space::{HyperParameters, Value};
-use crate::trial::{Direction, Metrics, Trial, TrialState};
+use crate::trial::{time_text, Direction, Metrics, NaiveDateTime, Trial, TrialState};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -28,6 +29,12 @@ pub struct TrialRecord {
     pub best_epoch: Option<u32>,
     /// Each metric's best value over the epochs (see the module notes for "best").
     pub metrics: BTreeMap<String, f64>,
+    /// When it started, UTC, as ISO 8601 (Optuna's `datetime_start`).
+    #[serde(default, with = "iso_time")]
+    pub datetime_start: Option<NaiveDateTime>,
+    /// When it completed, UTC, as ISO 8601 (Optuna's `datetime_complete`).
+    #[serde(default, with = "iso_time")]
+    pub datetime_complete: Option<NaiveDateTime>,
     /// Wall-clock seconds spent on it.
     pub duration_s: f64,
     /// How often it was retried after being Invalid.
@@ -57,6 +64,8 @@ impl TrialRecord {
             score: trial.score,
             best_epoch: trial.best_epoch,
             metrics: best_metric_values(study, trial),
+            datetime_start: trial.datetime_start,
+            datetime_complete: trial.datetime_complete,
             duration_s: trial.seconds,
             retries: trial.retries,
             message: trial.message.clone(),
@@ -121,8 +130,8 @@ pub fn trials_json(study: &StudyView<'_>) -> String {
     json
 }
 
-/// The trials as CSV, one row per trial: `number, state, score, best_epoch, duration_s,
-/// retries`, then `params_<name>` for each parameter (space order, then any others),
+/// The trials as CSV, one row per trial: `number, state, score, best_epoch, datetime_start,
+/// datetime_complete, duration_s, retries` (times as ISO 8601, UTC), then `params_<name>` for each parameter (space order, then any others),
 /// `best_<metric>` for each metric (sorted), and `message`. Empty cells are missing values.
 pub fn trials_csv(study: &StudyView<'_>) -> String {
     let mut params: Vec<String> = study
@@ -146,6 +155,8 @@ pub fn trials_csv(study: &StudyView<'_>) -> String {
         "state",
         "score",
         "best_epoch",
+        "datetime_start",
+        "datetime_complete",
         "duration_s",
         "retries",
     ]
@@ -164,6 +175,11 @@ pub fn trials_csv(study: &StudyView<'_>) -> String {
             r.state.to_string(),
             r.score.map(float).unwrap_or_default(),
             r.best_epoch.map(|e| e.to_string()).unwrap_or_default(),
+            r.datetime_start.as_ref().map(time_text).unwrap_or_default(),
+            r.datetime_complete
+                .as_ref()
+                .map(time_text)
+                .unwrap_or_default(),
             float(r.duration_s),
             r.retries.to_string(),
         ];
@@ -204,6 +220,28 @@ pub fn write_file(path: &Path, text: &str) -> Result<(), ReportError> {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
     std::fs::write(path, text).map_err(io)
+}
+
+/// An optional time as the same ISO 8601 text the CSV has (`null` when unknown).
+mod iso_time {
+    use crate::trial::{parse_stored_time, time_text, NaiveDateTime};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&time_text(t)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDateTime>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => parse_stored_time(&text).map(Some).ok_or_else(|| {
+                serde::de::Error::custom(format!("`{text}` is not a time like 2026-12-02T13:21:46"))
+            }),
+        }
+    }
 }
 
 /// A float as its shortest round-trip digits (`NaN`, `inf`, `-inf` for the others).

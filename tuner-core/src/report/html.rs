@@ -1,5 +1,5 @@
 //! A study as one self-contained HTML page (feature `plots`): a summary, every plot that
-//! applies inline as SVG, and the trials table. No script, no external file: the page opens
+//! applies inline as SVG (the timeline among them), and the trials table with start times. No script, no external file: the page opens
 //! from disk without a server. It is well-formed XHTML, so XML tools read it as well.
 
 use super::export::trial_records;
@@ -130,7 +130,14 @@ fn trials(out: &mut String, study: &StudyView<'_>) {
     let metrics: std::collections::BTreeSet<&String> =
         records.iter().flat_map(|r| r.metrics.keys()).collect();
     out.push_str("<section id=\"trials\">\n<h2>Trials</h2>\n<table>\n<tr>");
-    let head = ["trial", "state", "score", "best epoch", "seconds"];
+    let head = [
+        "trial",
+        "state",
+        "score",
+        "best epoch",
+        "started (UTC)",
+        "seconds",
+    ];
     for h in head.iter().copied().chain(params.iter().copied()) {
         let _ = write!(out, "<th>{}</th>", escape(h));
     }
@@ -142,11 +149,14 @@ fn trials(out: &mut String, study: &StudyView<'_>) {
     for r in &records {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td class=\"text\">{}</td><td>{}</td><td>{}</td><td>{:.1}</td>",
+            "<tr><td>{}</td><td class=\"text\">{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{:.1}</td>",
             r.number,
             r.state,
             num(r.score),
             r.best_epoch.map_or(String::new(), |e| e.to_string()),
+            r.datetime_start
+                .map_or(String::new(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
             r.duration_s
         );
         for p in &params {

@@ -132,8 +132,10 @@ impl Storage for MemoryStorage {
             };
             if let Some(i) = stale {
                 super::mark_stale(&mut s.trials[i], stale_after.unwrap_or_default());
+                s.trials[i].datetime_complete = Some(crate::trial::now());
             }
-            let trial = Trial::new(s.trials.len() as u64, plan);
+            let mut trial = Trial::new(s.trials.len() as u64, plan);
+            trial.datetime_start = Some(crate::trial::now());
             s.trials.push(trial.clone());
             s.beats.push(Instant::now());
             Ok(Some(trial))
@@ -167,7 +169,13 @@ impl Storage for MemoryStorage {
     fn update_trial(&self, study: &str, trial: &Trial) -> Result<(), StorageError> {
         self.with_study(study, |s| {
             let i = Self::running(s, study, trial.number)?;
+            // The times are the storage's, as a database's rows keep them.
+            let start = s.trials[i].datetime_start;
             s.trials[i] = trial.clone();
+            s.trials[i].datetime_start = start;
+            s.trials[i].datetime_complete =
+                (!matches!(trial.state, TrialState::Running | TrialState::Invalid))
+                    .then(crate::trial::now);
             Ok(())
         })
     }

@@ -75,13 +75,21 @@ impl Catalog {
                         study: name.to_owned(),
                     });
                 }
-                // A direction without a name is about the stored objective: the same one is
-                // fine, the other is a conflict, never silently ignored.
+                // A direction without a name is about the stored objectives (each of them, in
+                // a multi-objective study): the same is fine, another is a conflict, never
+                // silently ignored.
                 let given_objectives = match (&given_objectives, request.direction) {
-                    (None, Some(_)) => match config.objectives.list() {
-                        [only] => request.objectives(Some(&only.name)),
-                        _ => Some(config.objectives.clone()),
-                    },
+                    (None, Some(direction)) => Objectives::new(
+                        config
+                            .objectives
+                            .list()
+                            .iter()
+                            .map(|o| Objective {
+                                direction,
+                                ..o.clone()
+                            })
+                            .collect(),
+                    ),
                     _ => given_objectives,
                 };
                 // A study Optuna created records no sampler: TPE, as Optuna's default.

@@ -1,19 +1,25 @@
 //! The trial model: one trial (the values tried, its state, its learning curve and score),
 //! the direction a metric improves in and every comparison that follows from it, and the
-//! learning curve with its best epoch, average over executions and exact JSON.
+//! learning curve with its best epoch, average over executions and exact JSON; when it started
+//! and completed (`times.rs`).
 
 mod curve;
 mod direction;
 mod float_json;
 mod outcome;
 mod state;
+mod times;
 
+/// The type of a trial's times (UTC, no zone attached), re-exported so no user names chrono.
+pub use chrono::NaiveDateTime;
 pub use curve::{Curve, CurveJsonError};
 pub use direction::{Direction, UnknownDirection};
 pub use float_json::{float_json, json_float};
 pub(crate) use outcome::curve;
 pub use outcome::{Outcome, TrialError};
 pub use state::{State, TrialState, DIVERGED};
+pub(crate) use times::now;
+pub use times::{parse_stored_time, seconds_between, time_text};
 
 use crate::objective::Objectives;
 use crate::space::{HyperParameters, Value};
@@ -62,6 +68,14 @@ pub struct Trial {
     /// Attributes the user set on it (Optuna's `trial.user_attrs`), any JSON.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub user_attrs: BTreeMap<String, serde_json::Value>,
+    /// When the storage created it, in UTC (Optuna's `datetime_start`); set by the storage
+    /// and read back with the trials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datetime_start: Option<NaiveDateTime>,
+    /// When the storage recorded it finished (Optuna's `datetime_complete`); unset while it
+    /// runs or waits for a retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datetime_complete: Option<NaiveDateTime>,
 }
 
 impl Trial {
@@ -78,7 +92,18 @@ impl Trial {
             retries: 0,
             seconds: 0.0,
             user_attrs: BTreeMap::new(),
+            datetime_start: None,
+            datetime_complete: None,
         }
+    }
+
+    /// Seconds from its start to its completion as the storage recorded them (Optuna's
+    /// `duration`), when both are known.
+    pub fn duration(&self) -> Option<f64> {
+        Some(seconds_between(
+            self.datetime_start.as_ref()?,
+            self.datetime_complete.as_ref()?,
+        ))
     }
 
     /// KerasTuner's zero-padded id ("00", "01", ...; wider past 99).

@@ -1,6 +1,6 @@
 //! Plots of a study (feature `plots`), as SVG or PNG: the kinds Optuna users know
 //! (optimisation history, learning curves, parallel coordinates, slices, importance, contour,
-//! rank, EDF, Pareto front). Every plot whose colour carries a value has a colour bar naming it.
+//! rank, EDF, Pareto front, timeline). Every plot whose colour carries a value has a colour bar naming it.
 //!
 //! Text is measured with the DejaVu Sans subset shipped in `tuner-core/assets` (no system font
 //! is read) and, in PNG, drawn with it glyph by glyph (`glyphs.rs`); SVG files name the
@@ -41,6 +41,7 @@ mod glyphs;
 mod pairs;
 mod params;
 mod pareto;
+mod timeline;
 
 use super::{ReportError, StudyView};
 use crate::space::Value;
@@ -79,11 +80,13 @@ pub enum PlotKind {
     /// Multi-objective studies: each trial's objectives, the Pareto front marked; three or more
     /// objectives are drawn as one panel per pair (the front is the full front, projected).
     Pareto,
+    /// One bar per trial from its start to its completion, coloured by its state.
+    Timeline,
 }
 
 impl PlotKind {
     /// Every kind, in the order the CLI lists them.
-    pub const ALL: [PlotKind; 9] = [
+    pub const ALL: [PlotKind; 10] = [
         PlotKind::History,
         PlotKind::Curves,
         PlotKind::Parallel,
@@ -93,6 +96,7 @@ impl PlotKind {
         PlotKind::Rank,
         PlotKind::Edf,
         PlotKind::Pareto,
+        PlotKind::Timeline,
     ];
 
     /// The kind's name, as `tuner plot --kind` takes it.
@@ -107,6 +111,7 @@ impl PlotKind {
             PlotKind::Rank => "rank",
             PlotKind::Edf => "edf",
             PlotKind::Pareto => "pareto",
+            PlotKind::Timeline => "timeline",
         }
     }
 
@@ -206,6 +211,7 @@ fn size(kind: PlotKind, study: &StudyView<'_>) -> (u32, u32) {
             let n = study.space.len().max(1) as u32;
             (820, 130 + 42 * n)
         }
+        PlotKind::Timeline => (960, timeline::height(study)),
     }
 }
 
@@ -226,6 +232,7 @@ fn render<DB: DrawingBackend>(
         PlotKind::Rank => pairs::rank(study, root),
         PlotKind::Edf => curves::edf(study, root),
         PlotKind::Pareto => pareto::pareto(study, root),
+        PlotKind::Timeline => timeline::timeline(study, root),
     };
     drawn.map_err(|e| match e {
         Failure::Empty(what) => ReportError::Empty {

@@ -32,6 +32,8 @@ const MAX_LOST_TURNS: u32 = 3;
 const SLOW_DECISION: Duration = Duration::from_secs(1);
 
 /// What storing a decision came to.
+// One value per ask, moved out at once: boxing the trial would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 enum Stored {
     /// The trial stored, or `None` when the oracle, deciding again, declined.
     Done(Option<Trial>),

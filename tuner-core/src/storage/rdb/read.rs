@@ -52,8 +52,9 @@ pub(super) fn id_list(rows: &[i64], first: usize) -> (String, Vec<Sql>) {
 }
 
 impl Which<'_> {
-    /// The one statement reading the trial rows, their parameters and their attributes
-    /// (tagged 0, 1, 2 in the first column, in that order: one round trip, one snapshot), and
+    /// The one statement reading the trial rows (with their start and completion times),
+    /// their parameters and their attributes (tagged 0, 1, 2 in the first column, in that
+    /// order: one round trip, one snapshot), and
     /// what it binds (the study id as `?1`, then the rows); each part is served by an index.
     /// `Rows` takes at most [`ROWS_PER_STATEMENT`] ids here.
     fn statement(self, study: i64) -> (String, Vec<Sql>) {
@@ -71,7 +72,7 @@ impl Which<'_> {
                 let on = format!("> ?2 OR (t.trial_id IN ({list}) AND t.state <> 'RUNNING')");
                 // Tagged 3: how many of the open rows are still there.
                 count = format!(
-                    " UNION ALL SELECT 3, COUNT(*), NULL, NULL, NULL, NULL FROM trials t \
+                    " UNION ALL SELECT 3, COUNT(*), NULL, NULL, NULL, NULL, NULL, NULL FROM trials t \
                      WHERE t.study_id = ?1 AND t.trial_id IN ({list})"
                 );
                 (on, values)
@@ -79,14 +80,16 @@ impl Which<'_> {
         };
         bind.insert(0, study.into());
         let sql = format!(
-            "SELECT 0, t.trial_id, t.number, CAST(t.state AS TEXT), NULL, NULL FROM trials t \
+            "SELECT 0, t.trial_id, t.number, CAST(t.state AS TEXT), NULL, NULL, \
+             CAST(t.datetime_start AS TEXT), CAST(t.datetime_complete AS TEXT) FROM trials t \
              WHERE t.study_id = ?1 AND (t.trial_id {on}) \
              UNION ALL \
-             SELECT 1, p.trial_id, NULL, p.param_name, p.param_value, p.distribution_json \
+             SELECT 1, p.trial_id, NULL, p.param_name, p.param_value, p.distribution_json, \
+             NULL, NULL \
              FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id \
              WHERE t.study_id = ?1 AND (t.trial_id {on}) \
              UNION ALL \
-             SELECT 2, a.trial_id, NULL, a.key, NULL, a.value_json \
+             SELECT 2, a.trial_id, NULL, a.key, NULL, a.value_json, NULL, NULL \
              FROM trial_system_attributes a JOIN trials t ON a.trial_id = t.trial_id \
              WHERE t.study_id = ?1 AND (t.trial_id {on}) AND a.key LIKE 'tuner:%'{count} \
              ORDER BY 1, 2"
@@ -148,6 +151,9 @@ impl<B: Backend> Rdb<B> {
                 let state = row[3].text().unwrap_or("RUNNING");
                 let mut trial = Trial::new(number as u64, TrialPlan::default());
                 trial.state = optuna::state_from_optuna(state);
+                let time = |cell: &Sql| cell.text().and_then(crate::trial::parse_stored_time);
+                trial.datetime_start = time(&row[6]);
+                trial.datetime_complete = time(&row[7]);
                 index.insert(trial_id, trials.len());
                 trials.push(Loaded {
                     row: trial_id,
