@@ -75,7 +75,12 @@ struct Mark {
     load: f64,
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+// `Report` prints a failure as sentences with their causes, not a `Debug` dump.
+fn main() -> Result<(), tuner::Report> {
+    run().map_err(tuner::Report::boxed)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut trials = 10_000usize;
     let mut root = std::env::temp_dir();
     let (mut keep, mut resume) = (false, false);

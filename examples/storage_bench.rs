@@ -18,7 +18,7 @@ fn tuner(
     study: &str,
     trials: u64,
     overwrite: bool,
-) -> Result<Tuner, Box<dyn std::error::Error>> {
+) -> Result<Tuner, Box<dyn std::error::Error + Send + Sync>> {
     let space = SearchSpace::builder()
         .param(Param::float("x", -10.0, 10.0))
         .param(Param::int("n", 1, 64))
@@ -36,7 +36,11 @@ fn tuner(
 }
 
 /// Runs `workers` processes on a fresh study until it holds `trials` trials; trials/second.
-fn measure(url: &str, workers: usize, trials: u64) -> Result<f64, Box<dyn std::error::Error>> {
+fn measure(
+    url: &str,
+    workers: usize,
+    trials: u64,
+) -> Result<f64, Box<dyn std::error::Error + Send + Sync>> {
     let study = format!("bench-{workers}-{}", std::process::id());
     let owner = tuner(url, &study, trials, true)?;
     let started = Instant::now();
@@ -61,7 +65,12 @@ fn measure(url: &str, workers: usize, trials: u64) -> Result<f64, Box<dyn std::e
     Ok(trials as f64 / seconds)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+// `Report` prints a failure as sentences with their causes, not a `Debug` dump.
+fn main() -> Result<(), tuner::Report> {
+    run().map_err(tuner::Report::boxed)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--worker") {
         let [_, url, study, trials] = &args[..] else {

@@ -60,7 +60,7 @@ struct Args {
     seed: u64,
 }
 
-fn args() -> Result<Args, Box<dyn std::error::Error>> {
+fn args() -> Result<Args, Box<dyn std::error::Error + Send + Sync>> {
     let mut a = Args {
         trials: 12,
         epochs: 60,
@@ -188,7 +188,7 @@ fn compare(
 }
 
 /// Tunes the classifier and compares it on the test split.
-fn breast_cancer(a: &Args) -> Result<bool, Box<dyn std::error::Error>> {
+fn breast_cancer(a: &Args) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
     let opts = CsvOptions::default()
         .target_name("diagnosis")
         .categorical(["diagnosis"]);
@@ -246,7 +246,7 @@ fn breast_cancer(a: &Args) -> Result<bool, Box<dyn std::error::Error>> {
         .iter()
         .map(|&l| l == 1)
         .collect();
-    let margin = |net: &Network| -> Result<Vec<f64>, Box<dyn std::error::Error>> {
+    let margin = |net: &Network| -> Result<Vec<f64>, Box<dyn std::error::Error + Send + Sync>> {
         // The logit gap orders samples as the malignant probability does.
         Ok(net
             .predict(test.features())?
@@ -286,7 +286,7 @@ fn breast_cancer(a: &Args) -> Result<bool, Box<dyn std::error::Error>> {
 }
 
 /// Tunes the regressor and compares it on the test split.
-fn diabetes(a: &Args) -> Result<bool, Box<dyn std::error::Error>> {
+fn diabetes(a: &Args) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
     let opts = CsvOptions::default()
         .target_name("progression")
         .regression()
@@ -338,7 +338,7 @@ fn diabetes(a: &Args) -> Result<bool, Box<dyn std::error::Error>> {
     };
     let truth = values(&test);
     let mean = values(&fit_rows).iter().sum::<f64>() / fit_rows.len() as f64;
-    let predict = |net: &Network| -> Result<Vec<f64>, Box<dyn std::error::Error>> {
+    let predict = |net: &Network| -> Result<Vec<f64>, Box<dyn std::error::Error + Send + Sync>> {
         Ok(net
             .predict(test.features())?
             .iter()
@@ -375,7 +375,12 @@ fn diabetes(a: &Args) -> Result<bool, Box<dyn std::error::Error>> {
     Ok(beats)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+// `Report` prints a failure as sentences with their causes, not a `Debug` dump.
+fn main() -> Result<(), tuner::Report> {
+    run().map_err(tuner::Report::boxed)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let a = args()?;
     let started = Instant::now();
     let classified = breast_cancer(&a)?;

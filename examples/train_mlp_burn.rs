@@ -78,7 +78,12 @@ impl Callback for EpochTimer {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+// `Report` prints a failure as sentences with their causes, not a `Debug` dump.
+fn main() -> Result<(), tuner::Report> {
+    run().map_err(tuner::Report::boxed)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut data_dir: Option<PathBuf> = None;
     let (mut epochs, mut batch_size) = (5usize, 128usize);
     let mut args = std::env::args().skip(1);

@@ -68,7 +68,7 @@ fn branin(hp: &HyperParameters) -> Result<f64, TrialError> {
         + 10.0)
 }
 
-fn tuner(a: &Args, overwrite: bool) -> Result<Tuner, Box<dyn std::error::Error>> {
+fn tuner(a: &Args, overwrite: bool) -> Result<Tuner, Box<dyn std::error::Error + Send + Sync>> {
     let mut builder = Tuner::for_space(space(), RandomSearch::new())
         .objective("loss")
         .max_trials(a.trials)
@@ -82,7 +82,12 @@ fn tuner(a: &Args, overwrite: bool) -> Result<Tuner, Box<dyn std::error::Error>>
     Ok(builder.build()?)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+// `Report` prints a failure as sentences with their causes, not a `Debug` dump.
+fn main() -> Result<(), tuner::Report> {
+    run().map_err(tuner::Report::boxed)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let a = args()?;
     if a.worker {
         let report = tuner(&a, false)?.search_fn(|hp, _| branin(hp))?;

@@ -73,7 +73,11 @@ fn args() -> Result<Args, String> {
     Ok(a)
 }
 
-fn tuner(a: &Args, max_trials: u64, overwrite: bool) -> Result<Tuner, Box<dyn std::error::Error>> {
+fn tuner(
+    a: &Args,
+    max_trials: u64,
+    overwrite: bool,
+) -> Result<Tuner, Box<dyn std::error::Error + Send + Sync>> {
     let space = SearchSpace::builder()
         .param(Param::float("x", -5.0, 5.0))
         .param(Param::int("n", 1, 64))
@@ -100,7 +104,7 @@ fn wall() -> f64 {
 /// One worker: searches, and writes its first trial's start and last trial's end (wall clock)
 /// on the first line of `out`, then each ask's latency (seconds), one a line. The first ask
 /// (opening the study, the first read) is not a latency of the steady search.
-fn worker(a: &Args, out: &str) -> Result<(), Box<dyn std::error::Error>> {
+fn worker(a: &Args, out: &str) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut t = tuner(a, a.trials, false)?;
     let ended: std::sync::Arc<std::sync::Mutex<Option<Instant>>> = Default::default();
     let latencies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -167,7 +171,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+// `Report` prints a failure as sentences with their causes, not a `Debug` dump.
+fn main() -> Result<(), tuner::Report> {
+    run().map_err(tuner::Report::boxed)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let a = args()?;
     if let Some(out) = &a.worker {
         return worker(&a, out);

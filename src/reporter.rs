@@ -22,6 +22,12 @@ impl Report {
         Report(message.to_string().into())
     }
 
+    /// A report of an already boxed error (what `Box<dyn Error + Send + Sync>` code returns),
+    /// keeping its causes.
+    pub fn boxed(error: Box<dyn Error + Send + Sync + 'static>) -> Self {
+        Report(error)
+    }
+
     /// The error this report prints.
     pub fn error(&self) -> &(dyn Error + Send + Sync + 'static) {
         &*self.0
