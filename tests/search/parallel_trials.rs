@@ -266,8 +266,9 @@ fn consecutive_failures_end_a_parallel_search_with_nothing_left_running() {
         other => panic!("expected TooManyFailures, got {other}"),
     }
     let trials = tuner.trials().unwrap();
-    // The limit stops new asks; the other thread's trial in flight ends and is stored.
-    assert!((3..=4).contains(&trials.len()), "{} trials", trials.len());
+    // The limit stops new asks once the caller's thread has counted the third failure; by
+    // then each of the 2 threads may have asked one more, which ends and is stored.
+    assert!((3..=5).contains(&trials.len()), "{} trials", trials.len());
     assert!(trials.iter().all(|t| t.state == TrialState::Failed));
     // Every trial that began was seen ending, on the caller's thread.
     assert_eq!(began.load(Ordering::SeqCst), trials.len());

@@ -567,7 +567,10 @@ fn two_objectives_store_one_value_each() {
     trial.rescore(&cfg.objectives);
     trial.state = TrialState::Completed;
     storage.update_trial("multi", &trial).unwrap();
-    assert_eq!(storage.trials("multi").unwrap(), vec![trial]);
+    assert_eq!(
+        crate::common::untimed(storage.trials("multi").unwrap()),
+        vec![trial]
+    );
 }
 
 #[test]
@@ -604,10 +607,12 @@ fn random_floats_round_trip_bit_for_bit() {
     trial.seconds = rng.random::<f64>() * 1e3;
     trial.state = TrialState::Completed;
     storage.update_trial("floats", &trial).unwrap();
-    let back = &SqliteStorage::open(&path)
-        .unwrap()
-        .trials("floats")
-        .unwrap()[0];
+    let back = &crate::common::untimed(
+        SqliteStorage::open(&path)
+            .unwrap()
+            .trials("floats")
+            .unwrap(),
+    )[0];
     assert_eq!(back, &trial);
 }
 
@@ -656,7 +661,10 @@ fn two_handles_on_one_file_see_each_others_trials_as_they_change() {
     first.rescore(&config("h").objectives);
     first.state = TrialState::Completed;
     a.update_trial("h", &first).unwrap();
-    assert_eq!(b.trials("h").unwrap(), vec![first.clone()]);
+    assert_eq!(
+        crate::common::untimed(b.trials("h").unwrap()),
+        vec![first.clone()]
+    );
     // B decides from A's trial and creates the next; A sees it and may finish it.
     let mut history_seen = Vec::new();
     let mut second = b
@@ -666,7 +674,7 @@ fn two_handles_on_one_file_see_each_others_trials_as_they_change() {
         })
         .unwrap()
         .unwrap();
-    assert_eq!(history_seen, vec![first.clone()]);
+    assert_eq!(crate::common::untimed(history_seen), vec![first.clone()]);
     assert_eq!(second.number, 1);
     assert_eq!(units_of(&a.trials("h").unwrap()), [32, 64]);
     second.state = TrialState::Failed;

@@ -50,7 +50,16 @@ pub(crate) fn ranked<'a>(rung: &[&'a Trial], objectives: &Objectives) -> Vec<&'a
             })
         })
         .collect();
-    let mut order: Vec<&Trial> = select(&points, points.len())
+    // `select` sorts a front by crowding only when it must cut it; the caller cuts this order
+    // at the rung's quota, so every front is ordered here: extremes (infinite crowding) first.
+    let mut ranked = select(&points, points.len());
+    ranked.sort_by(|a, b| {
+        a.rank
+            .cmp(&b.rank)
+            .then(b.crowding.total_cmp(&a.crowding))
+            .then(a.point.cmp(&b.point))
+    });
+    let mut order: Vec<&Trial> = ranked
         .into_iter()
         .map(|r| done[points[r.point].index])
         .collect();
