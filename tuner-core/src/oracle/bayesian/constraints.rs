@@ -198,10 +198,12 @@ mod tests {
                 up[f] += h;
                 down[f] -= h;
                 let fd = (c.log_probs(&up)[0] - c.log_probs(&down)[0]) / (2.0 * h);
-                // Near the boundary with a nearly noise-free fit, ln P is steep (slopes ~1e6)
-                // and curved, so the central difference itself is only good to ~0.2% there.
+                // Outside the feasible region a nearly noise-free fit makes ln P steep (slopes
+                // ~1e6) and curved, and the GP's variance loses digits there, so the central
+                // difference is good to ~0.5% only (a smaller step is worse); 1% still catches
+                // a wrong sign or factor.
                 assert!(
-                    (fd - g[f]).abs() < 5e-3 * (1.0 + fd.abs()),
+                    (fd - g[f]).abs() < 1e-2 * (1.0 + fd.abs()),
                     "{z:?} {f}: {fd} vs {}",
                     g[f]
                 );
