@@ -194,7 +194,7 @@ fn ours(
         val_accuracy: history
             .epochs
             .last()
-            .and_then(|m| m.get("val_accuracy").copied()),
+            .and_then(|m| m.metrics.get("val_accuracy").copied()),
     }
 }
 
@@ -274,22 +274,18 @@ where
     }
 }
 
+// dfdx 0.13 builds modules from tuples of at most 6: each hidden layer is a (dense,
+// activation) pair.
 type Mlp352<A> = (
-    Linear<784, 352>,
-    A,
-    Linear<352, 352>,
-    A,
-    Linear<352, 352>,
-    A,
+    (Linear<784, 352>, A),
+    (Linear<352, 352>, A),
+    (Linear<352, 352>, A),
     Linear<352, 10>,
 );
 type Mlp288<A> = (
-    Linear<784, 288>,
-    A,
-    Linear<288, 160>,
-    A,
-    Linear<160, 480>,
-    A,
+    (Linear<784, 288>, A),
+    (Linear<288, 160>, A),
+    (Linear<160, 480>, A),
     Linear<480, 10>,
 );
 type Mlp128<A> = (Linear<784, 128>, A, Linear<128, 10>);

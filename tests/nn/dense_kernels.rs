@@ -60,12 +60,11 @@ where
     x
 }
 
+/// What one checked pass gives: output values, gradients, and the input they are keyed by.
+type Run<E> = (Vec<E>, Gradients<E, Cpu>, Tensor<(usize, Width), E, Cpu>);
+
 /// Output values, `sum(y * r)`'s gradients, and the input they are keyed by.
-fn run<E>(
-    net: &Net<E, Cpu>,
-    fused: bool,
-    n: usize,
-) -> (Vec<E>, Gradients<E, Cpu>, Tensor<(usize, Width), E, Cpu>)
+fn run<E>(net: &Net<E, Cpu>, fused: bool, n: usize) -> Run<E>
 where
     E: tuner::nn::modules::KernelFloat,
     Cpu: dfdx::tensor_ops::Device<E>,

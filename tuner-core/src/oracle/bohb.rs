@@ -100,13 +100,13 @@ impl Bohb {
             None
         } else {
             model_budget(ctx.trials, self.needed(ctx.space))
-                .and_then(|b| self.from_model(ctx, seen, b))
+                .and_then(|b| self.model_choice(ctx, seen, b))
         };
         modelled.or_else(|| random_fresh(ctx, seen, budget))
     }
 
     /// The TPE's choice fitted on the observations at budget `b`, if it is not in `seen`.
-    fn from_model(
+    fn model_choice(
         &self,
         ctx: &OracleContext<'_>,
         seen: &HashSet<String>,

@@ -25,13 +25,8 @@ const ROUND: f32 = 12_582_912.0;
 /// `e^x` to ~2 ulp on `[-87, 88]` (clamped outside, NaN kept): `2^n * p(r)`, `r = x - n ln 2`.
 #[inline(always)]
 fn exp_f32(x: f32) -> f32 {
-    let x = if x > 88.0 {
-        88.0
-    } else if x < -87.0 {
-        -87.0
-    } else {
-        x
-    };
+    // `clamp` keeps NaN.
+    let x = x.clamp(-87.0, 88.0);
     let t = x * std::f32::consts::LOG2_E + ROUND;
     let n = t - ROUND;
     let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;

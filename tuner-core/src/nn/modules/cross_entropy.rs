@@ -36,13 +36,13 @@ pub fn softmax_cross_entropy<B: Dim, E: KernelFloat, T: Tape<E, Cpu>>(
                 .iter()
                 .zip(t)
                 .fold(E::zero(), |a, (&y, &t)| a + t * (y - max));
-            row.iter_mut().for_each(|v| *v = *v - max);
+            row.iter_mut().for_each(|v| *v -= max);
             E::exp_slice(row);
             let sum = row.iter().fold(E::zero(), |a, &v| a + v);
             let mass = t.iter().fold(E::zero(), |a, &v| a + v);
             total += (mass * sum.ln() - dot).to_f64().unwrap_or(f64::NAN);
             let inv = E::one() / sum;
-            row.iter_mut().for_each(|v| *v = *v * inv);
+            row.iter_mut().for_each(|v| *v *= inv);
         })
     });
     let mean = E::from_f64(total / n.max(1) as f64).unwrap_or(E::nan());

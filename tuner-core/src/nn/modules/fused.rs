@@ -50,7 +50,7 @@ impl Epilogue {
 /// `d <- d * g` (the chain rule through the epilogue), in place.
 fn chain<E: KernelFloat>(d: &mut [E], g: &[E]) {
     for (d, &g) in d.iter_mut().zip(g) {
-        *d = *d * g;
+        *d *= g;
     }
 }
 
