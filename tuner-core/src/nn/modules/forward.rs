@@ -78,42 +78,64 @@ where
     }
 }
 
-/// The forward pass over `layers`, fusing each dense layer with what follows it; `mutable`
-/// selects the training pass (batch norm moves its statistics). Until the first layer with
-/// parameters the input's gradient is computed only if `input_grad`.
-fn run<B: Dim, E: KernelFloat, T: Tape<E, Cpu>>(
-    layers: &mut [Layer<E, Cpu>],
-    mut x: Tensor<(B, Width), E, Cpu, T>,
-    input_grad: bool,
-    mutable: bool,
-) -> Result<Tensor<(B, Width), E, Cpu, T>, CpuError>
-where
-    Cpu: Device<E>,
-{
-    let mut needs_grad = input_grad;
-    let mut i = 0;
-    while i < layers.len() {
-        if let Layer::Dense(d) = &layers[i] {
-            let (epilogue, used) = epilogue_after(&layers[i..]);
-            x = d.try_fused(x, epilogue, needs_grad)?;
-            needs_grad = true;
-            i += used;
-            continue;
-        }
-        needs_grad |= has_params(&layers[i]);
-        x = match &mut layers[i] {
-            Layer::BatchNorm2d(b) if mutable => b.try_forward_mut(x)?,
-            Layer::Residual(r) if mutable => r.try_forward_mut(x)?,
-            other => forward_layer(other, x)?,
-        };
-        i += 1;
-    }
-    Ok(x)
+/// The layers a forward pass walks: read-only for inference, mutable for training (batch
+/// norm moves its statistics), so one loop serves both.
+trait Walk<E: KernelFloat> {
+    /// The layers, to read.
+    fn layers(&self) -> &[Layer<E, Cpu>];
+
+    /// Layer `i`'s own forward pass (dense layers are fused by the loop).
+    fn step<B: Dim, T: Tape<E, Cpu>>(
+        &mut self,
+        i: usize,
+        x: Tensor<(B, Width), E, Cpu, T>,
+    ) -> Result<Tensor<(B, Width), E, Cpu, T>, CpuError>
+    where
+        Cpu: Device<E>;
 }
 
-/// As [`run`], for the immutable pass.
-fn run_ref<B: Dim, E: KernelFloat, T: Tape<E, Cpu>>(
-    layers: &[Layer<E, Cpu>],
+impl<E: KernelFloat> Walk<E> for &[Layer<E, Cpu>] {
+    fn layers(&self) -> &[Layer<E, Cpu>] {
+        self
+    }
+
+    fn step<B: Dim, T: Tape<E, Cpu>>(
+        &mut self,
+        i: usize,
+        x: Tensor<(B, Width), E, Cpu, T>,
+    ) -> Result<Tensor<(B, Width), E, Cpu, T>, CpuError>
+    where
+        Cpu: Device<E>,
+    {
+        forward_layer(&self[i], x)
+    }
+}
+
+impl<E: KernelFloat> Walk<E> for &mut [Layer<E, Cpu>] {
+    fn layers(&self) -> &[Layer<E, Cpu>] {
+        self
+    }
+
+    fn step<B: Dim, T: Tape<E, Cpu>>(
+        &mut self,
+        i: usize,
+        x: Tensor<(B, Width), E, Cpu, T>,
+    ) -> Result<Tensor<(B, Width), E, Cpu, T>, CpuError>
+    where
+        Cpu: Device<E>,
+    {
+        match &mut self[i] {
+            Layer::BatchNorm2d(b) => b.try_forward_mut(x),
+            Layer::Residual(r) => r.try_forward_mut(x),
+            other => forward_layer(other, x),
+        }
+    }
+}
+
+/// The forward pass over `layers`, fusing each dense layer with what follows it. Until the
+/// first layer with parameters the input's gradient is computed only if `input_grad`.
+fn run<B: Dim, E: KernelFloat, T: Tape<E, Cpu>>(
+    mut layers: impl Walk<E>,
     mut x: Tensor<(B, Width), E, Cpu, T>,
     input_grad: bool,
 ) -> Result<Tensor<(B, Width), E, Cpu, T>, CpuError>
@@ -122,16 +144,16 @@ where
 {
     let mut needs_grad = input_grad;
     let mut i = 0;
-    while i < layers.len() {
-        if let Layer::Dense(d) = &layers[i] {
-            let (epilogue, used) = epilogue_after(&layers[i..]);
+    while i < layers.layers().len() {
+        if let Layer::Dense(d) = &layers.layers()[i] {
+            let (epilogue, used) = epilogue_after(&layers.layers()[i..]);
             x = d.try_fused(x, epilogue, needs_grad)?;
             needs_grad = true;
             i += used;
             continue;
         }
-        needs_grad |= has_params(&layers[i]);
-        x = forward_layer(&layers[i], x)?;
+        needs_grad |= has_params(&layers.layers()[i]);
+        x = layers.step(i, x)?;
         i += 1;
     }
     Ok(x)
@@ -148,7 +170,7 @@ where
         &self,
         x: Tensor<(B, Width), E, Cpu, T>,
     ) -> Result<Tensor<(B, Width), E, Cpu, T>, CpuError> {
-        run_ref(self.layers(), x, false)
+        run(self.layers(), x, false)
     }
 
     /// The training pass for a batch of data: as `try_forward_mut` (batch norm moves its
@@ -157,7 +179,7 @@ where
         &mut self,
         x: Tensor<(B, Width), E, Cpu, T>,
     ) -> Result<Tensor<(B, Width), E, Cpu, T>, CpuError> {
-        run(self.layers_mut(), x, false, true)
+        run(self.layers_mut(), x, false)
     }
 }
 
@@ -172,7 +194,7 @@ where
     /// layers normalise with batch statistics while traced but keep their moving
     /// statistics: train with `try_forward_mut`.
     fn try_forward(&self, x: Tensor<(B, Width), E, Cpu, T>) -> Result<Self::Output, CpuError> {
-        run_ref(self.layers(), x, true)
+        run(self.layers(), x, true)
     }
 }
 
@@ -190,6 +212,6 @@ where
         &mut self,
         x: Tensor<(B, Width), E, Cpu, T>,
     ) -> Result<Self::Output, CpuError> {
-        run(self.layers_mut(), x, true, true)
+        run(self.layers_mut(), x, true)
     }
 }
