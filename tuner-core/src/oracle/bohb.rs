@@ -161,26 +161,24 @@ fn dimensions(space: &SearchSpace) -> usize {
         .count()
 }
 
+/// Whether `t` is an observation at budget `b`: completed and scored, trained to `b`.
+fn observed_at(t: &Trial, b: u32) -> bool {
+    t.plan.epochs == Some(b)
+        && t.state == TrialState::Completed
+        && t.score.is_some_and(|s| !s.is_nan())
+}
+
 /// The completed, scored trials trained to budget `b`.
 fn observations(trials: &[Trial], b: u32) -> Vec<&Trial> {
-    trials
-        .iter()
-        .filter(|t| {
-            t.plan.epochs == Some(b)
-                && t.state == TrialState::Completed
-                && t.score.is_some_and(|s| !s.is_nan())
-        })
-        .collect()
+    trials.iter().filter(|t| observed_at(t, b)).collect()
 }
 
 /// The largest budget with at least `needed` completed observations (BOHB's rule).
 pub(crate) fn model_budget(trials: &[Trial], needed: usize) -> Option<u32> {
     let mut count: BTreeMap<u32, usize> = BTreeMap::new();
     for t in trials {
-        if let Some(b) = t.plan.epochs {
-            if observations(std::slice::from_ref(t), b).len() == 1 {
-                *count.entry(b).or_default() += 1;
-            }
+        if let Some(b) = t.plan.epochs.filter(|&b| observed_at(t, b)) {
+            *count.entry(b).or_default() += 1;
         }
     }
     count
