@@ -99,7 +99,7 @@ impl<S: Searchable + Sync> Tuner<S> {
         run: &SharedRun<'_, S::Params>,
         epochs: Option<u32>,
     ) -> Result<SearchReport, TunerError> {
-        let started = Instant::now();
+        let (started, cpu) = (Instant::now(), cpu_time::ProcessTime::now());
         let n = self.settings.parallel_trials.max(1);
         let threads = threads_per_trial(n, self.settings.threads_per_trial);
         let progress = self.display()?;
@@ -178,7 +178,7 @@ impl<S: Searchable + Sync> Tuner<S> {
         match error {
             Some(e) => Err(e),
             None => {
-                report.seconds = started.elapsed().as_secs_f64();
+                report.stamp((started, cpu));
                 Ok(report)
             }
         }

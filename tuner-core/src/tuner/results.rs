@@ -25,9 +25,19 @@ pub struct SearchReport {
     pub stop_reason: String,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// CPU seconds of the whole process over the search (all threads, user + system), so a
+    /// search's cost can be read on a loaded machine; the process's own work beside the search
+    /// counts too.
+    pub cpu_seconds: f64,
 }
 
 impl SearchReport {
+    /// Stamps the wall and CPU time since `started`, at the end of a search.
+    pub(crate) fn stamp(&mut self, started: (std::time::Instant, cpu_time::ProcessTime)) {
+        self.seconds = started.0.elapsed().as_secs_f64();
+        self.cpu_seconds = started.1.elapsed().as_secs_f64();
+    }
+
     pub(crate) fn record(&mut self, trial: &Trial) {
         self.trials += 1;
         self.retries += trial.retries as u64;

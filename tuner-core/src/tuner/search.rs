@@ -71,7 +71,7 @@ impl<S: Searchable> Tuner<S> {
                 self.settings.parallel_trials
             )));
         }
-        let started = Instant::now();
+        let (started, cpu) = (Instant::now(), cpu_time::ProcessTime::now());
         let mut report = SearchReport::default();
         let mut consecutive_failed = 0u32;
         let progress = self.display()?;
@@ -105,7 +105,7 @@ impl<S: Searchable> Tuner<S> {
             self.on_end = ended;
             verdict?;
         }
-        report.seconds = started.elapsed().as_secs_f64();
+        report.stamp((started, cpu));
         Ok(report)
     }
 
