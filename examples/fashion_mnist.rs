@@ -3,7 +3,14 @@
 //! hand-picked baseline.
 //!
 //! `cargo run --release --example fashion_mnist -- [--data DIR] [--oracle hyperband|random|both]
-//!  [--max-trials N] [--epochs N] [--directory DIR] [--fresh]`
+//!  [--max-trials N] [--epochs N] [--directory DIR] [--fresh] [--sequential | --parallel N]
+//!  [--search-only] [--seed N]`
+//!
+//! Trials run in parallel, one per core with one compute thread each (measured faster here:
+//! BENCHMARKS "Parallel trials"); `--sequential` runs them one at a time on every core, as
+//! before. `--search-only` stops after the Hyperband search and prints its summary line (wall
+//! and CPU seconds, epochs, parameter-epochs, the best trial's test accuracy) for
+//! `benches/peers/kerastuner_hyperband.py`.
 //!
 //! A killed run resumes where it stopped when started again (its completed trials are kept);
 //! `--fresh` starts the studies over.
@@ -52,6 +59,11 @@ struct Args {
     epochs: usize,
     directory: PathBuf,
     fresh: bool,
+    /// Trials at once.
+    parallel: usize,
+    search_only: bool,
+    /// The searches' seed.
+    seed: u64,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -62,6 +74,9 @@ fn parse_args() -> Result<Args, String> {
         epochs: 10,
         directory: PathBuf::from("tuning"),
         fresh: false,
+        parallel: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        search_only: false,
+        seed: 42,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -73,10 +88,15 @@ fn parse_args() -> Result<Args, String> {
             "--epochs" => args.epochs = value()?.parse().map_err(|e| format!("{e}"))?,
             "--directory" => args.directory = PathBuf::from(value()?),
             "--fresh" => args.fresh = true,
+            "--sequential" => args.parallel = 1,
+            "--parallel" => args.parallel = value()?.parse().map_err(|e| format!("{e}"))?,
+            "--search-only" => args.search_only = true,
+            "--seed" => args.seed = value()?.parse().map_err(|e| format!("{e}"))?,
             other => {
                 return Err(format!(
                     "unknown argument {other}; use --data DIR, --oracle hyperband|random|both, \
-                     --max-trials N, --epochs N, --directory DIR, --fresh"
+                     --max-trials N, --epochs N, --directory DIR, --fresh, --sequential, \
+                     --parallel N, --search-only, --seed N"
                 ))
             }
         }
@@ -96,6 +116,22 @@ fn say_if_resumed(trials: &[tuner::trial::Trial], study: &str) {
     if done > 0 {
         println!("Resuming study `{study}`: {done} trials already done (--fresh starts over)\n");
     }
+}
+
+/// Epochs trained and parameter-epochs (parameters times epochs trained) over a study's trials.
+fn work_done(trials: &[tuner::trial::Trial]) -> Result<(u64, f64), Report> {
+    let (mut epochs, mut param_epochs) = (0u64, 0.0);
+    for t in trials {
+        let trained = t
+            .history
+            .iter()
+            .filter(|(e, _)| *e >= t.plan.initial_epoch)
+            .count() as u64;
+        let params = Mlp::params_from(t.values())?;
+        epochs += trained;
+        param_epochs += trained as f64 * Mlp::build(&params).num_params() as f64;
+    }
+    Ok((epochs, param_epochs))
 }
 
 /// Trains `spec` on all of `train` for `epochs`; whether it gets each test image right.
@@ -165,7 +201,8 @@ fn main() -> Result<(), Report> {
     if args.oracle != "random" {
         let mut tuner = Tuner::builder::<Mlp>(Hyperband::new(args.epochs as u32).factor(3))
             .objective("val_accuracy")
-            .seed(42)
+            .parallel_trials(args.parallel)
+            .seed(args.seed)
             .directory(&args.directory)
             .project_name("fashion_hyperband")
             .overwrite(args.fresh)
@@ -174,10 +211,21 @@ fn main() -> Result<(), Report> {
         println!("{}", tuner.search_space_summary());
         let report = tuner.search(&fit_part, &val, fit.clone())?;
         println!(
-            "\nHyperband: {} trials in {:.0}s ({})\n",
-            report.trials, report.seconds, report.stop_reason
+            "\nHyperband: {} trials in {:.0}s, {:.0}s CPU, {} at once ({})\n",
+            report.trials, report.seconds, report.cpu_seconds, args.parallel, report.stop_reason
         );
         tuner.results_summary(3)?;
+        if args.search_only {
+            let (epochs, param_epochs) = work_done(&tuner.trials()?)?;
+            let best = tuner.best_models(1)?.remove(0);
+            let test_accuracy = best.evaluate(&fm.test, 512)?["accuracy"];
+            println!(
+                "SUMMARY wall={:.1} cpu={:.1} trials={} epochs={epochs} \
+                 param_epochs={param_epochs:.0} test_accuracy={test_accuracy:.4} parallel={}",
+                report.seconds, report.cpu_seconds, report.trials, args.parallel
+            );
+            return Ok(());
+        }
         let best = tuner.best_trials(1)?.remove(0);
         finalists.push((
             "hyperband".into(),
@@ -190,7 +238,8 @@ fn main() -> Result<(), Report> {
         let mut tuner = Tuner::builder::<Mlp>(RandomSearch::new())
             .objective("val_accuracy")
             .max_trials(args.max_trials)
-            .seed(42)
+            .parallel_trials(args.parallel)
+            .seed(args.seed)
             .directory(&args.directory)
             .project_name("fashion_random")
             .overwrite(args.fresh)

@@ -4,7 +4,7 @@ the same data (full Fashion-MNIST: the first 50k training images train, the last
 validate, the 10k test images score the best model), pixels / 255, batch 128, Adam, the same
 space shape (depth 1-3, units per layer 32..512 step 32, one activation of relu/tanh/gelu for
 every layer, dropout 0..0.5 step 0.1 before the output, learning rate 1e-4..1e-2 log), the same
-budget (max_epochs 10, factor 3, one Hyperband iteration), objective val_accuracy, seed 42.
+budget (max_epochs 10, factor 3, one Hyperband iteration), objective val_accuracy, seed 42 (or each of `--seeds`).
 
 Prints, for both: wall and CPU seconds of the search, trials, epochs trained, parameter-epochs
 (each trial's parameters times the epochs it trained), and the best trial's model's test
@@ -16,8 +16,9 @@ accuracy with its standard error sqrt(p (1 - p) / n).
     cargo build --release --example fashion_mnist
     /work/venvs/parallel/bin/python benches/peers/kerastuner_hyperband.py
 
-Not part of CI: it needs PyPI packages and takes minutes. `--only ours|keras` runs one side;
-`--ours-args` passes extra arguments to the example (e.g. `--sequential`).
+Not part of CI: it needs PyPI packages and takes minutes. `--seeds 1,2,3` repeats both searches
+per seed (Hyperband's outcome is one draw per seed: compare medians); `--only ours|keras` runs
+one side; `--ours-args` passes extra arguments to the example (e.g. `--sequential`).
 """
 import argparse
 import gzip
@@ -110,12 +111,12 @@ def run_keras(data, workdir, max_epochs, factor, seed):
                    f"({keras.backend.backend()})"}
 
 
-def run_ours(data, workdir, max_epochs, extra):
+def run_ours(data, workdir, max_epochs, seed, extra):
     exe = os.path.join(ROOT, "target", "release", "examples", "fashion_mnist")
     if not os.path.exists(exe):
         sys.exit(f"{exe} is missing: cargo build --release --example fashion_mnist")
     cmd = [exe, "--data", data, "--oracle", "hyperband", "--epochs", str(max_epochs),
-           "--directory", workdir, "--fresh", "--search-only", *extra]
+           "--directory", workdir, "--fresh", "--search-only", "--seed", str(seed), *extra]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -130,47 +131,69 @@ def run_ours(data, workdir, max_epochs, extra):
                    f"whole process {process_cpu:.0f}s CPU)"}
 
 
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--data", default=DATA)
     p.add_argument("--max-epochs", type=int, default=10)
     p.add_argument("--factor", type=int, default=3)
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--seeds", default="42",
+                   help="comma-separated; each seed runs both searches back to back")
     p.add_argument("--only", choices=["ours", "keras"])
     p.add_argument("--ours-args", default="", help="extra arguments for the example")
     a = p.parse_args()
     if a.factor != 3:
         sys.exit("the example's Hyperband uses factor 3")
+    seeds = [int(s) for s in a.seeds.split(",")]
+    names = ["ours", "keras"] if a.only is None else [a.only]
+    rows = {name: [] for name in names}
     work = tempfile.mkdtemp(prefix="kt-hyperband-")
-    rows = []
     try:
-        if a.only != "keras":
-            print(f"ours: load average {load_average()}", flush=True)
-            rows.append(run_ours(a.data, os.path.join(work, "ours"), a.max_epochs,
-                                 a.ours_args.split()))
-        if a.only != "ours":
-            print(f"keras: load average {load_average()}", flush=True)
-            rows.append(run_keras(a.data, os.path.join(work, "keras"), a.max_epochs,
-                                  a.factor, a.seed))
+        for seed in seeds:
+            for name in names:
+                print(f"seed {seed}, {name}: load average {load_average()}", flush=True)
+                out = os.path.join(work, f"{name}-{seed}")
+                if name == "ours":
+                    r = run_ours(a.data, out, a.max_epochs, seed, a.ours_args.split())
+                else:
+                    r = run_keras(a.data, out, a.max_epochs, a.factor, seed)
+                r["seed"] = seed
+                rows[name].append(r)
         print(f"after: load average {load_average()}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     n = 10000
-    print(f"\n{'':<10} {'wall s':>8} {'CPU s':>8} {'trials':>6} {'epochs':>6} "
+    print(f"\n{'':<10} {'seed':>5} {'wall s':>8} {'CPU s':>8} {'trials':>6} {'epochs':>6} "
           f"{'M param-ep':>10} {'test acc':>9} {'± se':>7}")
-    for r, name in zip(rows, ["ours", "keras"] if a.only is None else [a.only]):
-        p_ = r["test_accuracy"]
-        se = math.sqrt(p_ * (1 - p_) / n)
-        print(f"{name:<10} {r['wall']:>8.1f} {r['cpu']:>8.1f} {r['trials']:>6} "
-              f"{r['epochs']:>6} {r['param_epochs'] / 1e6:>10.1f} {p_:>9.4f} {se:>7.4f}")
-    for r in rows:
-        print(f"  {r['who']}")
-    if len(rows) == 2:
-        ours, keras = rows
-        se = math.sqrt(keras["test_accuracy"] * (1 - keras["test_accuracy"]) / n)
-        print(f"\nwall ratio ours/keras {ours['wall'] / keras['wall']:.2f} (target <= 0.5), "
-              f"CPU ratio {ours['cpu'] / keras['cpu']:.2f}, test accuracy difference "
-              f"{ours['test_accuracy'] - keras['test_accuracy']:+.4f} "
+    for name in names:
+        for r in rows[name]:
+            p_ = r["test_accuracy"]
+            se = math.sqrt(p_ * (1 - p_) / n)
+            print(f"{name:<10} {r['seed']:>5} {r['wall']:>8.1f} {r['cpu']:>8.1f} "
+                  f"{r['trials']:>6} {r['epochs']:>6} {r['param_epochs'] / 1e6:>10.1f} "
+                  f"{p_:>9.4f} {se:>7.4f}")
+    for name in names:
+        print(f"  {name}: {rows[name][0]['who']}")
+    if len(names) == 2:
+        ours, keras = rows["ours"], rows["keras"]
+        for o, k in zip(ours, keras):
+            se = math.sqrt(k["test_accuracy"] * (1 - k["test_accuracy"]) / n)
+            print(f"seed {o['seed']}: wall ratio ours/keras {o['wall'] / k['wall']:.2f}, "
+                  f"CPU ratio {o['cpu'] / k['cpu']:.2f}, test accuracy difference "
+                  f"{o['test_accuracy'] - k['test_accuracy']:+.4f} (one standard error {se:.4f})")
+        acc_o = median([r["test_accuracy"] for r in ours])
+        acc_k = median([r["test_accuracy"] for r in keras])
+        se = math.sqrt(acc_k * (1 - acc_k) / n)
+        print(f"\nmedian over {len(seeds)} seeds: wall ratio "
+              f"{median([o['wall'] / k['wall'] for o, k in zip(ours, keras)]):.2f} "
+              f"(target <= 0.5), CPU ratio "
+              f"{median([o['cpu'] / k['cpu'] for o, k in zip(ours, keras)]):.2f}, test accuracy "
+              f"{acc_o:.4f} vs {acc_k:.4f}, difference {acc_o - acc_k:+.4f} "
               f"(one standard error {se:.4f})")
 
 
