@@ -8,7 +8,7 @@
 //! GFLOP/s counting the textbook 6 FLOP per weight per training sample and 2 per validation
 //! sample, and (ours) the share of the epoch in gemm, element-wise kernels, batch assembly,
 //! the optimizer, and the rest (tape bookkeeping, metrics, allocation). Also the machine's
-//! peak, computed from /proc/cpuinfo.
+//! peak, measured with chains of fused multiply-adds on every core.
 //!
 //!     cargo bench -p tuner-tests --bench dense_kernels -- [--epochs 4] [--only 352]
 //!         [--keras /work/venvs/kernels/bin/python]
@@ -55,31 +55,109 @@ fn loadavg() -> String {
         .unwrap_or_default()
 }
 
-/// Cores x clock x FLOP per cycle (two FMA pipes x 8 f32 lanes x 2 with AVX2+FMA, the widest
-/// gemm 0.15 uses on stable), from /proc/cpuinfo.
+/// The machine's fp32 peak, measured: every core runs chains of independent fused
+/// multiply-adds on the widest vectors it has (AVX-512, else AVX2+FMA), so the figure holds
+/// whatever the clock under load and the number of FMA units per core are, which
+/// /proc/cpuinfo does not tell (its "cpu MHz" is the base clock, printed beside).
 fn peak() -> (f64, String) {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cores = info
-        .lines()
-        .filter(|l| l.starts_with("processor"))
-        .count()
-        .max(1);
     let mhz = info
         .lines()
         .find(|l| l.starts_with("cpu MHz"))
         .and_then(|l| l.split(':').nth(1))
         .and_then(|v| v.trim().parse::<f64>().ok())
         .unwrap_or(0.0);
-    let fma = info.contains(" fma") && info.contains(" avx2");
-    let per_cycle = if fma { 32.0 } else { 8.0 };
-    let gflops = cores as f64 * mhz / 1e3 * per_cycle;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (flop_per_call, isa) = fma::width();
+    const CALLS: u64 = 200_000_000;
+    let start = Instant::now();
+    let sink: f32 = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..cores).map(|_| s.spawn(|| fma::chains(CALLS))).collect();
+        workers.into_iter().map(|w| w.join().unwrap_or(0.0)).sum()
+    });
+    std::hint::black_box(sink);
+    let gflops = (cores as u64 * CALLS) as f64 * flop_per_call / start.elapsed().as_secs_f64() / 1e9;
     (
         gflops,
         format!(
-            "{cores} cores x {:.3} GHz x {per_cycle} FLOP/cycle = {gflops:.0} GFLOP/s fp32",
+            "{gflops:.0} GFLOP/s fp32 measured ({cores} cores, {isa} FMA chains; cpuinfo's base \
+             clock {:.3} GHz)",
             mhz / 1e3
         ),
     )
+}
+
+/// Independent FMA chains for the peak measurement.
+mod fma {
+    /// FLOP per call of `step` and the instruction set used.
+    pub fn width() -> (f64, &'static str) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx512f") {
+                return (12.0 * 16.0 * 2.0, "AVX-512");
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                return (12.0 * 8.0 * 2.0, "AVX2");
+            }
+        }
+        (12.0 * 2.0, "scalar")
+    }
+
+    /// Runs `calls` rounds of 12 independent vector FMAs; returns a value to keep them alive.
+    pub fn chains(calls: u64) -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F, checked above.
+                return unsafe { avx512(calls) };
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU has AVX2 and FMA, checked above.
+                return unsafe { avx2(calls) };
+            }
+        }
+        let mut acc = [1.0f32; 12];
+        for _ in 0..calls {
+            for a in &mut acc {
+                *a = std::hint::black_box(*a).mul_add(0.999_999, 1e-7);
+            }
+        }
+        acc.iter().sum()
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn avx512(calls: u64) -> f32 {
+        use std::arch::x86_64::*;
+        let (m, c) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
+        let mut acc = [_mm512_set1_ps(1.0); 12];
+        for _ in 0..calls {
+            for a in &mut acc {
+                *a = _mm512_fmadd_ps(*a, m, c);
+            }
+        }
+        acc.iter().map(|&a| _mm512_reduce_add_ps(a)).sum()
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn avx2(calls: u64) -> f32 {
+        use std::arch::x86_64::*;
+        let (m, c) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
+        let mut acc = [_mm256_set1_ps(1.0); 12];
+        for _ in 0..calls {
+            for a in &mut acc {
+                *a = _mm256_fmadd_ps(*a, m, c);
+            }
+        }
+        let mut lanes = [0.0f32; 8];
+        acc.iter()
+            .map(|&a| {
+                _mm256_storeu_ps(lanes.as_mut_ptr(), a);
+                lanes.iter().sum::<f32>()
+            })
+            .sum()
+    }
 }
 
 fn data() -> (Dataset, Dataset, &'static str) {
