@@ -22,7 +22,15 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Each session's settings: a lock wait gives up after a second (and is retried, releasing
 /// this handle meanwhile); the server ends a session left idle in a transaction for three
 /// seconds, which only a stopped or hung worker does (ours run no user code inside one).
-const SESSION: &str = "SET lock_timeout = '1s'; SET idle_in_transaction_session_timeout = '3s'";
+/// Our statements are prepared once per session and planned once (a generic plan): each
+/// reads or writes a few rows by key, written so that a plan knowing no parameter serves them
+/// by the keys (see `rdb/read.rs`, `NO_ROW_ABOVE`); planning them again on every run (what
+/// the server chose for the reads, ~0.9 ms each) cost more than running them. Index reads
+/// are priced as cached pages (the default prices a disk seek), else the few trials' rows
+/// are found by a scan and a hash join of the whole study (~1,800 buffer reads per ask of a
+/// 16-worker study).
+const SESSION: &str = "SET lock_timeout = '1s'; SET idle_in_transaction_session_timeout = '3s'; \
+                       SET plan_cache_mode = force_generic_plan; SET random_page_cost = 1.1";
 /// An arbitrary key for the advisory lock that serialises schema and study creation.
 const SCHEMA_LOCK: i64 = 0x74_756e_6572;
 
@@ -372,7 +380,8 @@ impl Backend for PgBackend {
                 // 200 ms.
                 Mode::Lazy => Some("BEGIN; SET LOCAL synchronous_commit = off"),
                 Mode::Write => Some("BEGIN"),
-                Mode::Read => None,
+                // A statement outside a transaction block commits by itself.
+                Mode::Read | Mode::Statement => None,
             };
             if let Some(begin) = begin {
                 client.batch_execute(begin).map_err(fail)?;

@@ -394,7 +394,7 @@ impl Backend for SqliteBackend {
             let _restore = lazy.then(|| FullSync(&conn));
             conn.execute_batch(match mode {
                 Mode::Read => "BEGIN DEFERRED",
-                Mode::Write | Mode::Lazy => "BEGIN IMMEDIATE",
+                Mode::Write | Mode::Lazy | Mode::Statement => "BEGIN IMMEDIATE",
             })
             .map_err(fail)?;
             let mut tx = SqliteTx {

@@ -13,6 +13,7 @@ use super::study::Identity;
 use crate::storage::StudyConfig;
 use crate::trial::Trial;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// What has been read of one instance of a study.
 #[derive(Debug)]
@@ -21,8 +22,9 @@ pub(super) struct StudyCache {
     pub identity: Identity,
     /// Its configuration, validated when it was read or handed over at creation.
     pub config: StudyConfig,
-    /// Every trial read, by number.
-    pub trials: Vec<Trial>,
+    /// Every trial read, by number: shared with the callers that decide from it (an ask
+    /// hands out this list, not a copy; it is copied only if still held when it changes).
+    pub trials: Arc<Vec<Trial>>,
     /// The row id of each of `trials`.
     rows: Vec<i64>,
     /// Index in `trials` by row id.
@@ -45,7 +47,7 @@ impl StudyCache {
         Self {
             identity,
             config,
-            trials: Vec::new(),
+            trials: Arc::default(),
             rows: Vec::new(),
             by_row: HashMap::new(),
             hints: HashMap::new(),
@@ -100,22 +102,26 @@ impl StudyCache {
 
     /// Takes in trials just read: ones read before are replaced, new ones appended.
     pub fn merge(&mut self, loaded: Vec<Loaded>) {
+        if loaded.is_empty() {
+            return;
+        }
+        let trials = Arc::make_mut(&mut self.trials);
         let mut sorted = true;
         for Loaded { row, trial, open } in loaded {
             let i = match self.by_row.get(&row) {
                 Some(&i) => {
-                    self.trials[i] = trial;
+                    trials[i] = trial;
                     i
                 }
                 None => {
-                    sorted &= self.trials.last().is_none_or(|t| t.number < trial.number);
-                    self.by_row.insert(row, self.trials.len());
+                    sorted &= trials.last().is_none_or(|t| t.number < trial.number);
+                    self.by_row.insert(row, trials.len());
                     self.rows.push(row);
-                    self.trials.push(trial);
-                    self.trials.len() - 1
+                    trials.push(trial);
+                    trials.len() - 1
                 }
             };
-            self.hints.insert(self.trials[i].number, row);
+            self.hints.insert(trials[i].number, row);
             self.last_row = self.last_row.max(row);
             if open {
                 self.open.insert(i);
@@ -134,18 +140,19 @@ impl StudyCache {
         let open: BTreeSet<i64> = self.open.iter().map(|&i| self.rows[i]).collect();
         let mut pairs: Vec<(i64, Trial)> = std::mem::take(&mut self.rows)
             .into_iter()
-            .zip(std::mem::take(&mut self.trials))
+            .zip(std::mem::take(Arc::make_mut(&mut self.trials)))
             .collect();
         pairs.sort_by_key(|(row, t)| (t.number, *row));
         self.by_row.clear();
         self.open.clear();
+        let trials = Arc::make_mut(&mut self.trials);
         for (i, (row, trial)) in pairs.into_iter().enumerate() {
             self.by_row.insert(row, i);
             if open.contains(&row) {
                 self.open.insert(i);
             }
             self.rows.push(row);
-            self.trials.push(trial);
+            trials.push(trial);
         }
     }
 }

@@ -14,6 +14,7 @@ use super::stale::SLOW;
 use super::{err, Backend, Mode, Rdb, Tx};
 use crate::storage::{awaiting_retry, is_asked, mark_stale, Decide, StorageError};
 use crate::trial::{Trial, TrialPlan};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The trial attribute holding the token of the call that created it: a create retried after
@@ -72,6 +73,8 @@ impl<B: Backend> Rdb<B> {
             let Some(plan) = decide(&trials, awaiting) else {
                 return Ok(None);
             };
+            // Let go of the shared list before it changes, so it is not copied.
+            drop(trials);
             let locked = started.elapsed() <= LOCKED_DECISION || lost >= MAX_LOST_TURNS;
             let again = if locked { Some(&mut *decide) } else { None };
             match self.store(study, stale_after, seen_row, &plan, &token, again)? {
@@ -88,7 +91,7 @@ impl<B: Backend> Rdb<B> {
         &self,
         study: &str,
         stale_after: Option<Duration>,
-    ) -> Result<(Vec<Trial>, i64), StorageError> {
+    ) -> Result<(Arc<Vec<Trial>>, i64), StorageError> {
         loop {
             let started = Instant::now();
             let (trials, last, suspects) = self.with_cache(Mode::Read, &mut |tx, caches| {
@@ -99,8 +102,7 @@ impl<B: Backend> Rdb<B> {
                 } else {
                     self.calm_since()
                 };
-                let cache = self.current(tx, caches, study, false)?;
-                self.refresh_ended(tx, cache)?;
+                let cache = self.current_ended(tx, caches, study)?;
                 let mut suspects = Vec::new();
                 if let Some(grace) = stale_after.filter(|&g| cache.watch.due(g)) {
                     let watched: Vec<i64> = cache
@@ -225,15 +227,30 @@ impl<B: Backend> Rdb<B> {
             // Workers store one at a time: the study row is the lock.
             let cache = self.current(tx, caches, study, true)?;
             let id = cache.identity.id;
-            let mine = if attempts > 1 {
-                self.created_with(tx, id, seen_row, token)?
+            let mine = [(CREATE_TOKEN_KEY, token.to_owned())];
+            if attempts == 1 && cache.last_row() == seen_row && self.backend.writable_ctes() {
+                // The usual case in one round trip under the lock: the trials created since
+                // the decision's read, and the trial inserted only if there are none.
+                let number = cache.trials.last().map_or(0, |t| t.number + 1);
+                let trial = Trial::new(number, plan.clone());
+                let read =
+                    self.insert_unless_newer(tx, id, &cache.config, &trial, &mine, seen_row)?;
+                if let Some(row) = read.inserted {
+                    made = Some((number, row));
+                    return Ok(Stored::Done(Some(trial)));
+                }
+                cache.merge(read.trials);
             } else {
-                None
-            };
-            self.refresh_new(tx, cache)?;
-            if let Some(number) = mine {
-                let trial = cache.trials.iter().find(|t| t.number == number).cloned();
-                return Ok(Stored::Done(trial));
+                let found = if attempts > 1 {
+                    self.created_with(tx, id, seen_row, token)?
+                } else {
+                    None
+                };
+                self.refresh_new(tx, cache)?;
+                if let Some(number) = found {
+                    let trial = cache.trials.iter().find(|t| t.number == number).cloned();
+                    return Ok(Stored::Done(trial));
+                }
             }
             let plan = if cache.last_row() > seen_row {
                 // A paused session is ended by the server: a decision that proved slow is not
@@ -254,7 +271,6 @@ impl<B: Backend> Rdb<B> {
             };
             let number = cache.trials.last().map_or(0, |t| t.number + 1);
             let trial = Trial::new(number, plan);
-            let mine = [(CREATE_TOKEN_KEY, token.to_owned())];
             let row = self.insert_trial(tx, id, &cache.config, &trial, &mine)?;
             made = Some((number, row));
             Ok(Stored::Done(Some(trial)))

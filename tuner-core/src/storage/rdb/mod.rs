@@ -24,6 +24,7 @@ mod write;
 use super::{Decide, StorageError, StudyConfig};
 use crate::trial::{Metrics, Trial};
 use cache::{Caches, StudyCache};
+use final_write::Known;
 use read::Which;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -107,6 +108,10 @@ pub(crate) enum Mode {
     /// crash of the machine (a heartbeat), or what must not hold a lock across a disk flush
     /// (a new trial under the study lock).
     Lazy,
+    /// One write statement, durable as a `Write`, that is its own transaction: where a
+    /// statement commits by itself (PostgreSQL), BEGIN and COMMIT are two round trips saved.
+    /// The closure runs at most one writing statement.
+    Statement,
 }
 
 /// A database that runs closures in transactions, committing when they return `Ok`.
@@ -271,14 +276,14 @@ impl<B: Backend> Rdb<B> {
             // The usual case, in one statement: the new trials, the ended ones, and a count
             // of the open rows still there.
             let after = cache.last_row();
-            let (loaded, still_there) =
+            let read =
                 self.load_counting(tx, cache.identity.id, Which::Changed { after, open: &open })?;
-            if still_there < open.len() {
+            if read.still_there < open.len() {
                 // A row read before is gone: the database was edited by hand. Start over.
                 cache.forget_trials();
                 return self.refresh_new(tx, cache);
             }
-            cache.merge(loaded);
+            cache.merge(read.trials);
             return Ok(());
         }
         let mut ended = Vec::new();
@@ -310,6 +315,42 @@ impl<B: Backend> Rdb<B> {
             self.take_in(cache, &ended, loaded);
         }
         self.refresh_new(tx, cache)
+    }
+
+    /// [`current`](Self::current) then [`refresh_ended`](Self::refresh_ended), in the usual
+    /// case (a trusted copy with at most [`read::ROWS_PER_STATEMENT`] running trials) in one
+    /// statement that also checks the copy's instance token.
+    fn current_ended<'c>(
+        &self,
+        tx: &mut dyn Tx,
+        caches: &'c mut Caches,
+        name: &str,
+    ) -> Result<&'c mut StudyCache, StorageError> {
+        let fresh = match caches.get_mut(name) {
+            Some(cache) if cache.identity.instance.is_some() => {
+                let open = cache.open_rows();
+                let after = cache.last_row();
+                open.len() <= read::ROWS_PER_STATEMENT && {
+                    let changed = Which::Changed { after, open: &open };
+                    let read = self.load_counting(tx, cache.identity.id, changed)?;
+                    // Else the study was deleted or created again, or a row read before is
+                    // gone: the general path sorts it out.
+                    let same =
+                        read.instance == cache.identity.instance && read.still_there == open.len();
+                    if same {
+                        cache.merge(read.trials);
+                    }
+                    same
+                }
+            }
+            _ => false,
+        };
+        if fresh {
+            return Ok(caches.get_mut(name).expect("read above"));
+        }
+        let cache = self.current(tx, caches, name, false)?;
+        self.refresh_ended(tx, cache)?;
+        Ok(cache)
     }
 
     /// Merges trials read again by row; when one of `rows` was not found (a row read before
@@ -453,7 +494,7 @@ impl<B: Backend> super::Storage for Rdb<B> {
         self.with_cache(Mode::Read, &mut |tx, caches| {
             let cache = self.current(tx, caches, study, false)?;
             self.refresh(tx, cache)?;
-            Ok(cache.trials.clone())
+            Ok(cache.trials.to_vec())
         })
     }
 
@@ -503,12 +544,17 @@ impl<B: Backend> super::Storage for Rdb<B> {
     }
 
     fn update_trial(&self, study: &str, trial: &Trial) -> Result<(), StorageError> {
-        let mut attempts = 0;
+        // The general path below tells why nothing changed (ended, gone, or written by an
+        // attempt whose answer was lost).
+        let mut retried = match self.write_known(study, trial)? {
+            Known::Written => return Ok(()),
+            Known::Unknown => false,
+            Known::Unchanged { retried } => retried,
+        };
         self.with_cache(Mode::Write, &mut |tx, caches| {
-            attempts += 1;
             let cache = self.current(tx, caches, study, false)?;
             let (row, state) = self.trial_row(tx, cache, study, trial.number)?;
-            if attempts > 1 && state != "RUNNING" {
+            if std::mem::replace(&mut retried, true) && state != "RUNNING" {
                 // The connection was lost while committing: this update may have gone through.
                 let stored = self.load_trials(tx, cache.identity.id, Which::Row(row))?;
                 if stored.first().is_some_and(|l| {

@@ -18,8 +18,41 @@ pub(super) enum Which<'a> {
     Rows(&'a [i64]),
     /// What changed since a read: the trials created after row `after`, and of the `open`
     /// rows (at most [`ROWS_PER_STATEMENT`]) those no longer running; the statement also
-    /// counts how many of `open` still exist.
+    /// counts how many of `open` still exist, and reads the study's instance token (so the
+    /// copy read before is checked in the same round trip).
     Changed { after: i64, open: &'a [i64] },
+}
+
+/// Trials as read, and what a [`Which::Changed`] read found besides.
+#[derive(Debug, Default)]
+pub(super) struct Read {
+    pub trials: Vec<Loaded>,
+    /// How many of the open rows still exist.
+    pub still_there: usize,
+    /// The study's instance token as stored, if it has one.
+    pub instance: Option<String>,
+    /// The row a statement that also inserted a trial gave it (tagged 5), if it did.
+    pub inserted: Option<i64>,
+}
+
+/// `sql` with each placeholder `?N` renumbered `?(N + by)`: for a statement appended to
+/// another's binds.
+pub(super) fn shifted(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '?' || !chars.peek().is_some_and(char::is_ascii_digit) {
+            continue;
+        }
+        let mut n = 0usize;
+        while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+            n = n * 10 + d as usize;
+            chars.next();
+        }
+        out.push_str(&(n + by).to_string());
+    }
+    out
 }
 
 /// A trial as read, with its row id.
@@ -30,6 +63,12 @@ pub(super) struct Loaded {
     /// Its row was RUNNING when read, so it may still change; a finished trial never does.
     pub open: bool,
 }
+
+/// Above every row id: "rows after `r`" is read as the range `r < id <= NO_ROW_ABOVE`, which
+/// a generic plan (PostgreSQL's, for a prepared statement run many times) estimates as a few
+/// rows and serves by the primary key; `id > r` alone counts as a third of the table, and
+/// gets scans and hash joins of every trial, parameter and attribute of the study per read.
+pub(super) const NO_ROW_ABOVE: i64 = i64::MAX;
 
 /// The most row ids one statement binds; a longer list takes several statements.
 pub(super) const ROWS_PER_STATEMENT: usize = 64;
@@ -57,41 +96,57 @@ impl Which<'_> {
     /// order: one round trip, one snapshot), and
     /// what it binds (the study id as `?1`, then the rows); each part is served by an index.
     /// `Rows` takes at most [`ROWS_PER_STATEMENT`] ids here.
-    fn statement(self, study: i64) -> (String, Vec<Sql>) {
+    pub(super) fn statement(self, study: i64) -> (String, Vec<Sql>) {
         let mut count = String::new();
+        // The rows after `?2`, as a range (see NO_ROW_ABOVE).
+        let range = "t.trial_id > ?2 AND t.trial_id <= CAST(?3 AS BIGINT)";
         let (on, mut bind) = match self {
-            Which::After(row) => ("> ?2".to_owned(), vec![row.into()]),
-            Which::Row(row) => ("= ?2".to_owned(), vec![row.into()]),
+            Which::After(row) => (range.to_owned(), vec![row.into(), NO_ROW_ABOVE.into()]),
+            Which::Row(row) => ("t.trial_id = ?2".to_owned(), vec![row.into()]),
             Which::Rows(rows) => {
                 let (list, values) = id_list(rows, 2);
-                (format!("IN ({list})"), values)
+                (format!("t.trial_id IN ({list})"), values)
             }
             Which::Changed { after, open } => {
-                let (list, mut values) = id_list(open, 3);
-                values.insert(0, after.into());
-                let on = format!("> ?2 OR (t.trial_id IN ({list}) AND t.state <> 'RUNNING')");
-                // Tagged 3: how many of the open rows are still there.
-                count = format!(
-                    " UNION ALL SELECT 3, COUNT(*), NULL, NULL, NULL, NULL, NULL, NULL FROM trials t \
-                     WHERE t.study_id = ?1 AND t.trial_id IN ({list})"
-                );
-                (on, values)
+                // Tagged 4: the study's instance token.
+                count = " UNION ALL SELECT 4, 0, NULL, NULL, NULL, s.value_json, NULL, NULL \
+                         FROM study_system_attributes s WHERE s.study_id = ?1 AND s.key = ?4"
+                    .to_owned();
+                let mut values = vec![
+                    after.into(),
+                    NO_ROW_ABOVE.into(),
+                    optuna::STUDY_INSTANCE_KEY.into(),
+                ];
+                if open.is_empty() {
+                    (range.to_owned(), values)
+                } else {
+                    let (list, ids) = id_list(open, 5);
+                    values.extend(ids);
+                    // Tagged 3: how many of the open rows are still there.
+                    count.push_str(&format!(
+                        " UNION ALL SELECT 3, COUNT(*), NULL, NULL, NULL, NULL, NULL, NULL \
+                         FROM trials t WHERE t.study_id = ?1 AND t.trial_id IN ({list})"
+                    ));
+                    let on =
+                        format!("({range}) OR (t.trial_id IN ({list}) AND t.state <> 'RUNNING')");
+                    (on, values)
+                }
             }
         };
         bind.insert(0, study.into());
         let sql = format!(
             "SELECT 0, t.trial_id, t.number, CAST(t.state AS TEXT), NULL, NULL, \
              CAST(t.datetime_start AS TEXT), CAST(t.datetime_complete AS TEXT) FROM trials t \
-             WHERE t.study_id = ?1 AND (t.trial_id {on}) \
+             WHERE t.study_id = ?1 AND ({on}) \
              UNION ALL \
              SELECT 1, p.trial_id, NULL, p.param_name, p.param_value, p.distribution_json, \
              NULL, NULL \
              FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id \
-             WHERE t.study_id = ?1 AND (t.trial_id {on}) \
+             WHERE t.study_id = ?1 AND ({on}) \
              UNION ALL \
              SELECT 2, a.trial_id, NULL, a.key, NULL, a.value_json, NULL, NULL \
              FROM trial_system_attributes a JOIN trials t ON a.trial_id = t.trial_id \
-             WHERE t.study_id = ?1 AND (t.trial_id {on}) AND a.key LIKE 'tuner:%'{count} \
+             WHERE t.study_id = ?1 AND ({on}) AND a.key LIKE 'tuner:%'{count} \
              ORDER BY 1, 2"
         );
         (sql, bind)
@@ -107,42 +162,68 @@ impl<B: Backend> Rdb<B> {
         id: i64,
         which: Which<'_>,
     ) -> Result<Vec<Loaded>, StorageError> {
-        Ok(self.load_counting(tx, id, which)?.0)
+        Ok(self.load_counting(tx, id, which)?.trials)
     }
 
     /// [`load_trials`](Self::load_trials), and for [`Which::Changed`] how many of its open
-    /// rows still exist.
+    /// rows still exist and the study's instance token.
     pub(super) fn load_counting(
         &self,
         tx: &mut dyn Tx,
         id: i64,
         which: Which<'_>,
-    ) -> Result<(Vec<Loaded>, usize), StorageError> {
+    ) -> Result<Read, StorageError> {
         if let Which::Rows(rows) = which {
             if rows.len() > ROWS_PER_STATEMENT {
                 let mut all = Vec::with_capacity(rows.len());
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                     all.extend(self.load_trials(tx, id, Which::Rows(chunk))?);
                 }
-                return Ok((all, 0));
+                return Ok(Read {
+                    trials: all,
+                    ..Read::default()
+                });
             }
             if rows.is_empty() {
-                return Ok((Vec::new(), 0));
+                return Ok(Read::default());
             }
         }
-        let e = err(self.location());
         let (sql, bind) = which.statement(id);
+        self.load_with(tx, id, &sql, &bind)
+    }
+
+    /// Runs `sql`, a [`Which::statement`] of study `id` (possibly with a tagged part of its
+    /// own), and rebuilds the trials it read.
+    pub(super) fn load_with(
+        &self,
+        tx: &mut dyn Tx,
+        id: i64,
+        sql: &str,
+        bind: &[Sql],
+    ) -> Result<Read, StorageError> {
+        let e = err(self.location());
         let mut trials: Vec<Loaded> = Vec::new();
         let mut index: HashMap<i64, usize> = HashMap::new();
         let mut recorded = std::collections::HashSet::new();
-        let mut still_there = 0;
-        for row in tx.query(&sql, &bind).map_err(&e)? {
+        let (mut still_there, mut instance, mut inserted) = (0, None, None);
+        for row in tx.query(sql, bind).map_err(&e)? {
             let Some(trial_id) = row[1].int() else {
                 return Err(e("a row lacks its trial id".into()));
             };
-            if row[0].int() == Some(3) {
-                still_there = trial_id as usize;
-                continue;
+            match row[0].int() {
+                Some(3) => {
+                    still_there = trial_id as usize;
+                    continue;
+                }
+                Some(4) => {
+                    instance = row[5].text().map(str::to_owned);
+                    continue;
+                }
+                Some(5) => {
+                    inserted = Some(trial_id);
+                    continue;
+                }
+                _ => {}
             }
             if row[0].int() == Some(0) {
                 let Some(number) = row[2].int() else {
@@ -197,7 +278,12 @@ impl<B: Backend> Rdb<B> {
             .filter(|l| !recorded.contains(&l.row))
             .collect();
         self.fill_optuna_trials(tx, id, &mut foreign)?;
-        Ok((trials, still_there))
+        Ok(Read {
+            trials,
+            still_there,
+            instance,
+            inserted,
+        })
     }
 }
 
@@ -217,22 +303,53 @@ mod tests {
     }
 
     #[test]
+    fn placeholders_are_renumbered_and_nothing_else() {
+        assert_eq!(
+            shifted("a = ?1 AND b IN (?2, ?10) AND c = '?' AND d = ?", 3),
+            "a = ?4 AND b IN (?5, ?13) AND c = '?' AND d = ?"
+        );
+    }
+
+    #[test]
     fn one_statement_reads_rows_then_parameters_then_attributes() {
         let (sql, bind) = Which::Rows(&[4, 6, 8]).statement(3);
-        assert_eq!(sql.matches("IN (?2, ?3, ?4, ?5)").count(), 3, "{sql}");
+        assert_eq!(
+            sql.matches("t.trial_id IN (?2, ?3, ?4, ?5)").count(),
+            3,
+            "{sql}"
+        );
         assert_eq!(bind[0], Sql::Int(3));
         assert!(sql.ends_with("ORDER BY 1, 2"), "{sql}");
         let (sql, bind) = Which::After(10).statement(3);
-        assert_eq!(sql.matches("trial_id > ?2").count(), 3, "{sql}");
-        assert_eq!(bind, [Sql::Int(3), Sql::Int(10)]);
+        let range = "t.trial_id > ?2 AND t.trial_id <= CAST(?3 AS BIGINT)";
+        assert_eq!(sql.matches(range).count(), 3, "{sql}");
+        assert_eq!(bind, [Sql::Int(3), Sql::Int(10), Sql::Int(NO_ROW_ABOVE)]);
         let (sql, bind) = Which::Changed {
             after: 10,
             open: &[4, 6, 8],
         }
         .statement(3);
-        assert_eq!(sql.matches("IN (?3, ?4, ?5, ?6)").count(), 4, "{sql}");
+        assert_eq!(sql.matches("IN (?5, ?6, ?7, ?8)").count(), 4, "{sql}");
         assert_eq!(sql.matches("t.state <> 'RUNNING'").count(), 3, "{sql}");
+        assert_eq!(sql.matches(range).count(), 3, "{sql}");
         assert!(sql.contains("SELECT 3, COUNT(*)"), "{sql}");
-        assert_eq!(bind[..3], [Sql::Int(3), Sql::Int(10), Sql::Int(4)]);
+        assert!(sql.contains("SELECT 4, 0"), "{sql}");
+        let key = Sql::from(optuna::STUDY_INSTANCE_KEY);
+        let max = Sql::Int(NO_ROW_ABOVE);
+        assert_eq!(
+            bind[..5],
+            [Sql::Int(3), Sql::Int(10), max, key, Sql::Int(4)]
+        );
+        let (sql, bind) = Which::Changed {
+            after: 10,
+            open: &[],
+        }
+        .statement(3);
+        assert_eq!(sql.matches(&format!("AND ({range})")).count(), 3, "{sql}");
+        assert!(
+            !sql.contains("COUNT(*)") && sql.contains("SELECT 4, 0"),
+            "{sql}"
+        );
+        assert_eq!(bind.len(), 4);
     }
 }

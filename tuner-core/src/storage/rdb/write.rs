@@ -2,6 +2,7 @@
 //! values, and heartbeats.
 
 use super::final_write::objective_values;
+use super::read::{shifted, Read, Which, NO_ROW_ABOVE};
 use super::{err, Backend, Rdb, Sql, Tx};
 use crate::space::Value;
 use crate::storage::optuna::{self, TrialRecord};
@@ -21,24 +22,21 @@ impl<B: Backend> Rdb<B> {
         extra: &[(&str, String)],
     ) -> Result<i64, StorageError> {
         let e = err(self.location());
-        let mut attrs = vec![(optuna::TRIAL_KEY, record_json(trial).map_err(&e)?)];
-        if let Some(retried) = trial
-            .plan
-            .attrs
-            .get(crate::storage::RETRY_OF)
-            .and_then(|v| v.as_int())
-        {
-            attrs.push((optuna::FAILED_TRIAL_KEY, retried.to_string()));
+        if self.backend.writable_ctes() {
+            let (mut sql, bind) =
+                insert_statement(study, config, trial, extra, None).map_err(&e)?;
+            sql.push_str(" SELECT trial_id FROM t");
+            let rows = tx.query(&sql, &bind).map_err(&e)?;
+            return rows
+                .first()
+                .and_then(|r| r[0].int())
+                .ok_or_else(|| e("inserting the trial returned no id".into()));
         }
-        attrs.extend(extra.iter().cloned());
         let row = [
             (trial.number as i64).into(),
             study.into(),
             optuna::optuna_state(trial.state).into(),
         ];
-        if self.backend.writable_ctes() {
-            return self.insert_trial_at_once(tx, config, trial, &row, &attrs);
-        }
         let rows = tx
             .query(
                 "INSERT INTO trials (number, study_id, state, datetime_start) \
@@ -51,72 +49,28 @@ impl<B: Backend> Rdb<B> {
             .and_then(|r| r[0].int())
             .ok_or_else(|| e("inserting the trial returned no id".into()))?;
         self.write_params(tx, id, config, trial, true)?;
-        self.set_attrs(tx, id, &attrs)?;
+        self.set_attrs(tx, id, &trial_attrs(trial, extra).map_err(&e)?)?;
         self.beat(tx, id)?;
         Ok(id)
     }
 
-    /// [`insert_trial`](Self::insert_trial) as one statement of data-modifying `WITH`s.
-    fn insert_trial_at_once(
+    /// Under the study lock, where one statement may insert into several tables: reads the
+    /// trials created after row `after` and, only if there are none (the decision was taken
+    /// on everything there is), inserts `trial` as [`insert_trial`](Self::insert_trial)
+    /// does, in one round trip. The read's `inserted` is the new row, if it was inserted.
+    pub(super) fn insert_unless_newer(
         &self,
         tx: &mut dyn Tx,
+        study: i64,
         config: &StudyConfig,
         trial: &Trial,
-        row: &[Sql],
-        attrs: &[(&str, String)],
-    ) -> Result<i64, StorageError> {
-        let e = err(self.location());
-        let mut bind = row.to_vec();
-        let next = |bind: &mut Vec<Sql>, value: Sql| {
-            bind.push(value);
-            format!("?{}", bind.len())
-        };
-        let mut params = Vec::new();
-        for (name, value) in trial.values().iter() {
-            let (dist, internal) = optuna::param_row(&config.space, name, value);
-            params.push(format!(
-                "({}, CAST({} AS DOUBLE PRECISION), {})",
-                next(&mut bind, name.into()),
-                next(&mut bind, internal.into()),
-                next(&mut bind, dist.into())
-            ));
-        }
-        let attrs: Vec<String> = attrs
-            .iter()
-            .map(|(key, json)| {
-                format!(
-                    "({}, {})",
-                    next(&mut bind, (*key).into()),
-                    next(&mut bind, json.as_str().into())
-                )
-            })
-            .collect();
-        let mut sql = String::from(
-            "WITH t AS (INSERT INTO trials (number, study_id, state, datetime_start) \
-             VALUES (?1, ?2, ?3, {now}) RETURNING trial_id), \
-             h AS (INSERT INTO trial_heartbeats (trial_id, heartbeat) \
-             SELECT trial_id, {now} FROM t)",
-        );
-        if !params.is_empty() {
-            sql.push_str(&format!(
-                ", p AS (INSERT INTO trial_params \
-                 (trial_id, param_name, param_value, distribution_json) \
-                 SELECT t.trial_id, v.n, v.x, v.d FROM t, (VALUES {}) AS v (n, x, d))",
-                params.join(", ")
-            ));
-        }
-        sql.push_str(&format!(
-            ", a AS (INSERT INTO trial_system_attributes (trial_id, key, value_json) \
-             SELECT t.trial_id, v.k, v.j FROM t, (VALUES {}) AS v (k, j)) \
-             SELECT trial_id FROM t",
-            attrs.join(", ")
-        ));
-        let rows = tx.query(&sql, &bind).map_err(&e)?;
-        rows.first()
-            .and_then(|r| r[0].int())
-            .ok_or_else(|| e("inserting the trial returned no id".into()))
+        extra: &[(&str, String)],
+        after: i64,
+    ) -> Result<Read, StorageError> {
+        let (sql, bind) = unless_newer_statement(study, config, trial, extra, after)
+            .map_err(err(self.location()))?;
+        self.load_with(tx, study, &sql, &bind)
     }
-
     /// Replaces the trial's parameter rows with its values, in Optuna's representation
     /// (a `fresh` row has none to replace), in one statement.
     fn write_params(
@@ -235,7 +189,7 @@ impl<B: Backend> Rdb<B> {
         trial: &Trial,
     ) -> Result<(), StorageError> {
         if self.backend.writable_ctes() {
-            return self.write_trial_at_once(tx, id, config, trial);
+            return self.write_trial_at_once(tx, id, config, trial, None);
         }
         let e = err(self.location());
         let finished = !matches!(trial.state, TrialState::Running | TrialState::Invalid);
@@ -321,4 +275,170 @@ impl<B: Backend> Rdb<B> {
 /// The trial's record attribute, as JSON.
 fn record_json(trial: &Trial) -> Result<String, String> {
     serde_json::to_string(&TrialRecord::of(trial)).map_err(|x| x.to_string())
+}
+
+/// A new trial's system attributes: its record, Optuna's note of the trial it retries, and
+/// `extra`.
+fn trial_attrs<'k>(
+    trial: &Trial,
+    extra: &[(&'k str, String)],
+) -> Result<Vec<(&'k str, String)>, String> {
+    let mut attrs = vec![(optuna::TRIAL_KEY, record_json(trial)?)];
+    if let Some(retried) = trial
+        .plan
+        .attrs
+        .get(crate::storage::RETRY_OF)
+        .and_then(|v| v.as_int())
+    {
+        attrs.push((optuna::FAILED_TRIAL_KEY, retried.to_string()));
+    }
+    attrs.extend(extra.iter().cloned());
+    Ok(attrs)
+}
+
+/// [`Rdb::insert_unless_newer`]'s statement and what it binds.
+fn unless_newer_statement(
+    study: i64,
+    config: &StudyConfig,
+    trial: &Trial,
+    extra: &[(&str, String)],
+    after: i64,
+) -> Result<(String, Vec<Sql>), String> {
+    let (mut sql, mut bind) = insert_statement(study, config, trial, extra, Some(after))?;
+    let (read, read_bind) = Which::After(after).statement(study);
+    // Tagged 5 (sorted after the read's tags): the row inserted. Typed nulls, as the first
+    // part of a UNION fixes its column types.
+    sql.push_str(&format!(
+        " SELECT 5, trial_id, CAST(NULL AS INTEGER), CAST(NULL AS TEXT), \
+         CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+         CAST(NULL AS TEXT) FROM t UNION ALL {}",
+        shifted(&read, bind.len())
+    ));
+    bind.extend(read_bind);
+    Ok((sql, bind))
+}
+
+/// The data-modifying `WITH`s inserting a new trial of study `study` with its parameters,
+/// attributes and first heartbeat (`t` holds its row id), and what they bind; with
+/// `unless_after`, nothing is inserted when the study has a trial row above that one.
+fn insert_statement(
+    study: i64,
+    config: &StudyConfig,
+    trial: &Trial,
+    extra: &[(&str, String)],
+    unless_after: Option<i64>,
+) -> Result<(String, Vec<Sql>), String> {
+    let attrs = trial_attrs(trial, extra)?;
+    let mut bind: Vec<Sql> = Vec::new();
+    let next = |bind: &mut Vec<Sql>, value: Sql| {
+        bind.push(value);
+        format!("?{}", bind.len())
+    };
+    let number = next(&mut bind, (trial.number as i64).into());
+    let id = next(&mut bind, study.into());
+    let state = next(&mut bind, optuna::optuna_state(trial.state).into());
+    let row = match unless_after {
+        None => format!("VALUES ({number}, {id}, {state}, {{now}})"),
+        Some(after) => {
+            let after = next(&mut bind, after.into());
+            // A range, for the plan's sake (see NO_ROW_ABOVE).
+            let above = next(&mut bind, NO_ROW_ABOVE.into());
+            format!(
+                "SELECT CAST({number} AS INTEGER), CAST({id} AS INTEGER), \
+                 CAST({state} AS trialstate), {{now}} WHERE NOT EXISTS \
+                 (SELECT 1 FROM trials n WHERE n.study_id = {id} AND n.trial_id > {after} \
+                 AND n.trial_id <= CAST({above} AS BIGINT))"
+            )
+        }
+    };
+    let mut params = Vec::new();
+    for (name, value) in trial.values().iter() {
+        let (dist, internal) = optuna::param_row(&config.space, name, value);
+        params.push(format!(
+            "({}, CAST({} AS DOUBLE PRECISION), {})",
+            next(&mut bind, name.into()),
+            next(&mut bind, internal.into()),
+            next(&mut bind, dist.into())
+        ));
+    }
+    let attrs: Vec<String> = attrs
+        .iter()
+        .map(|(key, json)| {
+            format!(
+                "({}, {})",
+                next(&mut bind, (*key).into()),
+                next(&mut bind, json.as_str().into())
+            )
+        })
+        .collect();
+    let mut sql = format!(
+        "WITH t AS (INSERT INTO trials (number, study_id, state, datetime_start) \
+         {row} RETURNING trial_id), \
+         h AS (INSERT INTO trial_heartbeats (trial_id, heartbeat) \
+         SELECT trial_id, {{now}} FROM t)"
+    );
+    if !params.is_empty() {
+        sql.push_str(&format!(
+            ", p AS (INSERT INTO trial_params \
+             (trial_id, param_name, param_value, distribution_json) \
+             SELECT t.trial_id, v.n, v.x, v.d FROM t, (VALUES {}) AS v (n, x, d))",
+            params.join(", ")
+        ));
+    }
+    sql.push_str(&format!(
+        ", a AS (INSERT INTO trial_system_attributes (trial_id, key, value_json) \
+         SELECT t.trial_id, v.k, v.j FROM t, (VALUES {}) AS v (k, j))",
+        attrs.join(", ")
+    ));
+    Ok((sql, bind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::objective::Objective;
+    use crate::space::{HyperParameters, Param, SearchSpace};
+    use crate::trial::TrialPlan;
+
+    #[test]
+    fn a_conditional_insert_binds_every_placeholder_it_names_and_reads_past_the_row() {
+        let config = StudyConfig {
+            name: "s".into(),
+            space: SearchSpace::builder()
+                .param(Param::float("x", 0.0, 1.0))
+                .build()
+                .unwrap(),
+            objectives: Objective::minimize("loss").into(),
+            oracle: crate::oracle::OracleConfig::Random,
+        };
+        let mut values = HyperParameters::new();
+        values.insert("x", 0.5);
+        let plan = TrialPlan {
+            values,
+            ..TrialPlan::default()
+        };
+        let trial = Trial::new(7, plan);
+        let extra = [("tuner/create", "\"t\"".to_owned())];
+        let (sql, bind) = unless_newer_statement(3, &config, &trial, &extra, 41).unwrap();
+        let highest = sql
+            .split('?')
+            .skip(1)
+            .filter_map(|rest| {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse::<usize>().ok()
+            })
+            .max();
+        assert_eq!(highest, Some(bind.len()), "{sql}");
+        assert!(sql.contains("WHERE NOT EXISTS"), "{sql}");
+        assert!(sql.contains("SELECT 5, trial_id"), "{sql}");
+        // The insert's own binds first (number, study, state, the row, the bound), then the
+        // read's (study, the row, the bound): the same row both times.
+        let max = Sql::Int(NO_ROW_ABOVE);
+        let state = Sql::from("RUNNING");
+        assert_eq!(
+            bind[..5],
+            [Sql::Int(7), Sql::Int(3), state, Sql::Int(41), max.clone()]
+        );
+        assert_eq!(bind[bind.len() - 3..], [Sql::Int(3), Sql::Int(41), max]);
+    }
 }
