@@ -58,8 +58,6 @@ fn feasible(t: &tuner::trial::Trial) -> bool {
 }
 
 #[test]
-#[ignore = "fails: 12 of 34 proposals after the initial design are feasible (at most random \
-            search's share), so BO's constraint model is not yet shown to steer; see BENCHMARKS"]
 fn constrained_bo_proposes_feasible_points_and_finds_the_constrained_optimum() {
     let trials = search(true);
     assert_eq!(trials.len(), 40);

@@ -479,8 +479,21 @@ impl Oracle for BayesianOptimization {
             .flat_map(|t| encoder.features_of_values(ctx.space, t.values()))
             .collect();
         let gp = gp.believe(&running);
+        // The local search starts from the best observations, feasible ones first: around an
+        // infeasible best it would only refine points the constraints rule out.
+        let infeasible = |i: usize| {
+            has_constraints
+                && !reported[i]
+                    .as_ref()
+                    .is_some_and(|c| c.iter().all(|v| *v <= 0.0))
+        };
         let mut ranked: Vec<usize> = (0..observed.len()).collect();
-        ranked.sort_by(|a, b| losses[*a].total_cmp(&losses[*b]).then(a.cmp(b)));
+        ranked.sort_by(|&a, &b| {
+            infeasible(a)
+                .cmp(&infeasible(b))
+                .then(losses[a].total_cmp(&losses[b]))
+                .then(a.cmp(&b))
+        });
         let anchors: Vec<Vec<f64>> = ranked
             .iter()
             .take(ANCHORS)

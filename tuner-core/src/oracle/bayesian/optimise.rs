@@ -80,7 +80,7 @@ impl Problem<'_> {
             }
         }
         if let Some(constraints) = self.constraints {
-            for (s, lp) in scores.iter_mut().zip(constraints.log_probs(feats)) {
+            for (s, lp) in scores.iter_mut().zip(constraints.terms(feats)) {
                 *s += lp;
             }
         }
@@ -144,7 +144,7 @@ impl Problem<'_> {
                 grad.iter_mut().zip(dlp).for_each(|(g, d)| *g -= d);
             }
             if let Some(constraints) = self.constraints {
-                let (lp, dlp) = constraints.log_prob_grad(&z, &vars);
+                let (lp, dlp) = constraints.term_grad(&z, &vars);
                 a += lp;
                 grad.iter_mut().zip(dlp).for_each(|(g, d)| *g -= d);
             }
