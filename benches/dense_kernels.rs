@@ -76,7 +76,8 @@ fn peak() -> (f64, String) {
         workers.into_iter().map(|w| w.join().unwrap_or(0.0)).sum()
     });
     std::hint::black_box(sink);
-    let gflops = (cores as u64 * CALLS) as f64 * flop_per_call / start.elapsed().as_secs_f64() / 1e9;
+    let gflops =
+        (cores as u64 * CALLS) as f64 * flop_per_call / start.elapsed().as_secs_f64() / 1e9;
     (
         gflops,
         format!(

@@ -200,7 +200,7 @@ fn strip_spec(bytes: &[u8]) -> Vec<u8> {
         .unwrap()
         .remove("tuner.netspec");
     let mut h = serde_json::to_vec(&header).unwrap();
-    while h.len() % 8 != 0 {
+    while !h.len().is_multiple_of(8) {
         h.push(b' ');
     }
     let mut out = (h.len() as u64).to_le_bytes().to_vec();
@@ -319,7 +319,7 @@ fn strip_optimizer(bytes: &[u8]) -> Vec<u8> {
         out_header.insert(name, v);
     }
     let mut h = serde_json::to_vec(&out_header).unwrap();
-    while h.len() % 8 != 0 {
+    while !h.len().is_multiple_of(8) {
         h.push(b' ');
     }
     let mut out = (h.len() as u64).to_le_bytes().to_vec();
