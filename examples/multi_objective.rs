@@ -7,7 +7,9 @@
 //! table. Oracles: `nsga2` (Optuna's defaults), `nsga2-sbx` (SBX + polynomial mutation),
 //! `tpe` (MOTPE, hypervolume-contribution weights), `tpe-uniform` (uniform weights, Optuna
 //! 5), `tpe-sum` (the summed losses), `tpe-indep` (MOTPE, one estimator per parameter, as
-//! Optuna's default for several objectives), `bayesian`, `random`.
+//! Optuna's default for several objectives), `tpe-indep-uniform` (both: Optuna 5's
+//! `TPESampler` for several objectives), `bayesian`, `random`. Each JSON line has the run's
+//! wall and CPU seconds (the process's, from `/proc/self/stat`; NaN elsewhere).
 //!
 //! `--constrained` runs constrained Branin instead (`multi_objective/constrained.rs`): the
 //! regret among feasible trials (default trials 50,100; oracles `tpe,tpe-blind,random,
@@ -93,15 +95,38 @@ fn oracle(name: &str) -> Box<dyn Oracle> {
         "tpe-uniform" => Box::new(Tpe::new().multi_objective(MultiObjectiveSplit::UniformWeights)),
         "tpe-sum" => Box::new(Tpe::new().multi_objective(MultiObjectiveSplit::Sum)),
         "tpe-indep" => Box::new(Tpe::new().multivariate(false)),
+        "tpe-indep-uniform" => Box::new(
+            Tpe::new()
+                .multivariate(false)
+                .multi_objective(MultiObjectiveSplit::UniformWeights),
+        ),
         other => panic!(
             "unknown oracle {other}: nsga2, nsga2-sbx, random, bayesian, tpe, tpe-uniform, \
-             tpe-sum, tpe-indep"
+             tpe-sum, tpe-indep, tpe-indep-uniform"
         ),
     }
 }
 
-/// One run: the hypervolume after each of `trials`, and its wall-clock seconds.
-fn run(problem: &Problem, oracle_name: &str, seed: u64, trials: &[usize]) -> (Vec<f64>, f64) {
+/// This process's CPU seconds so far (user + system, from `/proc/self/stat`; NaN elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesised command name: state is the 3rd, utime the 14th.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+        return f64::NAN;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        // The kernel's USER_HZ, 100 on Linux.
+        (Some(user), Some(system)) => (user + system) / 100.0,
+        _ => f64::NAN,
+    }
+}
+
+/// One run: the hypervolume after each of `trials`, its wall-clock and its CPU seconds.
+fn run(problem: &Problem, oracle_name: &str, seed: u64, trials: &[usize]) -> (Vec<f64>, f64, f64) {
     let mut space = SearchSpace::builder();
     for i in 0..problem.dims {
         space = space.param(Param::float(format!("x{i}"), 0.0, 1.0));
@@ -120,6 +145,7 @@ fn run(problem: &Problem, oracle_name: &str, seed: u64, trials: &[usize]) -> (Ve
         .build()
         .unwrap();
     let started = Instant::now();
+    let cpu = cpu_seconds();
     let dims = problem.dims;
     let f = problem.f;
     let names_in = names.clone();
@@ -133,13 +159,14 @@ fn run(problem: &Problem, oracle_name: &str, seed: u64, trials: &[usize]) -> (Ve
         })
         .unwrap();
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     let history = tuner.hypervolume_history(problem.reference).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let at = trials
         .iter()
         .map(|&k| history.get(k - 1).map_or(f64::NAN, |h| h.1))
         .collect();
-    (at, seconds)
+    (at, seconds, cpu)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -228,9 +255,9 @@ fn main() {
         {
             for name in oracles.split(',') {
                 for seed in 0..seeds {
-                    let (hv, seconds) = run(problem, name, seed, &trials);
+                    let (hv, seconds, cpu) = run(problem, name, seed, &trials);
                     println!(
-                        "{{\"problem\": \"{}\", \"sampler\": \"{name}\", \"seed\": {seed}, {}, \"wall_s\": {seconds:.2}}}",
+                        "{{\"problem\": \"{}\", \"sampler\": \"{name}\", \"seed\": {seed}, {}, \"wall_s\": {seconds:.2}, \"cpu_s\": {cpu:.2}}}",
                         problem.name,
                         cells(&hv)
                     );

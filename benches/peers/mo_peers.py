@@ -148,6 +148,7 @@ def run(problem, sampler_name, seed, trials):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first..first+seeds-1")
     parser.add_argument("--trials", default=None, help="default 100,300 (50,100 constrained)")
     parser.add_argument("--problems", default="zdt1,zdt2,dtlz2")
     parser.add_argument("--samplers", default=None, help="default nsga2,tpe (tpe,tpe-blind)")
@@ -159,12 +160,12 @@ def main():
     samplers = (args.samplers or ("tpe,tpe-blind" if args.constrained else "nsga2,tpe")).split(",")
     if args.constrained:
         for sampler in samplers:
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 print(json.dumps(run_constrained(sampler, seed, trials)), flush=True)
         return
     for problem in args.problems.split(","):
         for sampler in samplers:
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 print(json.dumps(run(problem, sampler, seed, trials)), flush=True)
 
 

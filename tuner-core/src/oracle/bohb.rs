@@ -8,13 +8,19 @@
 //! - otherwise from the TPE of `oracle/tpe/` fitted on the observations of the largest budget
 //!   that has at least `min_points` completed ones (default `d + 2`, `d` the number of
 //!   non-constant parameters): each completed trial trained to that budget is one observation,
-//!   its score its value there;
+//!   its score its value there. The sets are BOHB's, not Optuna's: the best
+//!   `max(d + 1, floor(0.15 n))` of the `n` observations are good (Falkner et al., eq. 2), the
+//!   rest bad, or the worst `d + 1` when the rest are fewer (eq. 3: the sets then overlap).
+//!   With Optuna's `ceil(0.1 n)` a budget with `d + 2` observations has one good point, whose
+//!   wide kernel against the near-good others (promoted trials are a rung's best) made `l/g`
+//!   largest far from every point;
 //! - at random while no budget has enough (the first bracket), or when the model's choice is
 //!   already in the round.
 //!
 //! Every draw depends only on the study's seed and history, as every oracle's.
 
 use super::hyperband::{random_fresh, HyperbandSchedule};
+use super::tpe::SplitRule;
 use super::{Hyperband, Oracle, OracleConfig, OracleContext, Suggestion, Tpe};
 use crate::space::{HyperParameters, ParamKind, SearchSpace};
 use crate::trial::{Trial, TrialPlan, TrialState};
@@ -45,7 +51,7 @@ impl Bohb {
             hyperband: Hyperband::new(max_epochs),
             random_fraction: 1.0 / 3.0,
             min_points: None,
-            tpe: Tpe::new().n_startup_trials(0),
+            tpe: Tpe::new().n_startup_trials(0).split_rule(SplitRule::Bohb),
         }
     }
 

@@ -34,6 +34,7 @@ mod split;
 mod truncnorm;
 
 pub use split::MultiObjectiveSplit;
+pub(crate) use split::SplitRule;
 
 use super::{Oracle, OracleContext, RandomSearch, Suggestion};
 use crate::space::HyperParameters;
@@ -55,6 +56,7 @@ pub struct Tpe {
     prior_weight: f64,
     constant_liar: bool,
     multi_objective: MultiObjectiveSplit,
+    split_rule: split::SplitRule,
     cache: Mutex<Cache>,
 }
 
@@ -84,6 +86,7 @@ impl Tpe {
             prior_weight: 1.0,
             constant_liar: true,
             multi_objective: MultiObjectiveSplit::default(),
+            split_rule: split::SplitRule::Optuna,
             cache: Mutex::new(Cache::default()),
         }
     }
@@ -131,6 +134,12 @@ impl Tpe {
     /// hypervolume-contribution weights).
     pub fn multi_objective(mut self, split: MultiObjectiveSplit) -> Self {
         self.multi_objective = split;
+        self
+    }
+
+    /// How large the good and bad sets are (Optuna's unless BOHB asks for its own).
+    pub(crate) fn split_rule(mut self, rule: split::SplitRule) -> Self {
+        self.split_rule = rule;
         self
     }
 
@@ -230,12 +239,23 @@ impl Oracle for Tpe {
                 .take_while(|(f, _)| *f == fp)
                 .any(|(_, k)| *k == values.key())
         };
-        let n_below = split::n_below(finished, ctx.objectives, self.multi_objective);
+        let d = dims.iter().filter(|d| d.is_some()).count();
+        let n_below = split::good_count(
+            self.split_rule,
+            finished,
+            d,
+            ctx.objectives,
+            self.multi_objective,
+        );
+        let mut parts = split::split(ctx.trials, ctx.objectives, n_below, self.multi_objective);
+        if self.split_rule == split::SplitRule::Bohb {
+            split::pad_above(&mut parts, d + 1, ctx.objectives);
+        }
         let split::Split {
             below,
             mut above,
             below_weights,
-        } = split::split(ctx.trials, ctx.objectives, n_below, self.multi_objective);
+        } = parts;
         if !self.constant_liar {
             above.retain(|t| t.state != TrialState::Running);
         }

@@ -5,6 +5,7 @@
 //! good is bad, with every failed and running trial. With several objectives each good trial
 //! carries a weight for the good estimator (its share of the good trials' hypervolume, as
 //! Optuna 3 and 4's `_calculate_weights_below_for_multi_objective`, or 1 as Optuna 5).
+//! BOHB sizes both sets by its own rule instead ([`SplitRule::Bohb`]).
 
 use crate::objective::{contributions, fronts, greedy_subset, violation, volume, Objectives};
 use crate::trial::{Trial, TrialState};
@@ -56,6 +57,53 @@ pub(crate) fn n_below(n: usize, objectives: &Objectives, mode: MultiObjectiveSpl
     } else {
         tenth.min(25)
     }
+}
+
+/// How large the good and bad sets are: Optuna's (`gamma`, [`n_below`], and a partition) or
+/// BOHB's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum SplitRule {
+    /// Optuna's default `gamma`; every trial not good is bad.
+    #[default]
+    Optuna,
+    /// BOHB's (Falkner et al. 2018, eqs. 2 and 3, `N_min = d + 1`, `q = 0.15`): the best
+    /// `max(d + 1, floor(0.15 n))` are good (`d` the modelled parameters; at least one trial
+    /// stays out), and the bad set holds at least `d + 1` scored trials, the worst good ones
+    /// added when the rest are fewer. With few observations at a budget the two sets overlap,
+    /// so the density ratio favours the best trials and shuns the worst.
+    Bohb,
+}
+
+/// The good trials among `n` finished ones under `rule`, `modelled` parameters.
+pub(crate) fn good_count(
+    rule: SplitRule,
+    n: usize,
+    modelled: usize,
+    objectives: &Objectives,
+    mode: MultiObjectiveSplit,
+) -> usize {
+    match rule {
+        SplitRule::Optuna => n_below(n, objectives, mode),
+        SplitRule::Bohb => (modelled + 1).max(15 * n / 100).min(n.saturating_sub(1)),
+    }
+}
+
+/// BOHB's bad set (see [`SplitRule::Bohb`]): while it holds fewer than `least` completed,
+/// scored trials, the worst good trial not yet in it joins it. Only for a split by one score
+/// (good trials carry no weights of their own).
+pub(crate) fn pad_above(split: &mut Split<'_>, least: usize, objectives: &Objectives) {
+    let scored =
+        |t: &Trial| t.state == TrialState::Completed && t.score.is_some_and(|s| !s.is_nan());
+    let have = split.above.iter().filter(|&&t| scored(t)).count();
+    if have >= least || split.below_weights.is_some() {
+        return;
+    }
+    let direction = objectives.direction();
+    let mut worst: Vec<&Trial> = split.below.iter().copied().filter(|&t| scored(t)).collect();
+    let loss = |t: &Trial| direction.loss(t.score.unwrap_or(f64::NAN));
+    worst.sort_by(|a, b| loss(b).total_cmp(&loss(a)).then(b.number.cmp(&a.number)));
+    split.above.extend(worst.into_iter().take(least - have));
+    split.above.sort_by_key(|t| t.number);
 }
 
 /// Splits `trials` into `n_below` good ones and the bad rest (see the module documentation).
@@ -315,6 +363,30 @@ mod tests {
     }
 
     #[test]
+    fn bohbs_bad_set_takes_the_worst_good_trials_when_the_rest_are_too_few() {
+        let objectives: Objectives = Objective::minimize("loss").into();
+        let mut trials: Vec<Trial> = [0.4, 0.1, 0.3, 0.9]
+            .iter()
+            .enumerate()
+            .map(|(n, s)| trial(n as u64, TrialState::Completed, Some(*s)))
+            .collect();
+        trials.push(trial(4, TrialState::Running, None));
+        // d = 2: three good of four, and the bad set needs three scored trials.
+        let n = good_count(SplitRule::Bohb, 4, 2, &objectives, MultiObjectiveSplit::Sum);
+        let mut s = split(&trials, &objectives, n, MultiObjectiveSplit::Sum);
+        assert_eq!(numbers(&s.below), [0, 1, 2]);
+        assert_eq!(numbers(&s.above), [3, 4]);
+        pad_above(&mut s, 3, &objectives);
+        // The worst two good ones (0.4, 0.3) join the worst trial; the running one stays.
+        assert_eq!(numbers(&s.above), [0, 2, 3, 4]);
+        assert_eq!(numbers(&s.below), [0, 1, 2]);
+        // Enough bad trials already: nothing moves.
+        let mut s = split(&trials, &objectives, 1, MultiObjectiveSplit::Sum);
+        pad_above(&mut s, 3, &objectives);
+        assert_eq!(numbers(&s.above), [0, 2, 3, 4]);
+    }
+
+    #[test]
     fn infeasible_trials_come_after_every_feasible_one_by_violation() {
         let objectives: Objectives = Objective::minimize("loss").into();
         let with = |mut t: Trial, c: f64| {
@@ -394,6 +466,14 @@ mod tests {
         assert_eq!(n_below(1000, &one, mode), 25);
         assert_eq!(n_below(1000, &two, mode), 100);
         assert_eq!(n_below(1000, &two, MultiObjectiveSplit::Sum), 25);
+        // BOHB: d + 1 = 3 of 4 with two parameters, a share of 15% once that is larger, and
+        // never every trial.
+        let bohb = |n, d| good_count(SplitRule::Bohb, n, d, &one, mode);
+        assert_eq!(
+            (bohb(4, 2), bohb(40, 2), bohb(3, 3), bohb(100, 2)),
+            (3, 6, 2, 15)
+        );
+        assert_eq!(good_count(SplitRule::Optuna, 40, 2, &one, mode), 4);
         let r = reference_point(&[&[-2.0, 0.0, 1.0], &[-3.0, 0.0, 2.0]]);
         assert!((r[0] + 1.8).abs() < 1e-12 && r[1] == EPS && (r[2] - 2.2).abs() < 1e-12);
         assert_eq!(contribution_weights(&[&[1.0, 2.0]]), vec![1.0]);
