@@ -454,15 +454,17 @@ impl Oracle for BayesianOptimization {
             .map(|(t, _)| crate::objective::constraints(t))
             .collect();
         let has_constraints = reported.iter().any(Option::is_some);
+        // Without constraints every trial is feasible; with them, only those reporting values
+        // that all hold.
+        let feasible: Vec<bool> = reported
+            .iter()
+            .map(|c| !has_constraints || c.as_ref().is_some_and(|c| c.iter().all(|v| *v <= 0.0)))
+            .collect();
         let (best, objective) = if has_constraints {
             let feasible: Vec<usize> = kept
                 .iter()
                 .enumerate()
-                .filter(|(_, &i)| {
-                    reported[i]
-                        .as_ref()
-                        .is_some_and(|c| c.iter().all(|v| *v <= 0.0))
-                })
+                .filter(|(_, &i)| feasible[i])
                 .map(|(row, _)| row)
                 .collect();
             (gp.min_mean_among(&feasible), !feasible.is_empty())
@@ -481,16 +483,10 @@ impl Oracle for BayesianOptimization {
         let gp = gp.believe(&running);
         // The local search starts from the best observations, feasible ones first: around an
         // infeasible best it would only refine points the constraints rule out.
-        let infeasible = |i: usize| {
-            has_constraints
-                && !reported[i]
-                    .as_ref()
-                    .is_some_and(|c| c.iter().all(|v| *v <= 0.0))
-        };
         let mut ranked: Vec<usize> = (0..observed.len()).collect();
         ranked.sort_by(|&a, &b| {
-            infeasible(a)
-                .cmp(&infeasible(b))
+            feasible[b]
+                .cmp(&feasible[a])
                 .then(losses[a].total_cmp(&losses[b]))
                 .then(a.cmp(&b))
         });

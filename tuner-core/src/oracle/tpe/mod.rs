@@ -239,23 +239,18 @@ impl Oracle for Tpe {
                 .take_while(|(f, _)| *f == fp)
                 .any(|(_, k)| *k == values.key())
         };
-        let d = dims.iter().filter(|d| d.is_some()).count();
-        let n_below = split::good_count(
-            self.split_rule,
-            finished,
-            d,
-            ctx.objectives,
-            self.multi_objective,
-        );
-        let mut parts = split::split(ctx.trials, ctx.objectives, n_below, self.multi_objective);
-        if self.split_rule == split::SplitRule::Bohb {
-            split::pad_above(&mut parts, d + 1, ctx.objectives);
-        }
         let split::Split {
             below,
             mut above,
             below_weights,
-        } = parts;
+        } = split::split_by(
+            self.split_rule,
+            ctx.trials,
+            finished,
+            dims.iter().filter(|d| d.is_some()).count(),
+            ctx.objectives,
+            self.multi_objective,
+        );
         if !self.constant_liar {
             above.retain(|t| t.state != TrialState::Running);
         }

@@ -88,6 +88,24 @@ pub(crate) fn good_count(
     }
 }
 
+/// Good and bad trials under `rule`: `finished` of `trials` are finished and `modelled`
+/// parameters are modelled (both sets sized by the rule, the bad one padded for BOHB).
+pub(crate) fn split_by<'a>(
+    rule: SplitRule,
+    trials: &'a [Trial],
+    finished: usize,
+    modelled: usize,
+    objectives: &Objectives,
+    mode: MultiObjectiveSplit,
+) -> Split<'a> {
+    let n_below = good_count(rule, finished, modelled, objectives, mode);
+    let mut parts = split(trials, objectives, n_below, mode);
+    if rule == SplitRule::Bohb {
+        pad_above(&mut parts, modelled + 1, objectives);
+    }
+    parts
+}
+
 /// BOHB's bad set (see [`SplitRule::Bohb`]): while it holds fewer than `least` completed,
 /// scored trials, the worst good trial not yet in it joins it. Only for a split by one score
 /// (good trials carry no weights of their own).
