@@ -26,7 +26,7 @@ use std::time::Instant;
 use tuner::objective::Objective;
 use tuner::oracle::{
     BayesianOptimization, Crossover, MultiObjectiveSplit, Mutation, Nsga2, Oracle, RandomSearch,
-    Tpe,
+    Scalarisation, Tpe,
 };
 use tuner::space::{HyperParameters, Param, SearchSpace};
 use tuner::storage::MemoryStorage;
@@ -91,6 +91,7 @@ fn oracle(name: &str) -> Box<dyn Oracle> {
         ),
         "random" => Box::new(RandomSearch::new()),
         "bayesian" => Box::new(BayesianOptimization::new()),
+        "bayesian-sum" => Box::new(BayesianOptimization::new().multi_objective(Scalarisation::Sum)),
         "tpe" => Box::new(Tpe::new()),
         "tpe-uniform" => Box::new(Tpe::new().multi_objective(MultiObjectiveSplit::UniformWeights)),
         "tpe-sum" => Box::new(Tpe::new().multi_objective(MultiObjectiveSplit::Sum)),
@@ -101,7 +102,7 @@ fn oracle(name: &str) -> Box<dyn Oracle> {
                 .multi_objective(MultiObjectiveSplit::UniformWeights),
         ),
         other => panic!(
-            "unknown oracle {other}: nsga2, nsga2-sbx, random, bayesian, tpe, tpe-uniform, \
+            "unknown oracle {other}: nsga2, nsga2-sbx, random, bayesian, bayesian-sum, tpe, tpe-uniform, \
              tpe-sum, tpe-indep, tpe-indep-uniform"
         ),
     }

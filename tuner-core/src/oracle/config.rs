@@ -8,7 +8,7 @@
 
 use super::{
     Acquisition, Asha, BayesianOptimization, Bohb, Crossover, GridSearch, Hyperband,
-    MultiObjectiveSplit, Mutation, Nsga2, Oracle, RandomSearch, Tpe,
+    MultiObjectiveSplit, Mutation, Nsga2, Oracle, RandomSearch, Scalarisation, Tpe,
 };
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -62,6 +62,9 @@ pub enum OracleConfig {
         candidates: usize,
         /// Whether losses are Gaussianised before the GP sees them.
         output_warping: bool,
+        /// How several objectives become the GP's one value.
+        #[serde(default)]
+        multi_objective: Scalarisation,
     },
     /// [`Tpe`].
     Tpe {
@@ -202,11 +205,13 @@ impl OracleConfig {
                 acquisition,
                 candidates,
                 output_warping,
+                multi_objective,
             } => {
                 let mut bo = BayesianOptimization::new()
                     .acquisition(*acquisition)
                     .candidates(*candidates)
-                    .output_warping(*output_warping);
+                    .output_warping(*output_warping)
+                    .multi_objective(*multi_objective);
                 if let Some(n) = num_initial_points {
                     bo = bo.num_initial_points(*n);
                 }
@@ -310,6 +315,7 @@ mod tests {
             BayesianOptimization::new()
                 .num_initial_points(5)
                 .acquisition(Acquisition::Ucb { beta: 2.6 })
+                .multi_objective(Scalarisation::Sum)
                 .config(),
             Tpe::new().n_startup_trials(4).multivariate(false).config(),
             Tpe::new()

@@ -13,7 +13,7 @@ mod random;
 mod tpe;
 
 pub use asha::Asha;
-pub use bayesian::{Acquisition, BayesianOptimization};
+pub use bayesian::{Acquisition, BayesianOptimization, Scalarisation};
 pub use bohb::Bohb;
 pub use config::{OracleConfig, OracleConfigError, OracleDifference};
 pub use grid::GridSearch;

@@ -45,13 +45,14 @@ mod kernel;
 mod linalg;
 mod minimise;
 mod optimise;
+mod scalarise;
 mod transform;
 
 pub use acquisition::Acquisition;
+pub use scalarise::Scalarisation;
 
 use super::{Oracle, OracleContext, RandomSearch, Suggestion};
-use crate::objective::Direction;
-use crate::trial::{Trial, TrialPlan, TrialState};
+use crate::trial::{TrialPlan, TrialState};
 use constraints::Constraints;
 use encode::Encoder;
 use feasibility::Feasibility;
@@ -110,6 +111,7 @@ pub struct BayesianOptimization {
     acquisition: Acquisition,
     candidates: usize,
     warp: bool,
+    multi_objective: Scalarisation,
     cache: Mutex<FitCache>,
 }
 
@@ -135,6 +137,7 @@ impl Clone for BayesianOptimization {
             acquisition: self.acquisition,
             candidates: self.candidates,
             warp: self.warp,
+            multi_objective: self.multi_objective,
             cache: Mutex::new(FitCache::default()),
         }
     }
@@ -148,6 +151,7 @@ impl BayesianOptimization {
             acquisition: Acquisition::LogEi,
             candidates: 2048,
             warp: true,
+            multi_objective: Scalarisation::ParEgo,
             cache: Mutex::new(FitCache::default()),
         }
     }
@@ -180,18 +184,20 @@ impl BayesianOptimization {
         self
     }
 
+    /// How several objectives become the GP's one value (default ParEGO, which spreads the
+    /// proposals along the Pareto front; `Sum` fits the study's scalar score).
+    pub fn multi_objective(mut self, how: Scalarisation) -> Self {
+        self.multi_objective = how;
+        self
+    }
+
     /// The number of the finished trial the GP predicts best: the smallest posterior mean
     /// at an observation, with the noise the kernel fit found. Under a noisy objective this
     /// is a better report than the best observation, which favours lucky draws; on a
     /// deterministic one the two agree. `None` before two trials have a finite score.
     pub fn best_by_posterior_mean(&self, ctx: &OracleContext<'_>) -> Option<u64> {
         let encoder = Encoder::new(ctx.space);
-        let direction = ctx.objectives.direction();
-        let observed: Vec<(&Trial, f64)> = ctx
-            .trials
-            .iter()
-            .filter_map(|t| loss(t, direction).map(|l| (t, l)))
-            .collect();
+        let observed = scalarise::observations(ctx, Scalarisation::Sum);
         let nf = encoder.features();
         if observed.len() < 2 || nf == 0 {
             return observed.first().map(|o| o.0.number);
@@ -384,11 +390,6 @@ fn initial_design(
     })
 }
 
-fn loss(trial: &Trial, direction: Direction) -> Option<f64> {
-    let s = trial.score.filter(|s| s.is_finite())?;
-    matches!(trial.state, TrialState::Completed | TrialState::Stopped).then_some(direction.loss(s))
-}
-
 impl Oracle for BayesianOptimization {
     fn name(&self) -> &'static str {
         "bayesian"
@@ -400,6 +401,7 @@ impl Oracle for BayesianOptimization {
             acquisition: self.acquisition,
             candidates: self.candidates,
             output_warping: self.warp,
+            multi_objective: self.multi_objective,
         }
     }
 
@@ -413,12 +415,7 @@ impl Oracle for BayesianOptimization {
             }
         }
         let encoder = Encoder::new(ctx.space);
-        let direction = ctx.objectives.direction();
-        let observed: Vec<(&Trial, f64)> = ctx
-            .trials
-            .iter()
-            .filter_map(|t| loss(t, direction).map(|l| (t, l)))
-            .collect();
+        let observed = scalarise::observations(ctx, self.multi_objective);
         let random = || RandomSearch::new().suggest(ctx);
         if encoder.features() == 0 {
             return random();
@@ -539,6 +536,7 @@ mod tests {
     fn the_posterior_mean_does_not_report_a_lucky_draw() {
         use crate::objective::{Objective, Objectives};
         use crate::space::{Param, SearchSpace};
+        use crate::trial::Trial;
         let space = SearchSpace::builder()
             .param(Param::float("x", 0.0, 1.0))
             .build()
