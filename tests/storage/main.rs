@@ -8,6 +8,7 @@ mod common;
 mod duress;
 mod files;
 mod kill;
+mod numbers;
 mod optuna_studies;
 mod python;
 mod race;

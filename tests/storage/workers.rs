@@ -24,7 +24,7 @@ fn tmp(name: &str) -> PathBuf {
 
 /// The PostgreSQL URL to test against; a visible skip line (not a failure) when there is none,
 /// except under CI, which must provide one.
-fn postgres_url(test: &str) -> Option<String> {
+pub(crate) fn postgres_url(test: &str) -> Option<String> {
     match std::env::var("TUNER_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {

@@ -15,6 +15,9 @@ pub struct TrialContext<'a> {
     execution: u32,
     seed: u64,
     dir: PathBuf,
+    /// Whether `dir` was made: on first use, as most black-box objectives write nothing and
+    /// a folder per trial is a file system's slowest operation of a fast trial.
+    made: std::cell::OnceCell<()>,
     parent_dir: Option<PathBuf>,
     resume_dir: Option<PathBuf>,
     reported: Curve,
@@ -37,6 +40,7 @@ impl<'a> TrialContext<'a> {
             execution,
             seed,
             dir,
+            made: std::cell::OnceCell::new(),
             parent_dir,
             resume_dir: None,
             reported: Curve::new(),
@@ -76,8 +80,14 @@ impl<'a> TrialContext<'a> {
         self.trial.plan.parent
     }
 
-    /// This trial's own folder (for checkpoints); created before the trial runs.
+    /// This trial's own folder (for checkpoints); created when first asked for.
     pub fn dir(&self) -> &Path {
+        self.made.get_or_init(|| {
+            // Not fatal here: the write into it fails next, with the path in its error.
+            if let Err(e) = std::fs::create_dir_all(&self.dir) {
+                tracing::warn!(path = %self.dir.display(), error = %e, "trial folder not created");
+            }
+        });
         &self.dir
     }
 

@@ -289,11 +289,8 @@ impl<S: Searchable> Runner<'_, S> {
                 return Ok(());
             }
         };
+        // Made by the trial's context when the objective first asks for it.
         let dir = self.trial_dir(trial.number);
-        std::fs::create_dir_all(&dir).map_err(|source| TunerError::Io {
-            path: dir.display().to_string(),
-            source,
-        })?;
         let parent_dir = trial.plan.parent.map(|p| self.trial_dir(p));
         loop {
             let mut attrs = std::collections::BTreeMap::new();

@@ -1,16 +1,24 @@
 //! Creating a trial without holding any lock while deciding: read what changed in the study
 //! (trials created since, running ones that ended, and on a slower cadence the heartbeats,
 //! failing the trials whose workers stopped beating, each under its own row lock, never the
-//! study's), decide on what was read, then store the decision under the study row lock. When
-//! trials were created meanwhile, a fast oracle decides again there on the few new rows (in
-//! the same transaction, so contended workers take turns instead of losing again); a slow one
-//! decides again outside the lock. The study lock is held for a few statements and a commit
-//! that does not wait for the disk (see [`Mode::Lazy`]), so neither a slow oracle nor a slow
-//! disk nor a paused worker holds the others up for long (and on PostgreSQL the server ends a
-//! session idle in a transaction).
+//! study's), decide on what was read, then store the decision only if no trial was created
+//! since.
+//!
+//! Where one statement may insert into several tables (PostgreSQL), the store first takes no
+//! lock across round trips: one statement swaps the study's counter of trial numbers from the
+//! number the decision expected to the next and inserts the trial (`write::NEXT_NUMBER_KEY`),
+//! so the counter's row is locked only while the server runs that statement. A create that
+//! lost [`UNLOCKED_TURNS`] such turns (or finds no counter) stores under the lock instead:
+//! the counter's row (or, for a study without one, the study's), where a fast oracle decides
+//! again on the few new rows (in the same transaction, so contended workers take turns
+//! instead of losing again); a slow one decides again outside it. That lock is held for a few
+//! statements and a commit that does not wait for the disk (see [`Mode::Lazy`]), so neither a
+//! slow oracle nor a slow disk nor a paused worker holds the others up for long (and on
+//! PostgreSQL the server ends a session idle in a transaction).
 
 use super::read::Which;
 use super::stale::SLOW;
+use super::write::Swapped;
 use super::{err, Backend, Mode, Rdb, Tx};
 use crate::storage::{awaiting_retry, is_asked, mark_stale, Decide, StorageError};
 use crate::trial::{Trial, TrialPlan};
@@ -43,6 +51,19 @@ enum Stored {
     Changed,
 }
 
+/// Turns an unlocked create may lose to other workers before it takes the lock.
+const UNLOCKED_TURNS: u32 = 2;
+
+/// What an unlocked create came to.
+enum Unlocked {
+    /// The trial stored (`None` if an earlier attempt stored it and it is gone already).
+    Done(Option<Trial>),
+    /// Trials were created since the decision was read: to be decided again.
+    Lost,
+    /// The study has no counter yet: the lock is needed.
+    NoCounter,
+}
+
 /// What the failing of one suspected trial found.
 enum Verdict {
     /// Failed: it awaits its retry.
@@ -66,6 +87,7 @@ impl<B: Backend> Rdb<B> {
     ) -> Result<Option<Trial>, StorageError> {
         let token = serde_json::json!(format!("{:032x}", rand::random::<u128>())).to_string();
         let mut lost = 0;
+        let mut unlocked = self.backend.writable_ctes();
         loop {
             let (trials, seen_row) = self.snapshot(study, stale_after)?;
             let awaiting = stale_after.and(awaiting_retry(&trials));
@@ -73,8 +95,20 @@ impl<B: Backend> Rdb<B> {
             let Some(plan) = decide(&trials, awaiting) else {
                 return Ok(None);
             };
+            let number = trials.last().map_or(0, |t| t.number + 1);
             // Let go of the shared list before it changes, so it is not copied.
             drop(trials);
+            if unlocked && lost < UNLOCKED_TURNS {
+                match self.store_unlocked(study, seen_row, number, &plan, &token)? {
+                    Unlocked::Done(trial) => return Ok(trial),
+                    Unlocked::Lost => {
+                        lost += 1;
+                        continue;
+                    }
+                    // Nothing changed: the same decision, stored under the lock.
+                    Unlocked::NoCounter => unlocked = false,
+                }
+            }
             let locked = started.elapsed() <= LOCKED_DECISION || lost >= MAX_LOST_TURNS;
             let again = if locked { Some(&mut *decide) } else { None };
             match self.store(study, stale_after, seen_row, &plan, &token, again)? {
@@ -205,6 +239,55 @@ impl<B: Backend> Rdb<B> {
         })
     }
 
+    /// Stores `plan` as trial `number` if no trial was created after row `seen_row`, with no
+    /// lock held across round trips: one statement that swaps the study's counter and inserts
+    /// (see `write::NEXT_NUMBER_KEY`). A retried attempt first looks for the trial an earlier
+    /// attempt may have committed.
+    fn store_unlocked(
+        &self,
+        study: &str,
+        seen_row: i64,
+        number: u64,
+        plan: &TrialPlan,
+        token: &str,
+    ) -> Result<Unlocked, StorageError> {
+        let trial = Trial::new(number, plan.clone());
+        let mine = [(CREATE_TOKEN_KEY, token.to_owned())];
+        let mut attempts = 0;
+        let mut made = None;
+        let stored = self.with_cache(Mode::Statement, &mut |tx, caches| {
+            attempts += 1;
+            made = None;
+            let Some(cache) = caches.get_mut(study) else {
+                return Ok(Unlocked::NoCounter);
+            };
+            let id = cache.identity.id;
+            if attempts > 1 {
+                if let Some(found) = self.created_with(tx, id, seen_row, token)? {
+                    self.refresh_new(tx, cache)?;
+                    let trial = cache.trials.iter().find(|t| t.number == found).cloned();
+                    return Ok(Unlocked::Done(trial));
+                }
+            }
+            Ok(
+                match self.insert_swapping(tx, id, &cache.config, &trial, &mine, seen_row)? {
+                    Swapped::Inserted(row) => {
+                        made = Some(row);
+                        Unlocked::Done(Some(trial.clone()))
+                    }
+                    Swapped::Lost => Unlocked::Lost,
+                    Swapped::NoCounter => Unlocked::NoCounter,
+                },
+            )
+        })?;
+        if let Some(row) = made {
+            if let Some(cache) = self.caches().get_mut(study) {
+                cache.remember(number, row);
+            }
+        }
+        Ok(stored)
+    }
+
     /// Stores `plan` as the next trial under the study row lock, in a commit that does not
     /// wait for the disk. When a trial was created after row `seen_row`, `again` (if given)
     /// decides anew on the new rows there, else [`Stored::Changed`]. A retried attempt first
@@ -224,8 +307,15 @@ impl<B: Backend> Rdb<B> {
         let stored = self.with_cache(Mode::Lazy, &mut |tx, caches| {
             attempts += 1;
             made = None;
-            // Workers store one at a time: the study row is the lock.
-            let cache = self.current(tx, caches, study, true)?;
+            // Workers store one at a time: the study row is the lock (where one statement
+            // inserts into several tables, the row of the study's counter, which unlocked
+            // creates take as well).
+            let cache = if self.backend.writable_ctes() {
+                let identity = self.identity_for_create(tx, study)?;
+                self.current_as(tx, caches, study, identity)?
+            } else {
+                self.current(tx, caches, study, true)?
+            };
             let id = cache.identity.id;
             let mine = [(CREATE_TOKEN_KEY, token.to_owned())];
             if attempts == 1 && cache.last_row() == seen_row && self.backend.writable_ctes() {

@@ -240,7 +240,19 @@ impl<B: Backend> Rdb<B> {
         name: &str,
         lock: bool,
     ) -> Result<&'c mut StudyCache, StorageError> {
-        let Some(identity) = self.identity(tx, name, lock)? else {
+        let identity = self.identity(tx, name, lock)?;
+        self.current_as(tx, caches, name, identity)
+    }
+
+    /// [`current`](Self::current) with the study's identity as just read (`None`: gone).
+    fn current_as<'c>(
+        &self,
+        tx: &mut dyn Tx,
+        caches: &'c mut Caches,
+        name: &str,
+        identity: Option<Identity>,
+    ) -> Result<&'c mut StudyCache, StorageError> {
+        let Some(identity) = identity else {
             caches.remove(name);
             return Err(self.no_study(name));
         };

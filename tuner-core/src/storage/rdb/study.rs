@@ -1,6 +1,7 @@
 //! Study rows: finding a study and which instance of it is stored, reading and validating its
 //! configuration, creating and deleting it.
 
+use super::write::NEXT_NUMBER_KEY;
 use super::{err, Backend, Rdb, Tx};
 use crate::storage::optuna;
 use crate::storage::{StorageError, StudyConfig};
@@ -29,17 +30,24 @@ impl<B: Backend> Rdb<B> {
         name: &str,
         lock: bool,
     ) -> Result<Option<Identity>, StorageError> {
-        let sql = if lock {
+        self.identity_locked(tx, name, if lock { "{for_update:s}" } else { "" })
+    }
+
+    /// The study of that name and its instance token, read with the locking clause `lock`
+    /// (appended to the statement as it is).
+    fn identity_locked(
+        &self,
+        tx: &mut dyn Tx,
+        name: &str,
+        lock: &str,
+    ) -> Result<Option<Identity>, StorageError> {
+        let sql = format!(
             "SELECT s.study_id, a.value_json FROM studies s \
              LEFT JOIN study_system_attributes a ON a.study_id = s.study_id AND a.key = ?2 \
-             WHERE s.study_name = ?1{for_update:s}"
-        } else {
-            "SELECT s.study_id, a.value_json FROM studies s \
-             LEFT JOIN study_system_attributes a ON a.study_id = s.study_id AND a.key = ?2 \
-             WHERE s.study_name = ?1"
-        };
+             WHERE s.study_name = ?1{lock}"
+        );
         let rows = tx
-            .query(sql, &[name.into(), optuna::STUDY_INSTANCE_KEY.into()])
+            .query(&sql, &[name.into(), optuna::STUDY_INSTANCE_KEY.into()])
             .map_err(err(self.location()))?;
         Ok(rows.first().and_then(|r| {
             Some(Identity {
@@ -47,6 +55,57 @@ impl<B: Backend> Rdb<B> {
                 instance: r[1].text().map(str::to_owned),
             })
         }))
+    }
+
+    /// For a create under the lock where one statement may insert into several tables
+    /// (PostgreSQL): the study of that name and its instance token, with the row of its
+    /// counter of trial numbers locked (see [`NEXT_NUMBER_KEY`]), which orders this create
+    /// with the unlocked ones; where it has no counter yet, its study row is locked instead
+    /// and the counter looked for again, since unlocked creates need it. The study row is
+    /// taken `FOR NO KEY UPDATE`, which creates exclude but the foreign-key checks of
+    /// unlocked inserts (`FOR KEY SHARE`) do not: no create waits for another in a cycle.
+    pub(super) fn identity_for_create(
+        &self,
+        tx: &mut dyn Tx,
+        name: &str,
+    ) -> Result<Option<Identity>, StorageError> {
+        let e = err(self.location());
+        let rows = tx
+            .query(
+                "SELECT s.study_id, a.value_json, (SELECT 1 FROM study_system_attributes c \
+                 WHERE c.study_id = s.study_id AND c.key = ?3 FOR UPDATE) FROM studies s \
+                 LEFT JOIN study_system_attributes a ON a.study_id = s.study_id AND a.key = ?2 \
+                 WHERE s.study_name = ?1",
+                &[
+                    name.into(),
+                    optuna::STUDY_INSTANCE_KEY.into(),
+                    NEXT_NUMBER_KEY.into(),
+                ],
+            )
+            .map_err(&e)?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let (Some(id), counted) = (row[0].int(), row[2].int().is_some()) else {
+            return Err(e("a study row lacks its id".into()));
+        };
+        if counted {
+            return Ok(Some(Identity {
+                id,
+                instance: row[1].text().map(str::to_owned),
+            }));
+        }
+        let Some(found) = self.identity_locked(tx, name, " FOR NO KEY UPDATE OF s")? else {
+            return Ok(None);
+        };
+        // Created meanwhile by a create that held the study lock before this one: seen now,
+        // as this statement's snapshot is taken after that lock was granted.
+        tx.query(
+            "SELECT 1 FROM study_system_attributes WHERE study_id = ?1 AND key = ?2 FOR UPDATE",
+            &[found.id.into(), NEXT_NUMBER_KEY.into()],
+        )
+        .map_err(&e)?;
+        Ok(Some(found))
     }
 
     /// The study's identity, or [`StorageError::NoStudy`].

@@ -24,7 +24,7 @@ impl<B: Backend> Rdb<B> {
         let e = err(self.location());
         if self.backend.writable_ctes() {
             let (mut sql, bind) =
-                insert_statement(study, config, trial, extra, None).map_err(&e)?;
+                insert_statement(study, config, trial, extra, Guard::Locked).map_err(&e)?;
             sql.push_str(" SELECT trial_id FROM t");
             let rows = tx.query(&sql, &bind).map_err(&e)?;
             return rows
@@ -71,6 +71,40 @@ impl<B: Backend> Rdb<B> {
             .map_err(err(self.location()))?;
         self.load_with(tx, study, &sql, &bind)
     }
+    /// With no lock held (see [`NEXT_NUMBER_KEY`]): inserts `trial` as
+    /// [`insert_trial`](Self::insert_trial) does if the study's counter still holds its number
+    /// and no trial row is above `after`, in one statement that commits by itself without
+    /// waiting for the disk.
+    pub(super) fn insert_swapping(
+        &self,
+        tx: &mut dyn Tx,
+        study: i64,
+        config: &StudyConfig,
+        trial: &Trial,
+        extra: &[(&str, String)],
+        after: i64,
+    ) -> Result<Swapped, StorageError> {
+        let e = err(self.location());
+        let (mut sql, mut bind) =
+            insert_statement(study, config, trial, extra, Guard::Swap(after)).map_err(&e)?;
+        let k = bind.len();
+        // Tagged 6: the counter exists (as of the statement's start).
+        sql.push_str(&format!(
+            " SELECT 5, trial_id FROM t UNION ALL SELECT 6, 0 FROM study_system_attributes \
+             WHERE study_id = ?{} AND key = ?{}",
+            k + 1,
+            k + 2
+        ));
+        bind.extend([study.into(), NEXT_NUMBER_KEY.into()]);
+        let rows = tx.query(&sql, &bind).map_err(&e)?;
+        let tagged = |tag| rows.iter().find(|r| r[0].int() == Some(tag));
+        Ok(match (tagged(5), tagged(6)) {
+            (Some(r), _) => Swapped::Inserted(r[1].int().ok_or_else(|| e("no row id".into()))?),
+            (None, Some(_)) => Swapped::Lost,
+            (None, None) => Swapped::NoCounter,
+        })
+    }
+
     /// Replaces the trial's parameter rows with its values, in Optuna's representation
     /// (a `fresh` row has none to replace), in one statement.
     fn write_params(
@@ -296,6 +330,37 @@ fn trial_attrs<'k>(
     Ok(attrs)
 }
 
+/// The study attribute holding the number its next trial takes, where one statement may
+/// insert into several tables (PostgreSQL). A create without the study lock swaps it from
+/// the number its decision expected to the next in the statement that inserts the trial: its
+/// row lock lasts only that statement, two creates never take one number, and a decision
+/// taken on a read that missed a newer trial stores nothing. Creates under the lock set it.
+pub(super) const NEXT_NUMBER_KEY: &str = "tuner/next_number";
+
+/// What an unlocked insert ([`Rdb::insert_swapping`]) came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Swapped {
+    /// Inserted, as this row.
+    Inserted(i64),
+    /// A trial was created since the decision's read: nothing inserted.
+    Lost,
+    /// The study has no counter yet (its first trial, or made by an older version): nothing
+    /// inserted, and the create is to take the study lock.
+    NoCounter,
+}
+
+/// When a new trial's insert takes effect.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Guard {
+    /// Always: the caller holds the lock that orders creates.
+    Locked,
+    /// Under that lock too, unless the study has a trial row above this one.
+    UnlessAfter(i64),
+    /// With no lock held: only if the counter still holds the trial's number and no row is
+    /// above this one.
+    Swap(i64),
+}
+
 /// [`Rdb::insert_unless_newer`]'s statement and what it binds.
 fn unless_newer_statement(
     study: i64,
@@ -304,7 +369,8 @@ fn unless_newer_statement(
     extra: &[(&str, String)],
     after: i64,
 ) -> Result<(String, Vec<Sql>), String> {
-    let (mut sql, mut bind) = insert_statement(study, config, trial, extra, Some(after))?;
+    let (mut sql, mut bind) =
+        insert_statement(study, config, trial, extra, Guard::UnlessAfter(after))?;
     let (read, read_bind) = Which::After(after).statement(study);
     // Tagged 5 (sorted after the read's tags): the row inserted. Typed nulls, as the first
     // part of a UNION fixes its column types.
@@ -319,14 +385,15 @@ fn unless_newer_statement(
 }
 
 /// The data-modifying `WITH`s inserting a new trial of study `study` with its parameters,
-/// attributes and first heartbeat (`t` holds its row id), and what they bind; with
-/// `unless_after`, nothing is inserted when the study has a trial row above that one.
+/// attributes and first heartbeat (`t` holds its row id) and keeping the study's counter of
+/// trial numbers (see [`NEXT_NUMBER_KEY`]), and what they bind; `guard` says when nothing is
+/// inserted.
 fn insert_statement(
     study: i64,
     config: &StudyConfig,
     trial: &Trial,
     extra: &[(&str, String)],
-    unless_after: Option<i64>,
+    guard: Guard,
 ) -> Result<(String, Vec<Sql>), String> {
     let attrs = trial_attrs(trial, extra)?;
     let mut bind: Vec<Sql> = Vec::new();
@@ -337,18 +404,38 @@ fn insert_statement(
     let number = next(&mut bind, (trial.number as i64).into());
     let id = next(&mut bind, study.into());
     let state = next(&mut bind, optuna::optuna_state(trial.state).into());
-    let row = match unless_after {
-        None => format!("VALUES ({number}, {id}, {state}, {{now}})"),
-        Some(after) => {
-            let after = next(&mut bind, after.into());
-            // A range, for the plan's sake (see NO_ROW_ABOVE).
-            let above = next(&mut bind, NO_ROW_ABOVE.into());
-            format!(
-                "SELECT CAST({number} AS INTEGER), CAST({id} AS INTEGER), \
-                 CAST({state} AS trialstate), {{now}} WHERE NOT EXISTS \
-                 (SELECT 1 FROM trials n WHERE n.study_id = {id} AND n.trial_id > {after} \
-                 AND n.trial_id <= CAST({above} AS BIGINT))"
-            )
+    let key = next(&mut bind, NEXT_NUMBER_KEY.into());
+    let following = next(&mut bind, (trial.number + 1).to_string().into());
+    let newer = |bind: &mut Vec<Sql>, after: i64| {
+        let after = next(bind, after.into());
+        // A range, for the plan's sake (see NO_ROW_ABOVE).
+        let above = next(bind, NO_ROW_ABOVE.into());
+        format!(
+            "NOT EXISTS (SELECT 1 FROM trials n WHERE n.study_id = {id} \
+             AND n.trial_id > {after} AND n.trial_id <= CAST({above} AS BIGINT))"
+        )
+    };
+    let columns = format!(
+        "CAST({number} AS INTEGER), CAST({id} AS INTEGER), CAST({state} AS trialstate), {{now}}"
+    );
+    // Before the trial: the counter swapped from this trial's number to the next, which
+    // locks its row until the statement's own commit (made lazy, as a locked create's is).
+    let mut head = String::new();
+    let row = match guard {
+        Guard::Locked => format!("VALUES ({columns})"),
+        Guard::UnlessAfter(after) => {
+            format!("SELECT {columns} WHERE {}", newer(&mut bind, after))
+        }
+        Guard::Swap(after) => {
+            let expected = next(&mut bind, trial.number.to_string().into());
+            head = format!(
+                "z AS (SELECT set_config('synchronous_commit', 'off', true) AS lazy), \
+                 c AS (UPDATE study_system_attributes SET value_json = CAST({following} AS TEXT) \
+                 WHERE study_id = {id} AND key = CAST({key} AS VARCHAR) \
+                 AND value_json = CAST({expected} AS TEXT) \
+                 AND (SELECT lazy FROM z) = 'off' RETURNING study_id), "
+            );
+            format!("SELECT {columns} FROM c WHERE {}", newer(&mut bind, after))
         }
     };
     let mut params = Vec::new();
@@ -372,11 +459,21 @@ fn insert_statement(
         })
         .collect();
     let mut sql = format!(
-        "WITH t AS (INSERT INTO trials (number, study_id, state, datetime_start) \
+        "WITH {head}t AS (INSERT INTO trials (number, study_id, state, datetime_start) \
          {row} RETURNING trial_id), \
          h AS (INSERT INTO trial_heartbeats (trial_id, heartbeat) \
          SELECT trial_id, {{now}} FROM t)"
     );
+    if !matches!(guard, Guard::Swap(_)) {
+        // Under the study lock: the counter set past the trial (created if the study had
+        // none), so that unlocked creates go on from here.
+        sql.push_str(&format!(
+            ", k AS (INSERT INTO study_system_attributes (study_id, key, value_json) \
+             SELECT CAST({id} AS INTEGER), CAST({key} AS VARCHAR), CAST({following} AS TEXT) \
+             FROM t ON CONFLICT (study_id, key) \
+             DO UPDATE SET value_json = excluded.value_json)"
+        ));
+    }
     if !params.is_empty() {
         sql.push_str(&format!(
             ", p AS (INSERT INTO trial_params \
@@ -400,9 +497,8 @@ mod tests {
     use crate::space::{HyperParameters, Param, SearchSpace};
     use crate::trial::TrialPlan;
 
-    #[test]
-    fn a_conditional_insert_binds_every_placeholder_it_names_and_reads_past_the_row() {
-        let config = StudyConfig {
+    fn config() -> StudyConfig {
+        StudyConfig {
             name: "s".into(),
             space: SearchSpace::builder()
                 .param(Param::float("x", 0.0, 1.0))
@@ -410,35 +506,89 @@ mod tests {
                 .unwrap(),
             objectives: Objective::minimize("loss").into(),
             oracle: crate::oracle::OracleConfig::Random,
-        };
+        }
+    }
+
+    fn trial() -> Trial {
         let mut values = HyperParameters::new();
         values.insert("x", 0.5);
         let plan = TrialPlan {
             values,
             ..TrialPlan::default()
         };
-        let trial = Trial::new(7, plan);
-        let extra = [("tuner/create", "\"t\"".to_owned())];
-        let (sql, bind) = unless_newer_statement(3, &config, &trial, &extra, 41).unwrap();
-        let highest = sql
-            .split('?')
+        Trial::new(7, plan)
+    }
+
+    /// The highest `?N` the statement names.
+    fn highest_placeholder(sql: &str) -> Option<usize> {
+        sql.split('?')
             .skip(1)
             .filter_map(|rest| {
                 let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
                 digits.parse::<usize>().ok()
             })
-            .max();
-        assert_eq!(highest, Some(bind.len()), "{sql}");
+            .max()
+    }
+
+    #[test]
+    fn a_conditional_insert_binds_every_placeholder_it_names_and_reads_past_the_row() {
+        let extra = [("tuner/create", "\"t\"".to_owned())];
+        let (sql, bind) = unless_newer_statement(3, &config(), &trial(), &extra, 41).unwrap();
+        assert_eq!(highest_placeholder(&sql), Some(bind.len()), "{sql}");
         assert!(sql.contains("WHERE NOT EXISTS"), "{sql}");
         assert!(sql.contains("SELECT 5, trial_id"), "{sql}");
-        // The insert's own binds first (number, study, state, the row, the bound), then the
-        // read's (study, the row, the bound): the same row both times.
+        // Under the lock, the counter is set past the trial (created if missing).
+        assert!(
+            sql.contains("k AS (INSERT INTO study_system_attributes")
+                && sql.contains("ON CONFLICT"),
+            "{sql}"
+        );
+        // The insert's own binds first (number, study, state, the counter's key and next
+        // value, the row, the bound), then the read's (study, the row, the bound): the same
+        // row both times.
         let max = Sql::Int(NO_ROW_ABOVE);
         let state = Sql::from("RUNNING");
         assert_eq!(
-            bind[..5],
-            [Sql::Int(7), Sql::Int(3), state, Sql::Int(41), max.clone()]
+            bind[..7],
+            [
+                Sql::Int(7),
+                Sql::Int(3),
+                state,
+                Sql::from(NEXT_NUMBER_KEY),
+                Sql::from("8"),
+                Sql::Int(41),
+                max.clone()
+            ]
         );
         assert_eq!(bind[bind.len() - 3..], [Sql::Int(3), Sql::Int(41), max]);
+    }
+
+    #[test]
+    fn an_unlocked_insert_swaps_the_counter_from_its_number_to_the_next() {
+        let (sql, bind) = insert_statement(3, &config(), &trial(), &[], Guard::Swap(41)).unwrap();
+        assert_eq!(highest_placeholder(&sql), Some(bind.len()), "{sql}");
+        // The swap comes first, as the trial's row is selected from it; its commit is lazy.
+        let (swap, trial_at) = (sql.find("c AS (UPDATE").unwrap(), sql.find("t AS").unwrap());
+        assert!(swap < trial_at, "{sql}");
+        assert!(
+            sql.contains("set_config('synchronous_commit', 'off', true)"),
+            "{sql}"
+        );
+        assert!(sql.contains("FROM c WHERE NOT EXISTS"), "{sql}");
+        assert!(
+            !sql.contains("k AS"),
+            "no second write of the counter: {sql}"
+        );
+        // From "7" (this trial's number) to "8", and not above row 41.
+        assert_eq!(
+            bind[3..8],
+            [
+                Sql::from(NEXT_NUMBER_KEY),
+                Sql::from("8"),
+                Sql::from("7"),
+                Sql::Int(41),
+                Sql::Int(NO_ROW_ABOVE)
+            ]
+        );
     }
 }
