@@ -55,6 +55,8 @@ enum Stored {
 const UNLOCKED_TURNS: u32 = 2;
 
 /// What an unlocked create came to.
+// One value per ask, moved out at once: boxing the trial would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 enum Unlocked {
     /// The trial stored (`None` if an earlier attempt stored it and it is gone already).
     Done(Option<Trial>),
