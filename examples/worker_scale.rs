@@ -15,8 +15,9 @@
 //! Options: `--storage URL` (default: a SQLite file in the temp folder), `--workers LIST`,
 //! `--work-ms MS` (the objective's duration, default 50), `--trials N` per worker (default 40),
 //! `--server-pid PID` (PostgreSQL's postmaster: its reaped backends' CPU time is the server's
-//! share). The CPU columns are per trial, whatever else the machine runs: the workers' user +
-//! system time (this process's reaped children) and, with `--server-pid`, the server's.
+//! share). Each row searches a study of its own, deleted when every row is done. The CPU
+//! columns are per trial, whatever else the machine runs: the workers' user + system time (this
+//! process's reaped children) and, with `--server-pid`, the server's.
 
 use std::io::Write;
 use std::process::Command;
@@ -35,6 +36,9 @@ struct Args {
     server_pid: Option<u32>,
     /// Set in a worker: the file its latencies go to.
     worker: Option<String>,
+    /// The study searched: one per row, so that no row starts by deleting the rows of the
+    /// one before (whose clean-up, the server's vacuum, would run during the measurement).
+    study: String,
 }
 
 fn args() -> Result<Args, String> {
@@ -46,6 +50,7 @@ fn args() -> Result<Args, String> {
         trials: 40,
         server_pid: None,
         worker: None,
+        study: "scale".to_owned(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -64,6 +69,7 @@ fn args() -> Result<Args, String> {
             }
             "--trials" => a.trials = value()?.parse().map_err(|e| format!("--trials: {e}"))?,
             "--worker" => a.worker = Some(value()?),
+            "--study" => a.study = value()?,
             "--server-pid" => {
                 a.server_pid = Some(value()?.parse().map_err(|e| format!("--server-pid: {e}"))?)
             }
@@ -87,7 +93,7 @@ fn tuner(
         .max_trials(max_trials)
         .storage_url(&a.storage)
         .directory(std::env::temp_dir().join("tuner-scale"))
-        .project_name("scale")
+        .project_name(&a.study)
         .overwrite(overwrite)
         .seed(std::process::id() as u64)
         .quiet(true)
@@ -177,7 +183,7 @@ fn main() -> Result<(), tuner::Report> {
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let a = args()?;
+    let mut a = args()?;
     if let Some(out) = &a.worker {
         return worker(&a, out);
     }
@@ -205,9 +211,12 @@ fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         )
     };
     let mut one = None;
-    for &n in &a.workers {
+    let mut studies = Vec::new();
+    for n in a.workers.clone() {
         let trials = a.trials * n as u64;
         // Each run starts a fresh study, with max_trials stored by this first handle's runs.
+        a.study = format!("scale-{}-{n}", std::process::id());
+        studies.push(a.study.clone());
         drop(tuner(&a, trials, true)?);
         let started = Instant::now();
         let (client0, server0) = cpu();
@@ -232,6 +241,8 @@ fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                         &trials.to_string(),
                         "--worker",
                         file,
+                        "--study",
+                        &a.study,
                     ])
                     .spawn()?,
             );
@@ -280,6 +291,12 @@ fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             per_trial(client1 - client0),
             per_trial(server1 - server0)
         );
+    }
+    // After every row: deleting a row's study before the next would have the server vacuum
+    // its rows during that row's measurement.
+    let storage = tuner::storage::open(&a.storage)?;
+    for study in &studies {
+        storage.delete_study(study)?;
     }
     Ok(())
 }
