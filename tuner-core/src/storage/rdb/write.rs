@@ -71,6 +71,7 @@ impl<B: Backend> Rdb<B> {
             .map_err(err(self.location()))?;
         self.load_with(tx, study, &sql, &bind)
     }
+
     /// With no lock held (see [`NEXT_NUMBER_KEY`]): inserts `trial` as
     /// [`insert_trial`](Self::insert_trial) does if the study's counter still holds its number
     /// and no trial row is above `after`, in one statement that commits by itself without
