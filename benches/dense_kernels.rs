@@ -11,7 +11,9 @@
 //! peak, measured with chains of fused multiply-adds on every core.
 //!
 //!     cargo bench -p tuner-tests --bench dense_kernels -- [--epochs 4] [--only 352]
-//!         [--keras /work/venvs/kernels/bin/python]
+//!         [--keras /work/venvs/kernels/bin/python] [--ours-only]
+//!
+//! `--ours-only` skips the dfdx baseline (for profiling our epoch alone).
 //!
 //! Full Fashion-MNIST is read from /usr/share/datasets/fashion-mnist when present (Debian's
 //! `dataset-fashion-mnist`), else synthetic data of the same shape is generated.
@@ -458,6 +460,7 @@ fn main() {
         .max(2);
     let python = value("--keras");
     let only = value("--only");
+    let ours_only = args.iter().any(|a| a == "--ours-only");
     let (train, val, source) = data();
     let (peak_gflops, peak_text) = peak();
     println!("data: {source}; batch {BATCH}; {epochs} epochs each, median of epochs 2..");
@@ -477,7 +480,7 @@ fn main() {
         for act in [Activation::Relu, Activation::Tanh, Activation::Gelu] {
             let g = gflop_per_epoch(widths);
             let a = ours(widths, act, &train, &val, epochs);
-            let b = dfdx_run(widths, act, &train, &val, epochs);
+            let b = (!ours_only).then(|| dfdx_run(widths, act, &train, &val, epochs));
             let real = source.starts_with("Fashion");
             let k = python
                 .as_deref()
@@ -489,19 +492,19 @@ fn main() {
                     .map_or("-".into(), |v| format!("{v:.3}"))
             };
             let kt = |f: fn(&Timing) -> String| k.as_ref().map_or("-".into(), f);
+            let bt = |f: fn(&Timing) -> String| b.as_ref().map_or("-".into(), f);
             println!(
-                "| {} | {} | {:.2} ({:.2}) | {:.2} ({:.2}) | {} | {:.2} | {} | {:.1} | {:.1} | {} | {} / {} / {} / {} / {} | {} / {} / {} |",
+                "| {} | {} | {:.2} ({:.2}) | {} | {} | {} | {} | {:.1} | {} | {} | {} / {} / {} / {} / {} | {} / {} / {} |",
                 widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-"),
                 act.name(),
                 a.wall,
                 a.cpu,
-                b.wall,
-                b.cpu,
+                bt(|b| format!("{:.2} ({:.2})", b.wall, b.cpu)),
                 kt(|k| format!("{:.2} ({:.2})", k.wall, k.cpu)),
-                a.wall / b.wall,
+                b.as_ref().map_or("-".into(), |b| format!("{:.2}", a.wall / b.wall)),
                 k.as_ref().map_or("-".into(), |k| format!("{:.2}", a.wall / k.wall)),
                 g / a.wall,
-                g / b.wall,
+                b.as_ref().map_or("-".into(), |b| format!("{:.1}", g / b.wall)),
                 k.as_ref().map_or("-".into(), |k| format!("{:.1}", g / k.wall)),
                 pct(s[0]),
                 pct(s[1]),
@@ -509,7 +512,7 @@ fn main() {
                 pct(s[3]),
                 pct(s[4]),
                 acc(Some(&a)),
-                acc(Some(&b)),
+                acc(b.as_ref()),
                 acc(k.as_ref()),
             );
         }

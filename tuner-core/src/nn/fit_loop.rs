@@ -2,6 +2,8 @@
 
 use super::batch::BatchTargets;
 use super::error::NnError;
+use super::modules::denormals::FlushDenormals;
+use super::modules::matmul::train_on_all_threads;
 use super::modules::profile::{timed, Phase};
 use super::network::Network;
 use crate::data::{Dataset, Targets};
@@ -76,6 +78,8 @@ impl Network {
         let weights = training_weights(fit, train, given_rows)?;
         let (w_in, w_out) = (self.model.input_width(), self.model.output_width());
         let mut history = History::default();
+        let _flush = FlushDenormals::new();
+        let polling = train_on_all_threads();
         begin_training(fit, callbacks, &self.callback_states);
         let mut order: Vec<usize> = (0..train.len()).collect();
         // A batch's labels or target values, refilled in place for every batch.
@@ -122,6 +126,9 @@ impl Network {
                     Targets::Classes { .. } => BatchTargets::Classes(&labels),
                     Targets::Values { .. } => BatchTargets::Values(&values),
                 };
+                if let Some(polling) = &polling {
+                    polling.rearm();
+                }
                 let (loss, outputs) =
                     self.step(&device, x, idx.len(), targets, batch_weights.as_deref())?;
                 targets.gather(&mut gathered, loss, &outputs);

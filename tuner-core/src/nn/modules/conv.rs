@@ -1,8 +1,9 @@
 //! 2-D convolution of run-time size: im2col, one gemm for the whole batch, and the
 //! transposed products (plus col2im) as its backward pass.
 
+use super::matmul::matmul;
 use super::net::Probe;
-use super::spatial::{matmul, scratch_values, values, KernelFloat, Scratch, Window};
+use super::spatial::{scratch_values, values, KernelFloat, Scratch, Window};
 use super::Width;
 use dfdx::nn::{Module, ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::prelude::{

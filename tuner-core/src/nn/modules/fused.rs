@@ -7,8 +7,9 @@
 //! What the backward pass needs is the input and the derivative of the whole epilogue
 //! (`act'(z)` times the dropout factor), both in pooled buffers; nothing else is kept.
 
+use super::matmul::{matmul, matmul_on};
 use super::profile::{timed, Phase};
-use super::spatial::{matmul, scratch_values, KernelFloat, Scratch};
+use super::spatial::{scratch_values, KernelFloat, Scratch};
 use super::{Dense, Width};
 use crate::nn::spec::Activation;
 use dfdx::prelude::{
@@ -120,10 +121,16 @@ impl<E: KernelFloat> Dense<E, Cpu> {
                         }
                     }
                 });
-                // dW (units x inputs) += dZ^T (units x n) * x (n x inputs)
+                // dW (units x inputs) += dZ^T (units x n) * x (n x inputs), and
+                // dx (n x inputs) += dZ (n x units) * W (units x inputs): the two products
+                // are independent and equally long, so with two or more threads each gets
+                // half of them. dx goes to a buffer added in after, whatever the thread
+                // count, so that its sum is done in one order (the parallel-trials rule).
+                let threads = rayon::current_num_threads();
                 let g_weight = grads.get_or_alloc_mut(&w_id)?;
-                timed(Phase::Gemm, || {
-                    matmul(
+                let dw = |threads: usize, g_weight: &mut [E]| {
+                    matmul_on(
+                        threads,
                         (units, n, inputs),
                         &d,
                         [1, units],
@@ -133,13 +140,12 @@ impl<E: KernelFloat> Dense<E, Cpu> {
                         [inputs, 1],
                         true,
                     )
-                });
-                drop(xs);
+                };
                 if input_grad {
-                    // dx (n x inputs) += dZ (n x units) * W (units x inputs)
-                    let g_x = grads.get_or_alloc_mut(&x_id)?;
-                    timed(Phase::Gemm, || {
-                        matmul(
+                    let mut g_x_part = Scratch::overwritten(n * inputs);
+                    let dx = |threads: usize, g_x: &mut [E]| {
+                        matmul_on(
+                            threads,
                             (n, units, inputs),
                             &d,
                             [units, 1],
@@ -147,10 +153,31 @@ impl<E: KernelFloat> Dense<E, Cpu> {
                             [inputs, 1],
                             g_x,
                             [inputs, 1],
-                            true,
+                            false,
                         )
+                    };
+                    let half = threads / 2;
+                    timed(Phase::Gemm, || {
+                        if half == 0 {
+                            dw(1, g_weight);
+                            dx(1, &mut g_x_part);
+                        } else {
+                            rayon::in_place_scope(|s| {
+                                s.spawn(|_| dw(half, g_weight));
+                                dx(threads - half, &mut g_x_part)
+                            })
+                        }
                     });
+                    let g_x = grads.get_or_alloc_mut(&x_id)?;
+                    timed(Phase::Elementwise, || {
+                        for (g, &v) in g_x.iter_mut().zip(g_x_part.iter()) {
+                            *g += v;
+                        }
+                    });
+                } else {
+                    timed(Phase::Gemm, || dw(threads, g_weight));
                 }
+                drop(xs);
                 Ok(())
             });
         }

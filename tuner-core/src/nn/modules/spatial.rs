@@ -1,6 +1,6 @@
 //! What the image layers share: the float types their CPU kernels run on, where a sliding
-//! window sits on a `[channels, height, width]` sample, dense matrix products, and the
-//! plumbing of a custom op (forward on raw values, backward registered on dfdx's tape).
+//! window sits on a `[channels, height, width]` sample, and the plumbing of a custom op
+//! (forward on raw values, backward registered on dfdx's tape).
 //!
 //! dfdx 0.13 builds its own convolution only on nightly, so these layers bring their own
 //! kernels. They run on dfdx's `Cpu` device through its public API: values are copied out
@@ -268,72 +268,6 @@ impl Window {
             .div_ceil(s)
             .min(self.out_width);
         lo.min(hi)..hi
-    }
-}
-
-/// `dst (m x n) = [dst +] lhs (m x k) * rhs (k x n)`, each given as a pointer-free slice with
-/// its row and column strides (elements). Runs on gemm, as dfdx's own matmul does.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn matmul<E: KernelFloat>(
-    (m, k, n): (usize, usize, usize),
-    lhs: &[E],
-    [lhs_rs, lhs_cs]: [usize; 2],
-    rhs: &[E],
-    [rhs_rs, rhs_cs]: [usize; 2],
-    dst: &mut [E],
-    [dst_rs, dst_cs]: [usize; 2],
-    accumulate: bool,
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    let last = |rs: usize, cs: usize, rows: usize, cols: usize| {
-        (rows.saturating_sub(1)) * rs + (cols.saturating_sub(1)) * cs
-    };
-    // The bounds gemm relies on; checked once per product, never per element.
-    assert!(
-        k == 0 || last(lhs_rs, lhs_cs, m, k) < lhs.len(),
-        "lhs too short"
-    );
-    assert!(
-        k == 0 || last(rhs_rs, rhs_cs, k, n) < rhs.len(),
-        "rhs too short"
-    );
-    assert!(last(dst_rs, dst_cs, m, n) < dst.len(), "dst too short");
-    if k == 0 {
-        if !accumulate {
-            for i in 0..m {
-                for j in 0..n {
-                    dst[i * dst_rs + j * dst_cs] = E::zero();
-                }
-            }
-        }
-        return;
-    }
-    // SAFETY: the asserts above keep every element gemm touches inside the three slices;
-    // `dst` is borrowed mutably, so it overlaps neither input.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            dst_cs as isize,
-            dst_rs as isize,
-            accumulate,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs.as_ptr(),
-            rhs_cs as isize,
-            rhs_rs as isize,
-            if accumulate { E::one() } else { E::zero() },
-            E::one(),
-            false,
-            false,
-            false,
-            gemm::Parallelism::Rayon(0),
-        )
     }
 }
 
