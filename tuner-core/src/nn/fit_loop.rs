@@ -41,6 +41,11 @@ impl Network {
     /// Epoch `e` shuffles from `fit.seed` and `e`, and draws dropout and augmentation from the
     /// network's seed and `e`: training `0..2`, saving, loading and training `2..4` repeats
     /// training `0..4` bit for bit.
+    ///
+    /// Products run on every thread of the current rayon pool (the global one, as wide as
+    /// `RAYON_NUM_THREADS` or the cores, when called from outside any pool), whose other
+    /// workers poll for them while training runs; values do not depend on the thread count.
+    /// Subnormal floats are flushed to zero while it runs, as XLA does.
     pub fn fit(
         &mut self,
         train: &Dataset,

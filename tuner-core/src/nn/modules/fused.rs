@@ -38,14 +38,49 @@ impl Epilogue {
     fn apply<E: KernelFloat>(&self, device: &Cpu, out: &mut [E], deriv: Option<&mut Scratch<E>>) {
         match deriv {
             Some(d) => {
-                E::activate(self.activation, out, Some(&mut d[..]));
+                activate_split(self.activation, out, Some(&mut d[..]));
                 if self.dropout > 0.0 {
                     E::dropout(self.dropout, device.random_u64(), out, Some(&mut d[..]));
                 }
             }
-            None => E::activate(self.activation, out, None),
+            None => activate_split(self.activation, out, None),
         }
     }
+}
+
+/// Below this many values an activation runs on one thread.
+const SPLIT_ACTIVATION_FROM: usize = 1 << 14;
+
+/// `E::activate` on equal contiguous parts of `z` (and `deriv`), one per thread of the current
+/// pool: element-wise, so the values do not depend on the split.
+fn activate_split<E: KernelFloat>(activation: Activation, z: &mut [E], deriv: Option<&mut [E]>) {
+    let threads = rayon::current_num_threads();
+    if activation == Activation::Linear || threads < 2 || z.len() < SPLIT_ACTIVATION_FROM {
+        return E::activate(activation, z, deriv);
+    }
+    let part = z.len().div_ceil(threads);
+    rayon::in_place_scope(|s| match deriv {
+        Some(d) => {
+            let mut parts = z.chunks_mut(part).zip(d.chunks_mut(part));
+            let first = parts.next();
+            for (z, d) in parts {
+                s.spawn(move |_| E::activate(activation, z, Some(d)));
+            }
+            if let Some((z, d)) = first {
+                E::activate(activation, z, Some(d));
+            }
+        }
+        None => {
+            let mut parts = z.chunks_mut(part);
+            let first = parts.next();
+            for z in parts {
+                s.spawn(move |_| E::activate(activation, z, None));
+            }
+            if let Some(z) = first {
+                E::activate(activation, z, None);
+            }
+        }
+    })
 }
 
 /// `d <- d * g` (the chain rule through the epilogue), in place.

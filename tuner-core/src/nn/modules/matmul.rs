@@ -217,6 +217,8 @@ impl KeepPolling {
 
 /// Runs the pool's pending jobs as they come, until `stop` or [`POLL_IDLE`] without one.
 fn poll(stop: &AtomicBool) {
+    // The jobs run here are the training thread's, which flushes subnormals.
+    let _flush = FlushDenormals::new();
     let mut idle_since = Instant::now();
     while !stop.load(Ordering::Acquire) {
         if rayon::yield_now() == Some(rayon::Yield::Executed) {
