@@ -138,7 +138,7 @@ impl Dataset {
         values: Vec<f32>,
         width: usize,
     ) -> Result<Self, DataError> {
-        if width == 0 || values.len() % width != 0 {
+        if width == 0 || !values.len().is_multiple_of(width) {
             return Err(DataError::Inconsistent(format!(
                 "{} target values do not split into rows of width {width}",
                 values.len()

@@ -318,7 +318,7 @@ impl Network {
     /// row-major, `output width` values per row; logits for classification.
     pub fn predict(&self, features: &[f32]) -> Result<Vec<f32>, NnError> {
         let w_in = self.model.input_width();
-        if features.len() % w_in != 0 {
+        if !features.len().is_multiple_of(w_in) {
             return Err(NnError::FeatureCount {
                 width: w_in,
                 len: features.len(),
