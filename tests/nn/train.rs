@@ -81,6 +81,48 @@ fn same_seed_gives_bitwise_same_weights_and_metrics() {
 }
 
 #[test]
+fn training_is_bitwise_the_same_on_one_two_and_three_threads() {
+    let (train, test) = data();
+    // Wide enough that every product is split over the threads, and the middle layer's
+    // two backward products run side by side.
+    let spec = NetSpec::input_shape([28, 28])
+        .flatten()
+        .dense(256)
+        .tanh()
+        .dense(128)
+        .relu()
+        .dropout(0.2)
+        .dense(10)
+        .optimizer(Optimizer::adam(2e-3));
+    let run = || {
+        let mut net = Network::new(&spec, 5).unwrap();
+        let fit = Fit::default().epochs(2).batch_size(64).seed(2);
+        let h = net
+            .fit(&train.take(512), Some(test), &fit, &mut [])
+            .unwrap();
+        (net.weights(), h)
+    };
+    let in_pool = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(run)
+    };
+    let (w1, h1) = in_pool(1);
+    // A thread outside any pool trains on a pool of its own, with polling workers.
+    let (w2, h2) = std::thread::scope(|s| s.spawn(run).join().unwrap());
+    let (w3, h3) = in_pool(3);
+    assert!(
+        w1 == w2,
+        "one thread vs a pool of its own: different weights"
+    );
+    assert!(w1 == w3, "one thread vs three: different weights");
+    assert_eq!(h1, h2);
+    assert_eq!(h1, h3);
+}
+
+#[test]
 fn validation_split_takes_the_tail_before_shuffling() {
     let (train, _) = data();
     let small = train.take(500);

@@ -2,10 +2,11 @@
 //!
 //! gemm's own threading (`Parallelism::Rayon`) scales poorly on the shapes a training step
 //! has (a weight gradient with K = batch gained 3% from a second thread; BENCHMARKS "Dense
-//! training kernels"), so a product is cut here into one block of whole output rows (or
-//! columns) per thread, and each block runs gemm's single-threaded kernel. The inner (K)
-//! dimension is never split, so every output element is summed in the same order whatever
-//! the thread count: results do not depend on it.
+//! training kernels"), so a product is cut here into blocks of whole output rows (or
+//! columns), and each block runs gemm's single-threaded kernel, the blocks spread over the
+//! threads. The blocks depend only on the product's shape and the inner (K) dimension is
+//! never split, so every output element is summed in the same order whatever the thread
+//! count: results do not depend on it.
 
 use super::denormals::FlushDenormals;
 use super::spatial::KernelFloat;
@@ -15,6 +16,9 @@ use std::time::{Duration, Instant};
 
 /// Below this many multiply-adds a product runs on one thread (a split costs a few µs).
 const SPLIT_FROM: usize = 1 << 18;
+/// How many blocks a large product is cut into, whatever the thread count (one per core on
+/// the 2-core machines measured; fewer threads run several blocks in turn).
+const SPLIT_PARTS: usize = 2;
 /// Blocks are whole multiples of this many rows or columns (gemm's register tiles).
 const BLOCK_ALIGN: usize = 16;
 
@@ -99,29 +103,42 @@ pub(crate) fn matmul_on<E: KernelFloat>(
     // Split the longer side of the output; the other operand is then read whole by each block.
     let by_rows = m >= n;
     let side = if by_rows { m } else { n };
+    // The blocks follow from the shape alone, never from the thread count: gemm does not sum
+    // an output element the same way in every block shape (a 64x784x64 block, alone,
+    // differed in the last bit from the same columns of the 64x784x256 product), so only
+    // the same blocks give the same values on any number of threads.
     let parts = if m * n * k < SPLIT_FROM {
         1
     } else {
-        threads.min(side / BLOCK_ALIGN).max(1)
+        SPLIT_PARTS.min(side / BLOCK_ALIGN).max(1)
     };
-    if parts == 1 {
-        // SAFETY: the whole output, inside the slices by the asserts above.
-        unsafe { product.block(by_rows, 0..side, m, n) };
+    let block = side.div_ceil(parts).div_ceil(BLOCK_ALIGN) * BLOCK_ALIGN;
+    let ranges = (0..side)
+        .step_by(block)
+        .map(|start| start..(start + block).min(side));
+    if parts == 1 || threads < 2 {
+        for range in ranges {
+            // SAFETY: the blocks cover disjoint output rows (columns), inside the slices by
+            // the asserts above.
+            unsafe { product.block(by_rows, range, m, n) };
+        }
         return;
     }
-    let block = side.div_ceil(parts).div_ceil(BLOCK_ALIGN) * BLOCK_ALIGN;
     let product = &product;
     // The first block runs on the calling thread, the others on the pool: from outside a
     // pool that keeps the caller working instead of waiting for two woken workers.
     rayon::in_place_scope(|s| {
-        for start in (block..side).step_by(block) {
-            let range = start..(start + block).min(side);
+        let mut ranges = ranges;
+        let first = ranges.next();
+        for range in ranges {
             // SAFETY: the blocks cover disjoint output rows (columns), each inside `dst`;
             // the inputs are only read, and `dst` overlaps neither (borrowed mutably).
             s.spawn(move |_| unsafe { product.block(by_rows, range, m, n) });
         }
-        // SAFETY: as for the spawned blocks.
-        unsafe { product.block(by_rows, 0..block.min(side), m, n) }
+        if let Some(range) = first {
+            // SAFETY: as for the spawned blocks.
+            unsafe { product.block(by_rows, range, m, n) }
+        }
     });
 }
 
@@ -332,7 +349,17 @@ mod tests {
             .build()
             .expect("a pool");
         // Shapes of a training step: split by rows (m >= n) and by columns.
-        for (m, k, n) in [(128, 784, 352), (352, 128, 100), (40, 300, 200), (7, 5, 3)] {
+        for (m, k, n) in [
+            (128, 784, 352),
+            (352, 128, 100),
+            (40, 300, 200),
+            (7, 5, 3),
+            (64, 784, 256),
+            (256, 64, 784),
+            (128, 64, 256),
+            (64, 128, 256),
+            (64, 256, 128),
+        ] {
             let a: Vec<f32> = (0..m * k)
                 .map(|i| ((i * 7919) % 23) as f32 / 11.0 - 1.0)
                 .collect();
