@@ -3,8 +3,8 @@
 use super::batch::BatchTargets;
 use super::error::NnError;
 use super::modules::denormals::FlushDenormals;
-use super::modules::matmul::train_on_all_threads;
 use super::modules::profile::{timed, Phase};
+use super::modules::training_pool::train_on_all_threads;
 use super::network::Network;
 use crate::data::{Dataset, Targets};
 use crate::model::epoch::{begin_training, end_epoch, schedule, EpochEnd};

@@ -59,26 +59,17 @@ fn activate_split<E: KernelFloat>(activation: Activation, z: &mut [E], deriv: Op
         return E::activate(activation, z, deriv);
     }
     let part = z.len().div_ceil(threads);
-    rayon::in_place_scope(|s| match deriv {
-        Some(d) => {
-            let mut parts = z.chunks_mut(part).zip(d.chunks_mut(part));
-            let first = parts.next();
-            for (z, d) in parts {
-                s.spawn(move |_| E::activate(activation, z, Some(d)));
-            }
-            if let Some((z, d)) = first {
-                E::activate(activation, z, Some(d));
-            }
+    rayon::in_place_scope(|s| {
+        let mut derivs = deriv.map(|d| d.chunks_mut(part));
+        let mut parts = z
+            .chunks_mut(part)
+            .map(|z| (z, derivs.as_mut().and_then(Iterator::next)));
+        let first = parts.next();
+        for (z, d) in parts {
+            s.spawn(move |_| E::activate(activation, z, d));
         }
-        None => {
-            let mut parts = z.chunks_mut(part);
-            let first = parts.next();
-            for z in parts {
-                s.spawn(move |_| E::activate(activation, z, None));
-            }
-            if let Some(z) = first {
-                E::activate(activation, z, None);
-            }
+        if let Some((z, d)) = first {
+            E::activate(activation, z, d);
         }
     })
 }
@@ -87,6 +78,13 @@ fn activate_split<E: KernelFloat>(activation: Activation, z: &mut [E], deriv: Op
 fn chain<E: KernelFloat>(d: &mut [E], g: &[E]) {
     for (d, &g) in d.iter_mut().zip(g) {
         *d *= g;
+    }
+}
+
+/// `g <- g + v`: a gradient computed apart added to the one on the tape.
+fn add_into<E: KernelFloat>(g: &mut [E], v: &[E]) {
+    for (g, &v) in g.iter_mut().zip(v) {
+        *g += v;
     }
 }
 
@@ -204,11 +202,7 @@ impl<E: KernelFloat> Dense<E, Cpu> {
                         }
                     });
                     let g_x = grads.get_or_alloc_mut(&x_id)?;
-                    timed(Phase::Elementwise, || {
-                        for (g, &v) in g_x.iter_mut().zip(g_x_part.iter()) {
-                            *g += v;
-                        }
-                    });
+                    timed(Phase::Elementwise, || add_into(g_x, &g_x_part));
                 } else {
                     timed(Phase::Gemm, || dw(threads, g_weight));
                 }
@@ -250,11 +244,7 @@ pub fn try_epilogue<S: dfdx::shapes::Shape, E: KernelFloat, T: Tape<E, Cpu>>(
             let g_out = grads.get_or_alloc_mut(&out_id)?;
             timed(Phase::Elementwise, || chain(&mut d, g_out));
             let g_in = grads.get_or_alloc_mut(&x_id)?;
-            timed(Phase::Elementwise, || {
-                for (g, &v) in g_in.iter_mut().zip(d.iter()) {
-                    *g += v;
-                }
-            });
+            timed(Phase::Elementwise, || add_into(g_in, &d));
             Ok(())
         });
     }

@@ -35,6 +35,7 @@ mod pool;
 pub mod profile;
 mod residual;
 mod spatial;
+pub(crate) mod training_pool;
 
 pub use activation::Activate;
 pub use augment::{RandomContrast, RandomFlip, RandomTranslation};
