@@ -419,14 +419,22 @@ fn an_outside_connection_holding_postgres_locks_fails_no_live_trial() {
     let tally = run(&url, study, 3, 60, |_| {
         for _ in 0..2 {
             std::thread::sleep(Duration::from_millis(400));
-            // The study row (what new trials wait for) and every heartbeat, held 3 s.
-            let out = sql(
-                &url,
-                &format!(
-                    "BEGIN; SELECT study_id FROM studies WHERE study_name = '{study}' FOR UPDATE; \
-                     LOCK TABLE trial_heartbeats IN EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;"
-                ),
+            // The study row (what new trials wait for) and every heartbeat, held 3 s. A worker
+            // holding a heartbeat while it waits for the study row makes this a deadlock that
+            // PostgreSQL may settle by aborting the outsider; it then takes the locks again.
+            let statements = format!(
+                "BEGIN; SELECT study_id FROM studies WHERE study_name = '{study}' FOR UPDATE; \
+                 LOCK TABLE trial_heartbeats IN EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;"
             );
+            let mut out = sql(&url, &statements);
+            for _ in 0..5 {
+                if out.status.success()
+                    || !String::from_utf8_lossy(&out.stderr).contains("deadlock detected")
+                {
+                    break;
+                }
+                out = sql(&url, &statements);
+            }
             assert!(
                 out.status.success(),
                 "{}",
