@@ -146,14 +146,14 @@ impl Constraints {
     pub fn terms(&self, zs: &[f64]) -> Vec<f64> {
         self.log_probs(zs)
             .into_iter()
-            .map(|lp| weigh(lp).0)
+            .map(|lp| weigh(lp, MIN_PROB).0)
             .collect()
     }
 
     /// The acquisition's feasibility term at `z` and its gradient by the features in `vars`.
     pub fn term_grad(&self, z: &[f64], vars: &[usize]) -> (f64, Vec<f64>) {
         let (lp, mut grad) = self.log_prob_grad(z, vars);
-        let (value, slope) = weigh(lp);
+        let (value, slope) = weigh(lp, MIN_PROB);
         grad.iter_mut().for_each(|g| *g *= slope);
         (value, grad)
     }
@@ -163,10 +163,10 @@ impl Constraints {
     }
 }
 
-/// `ln P` as the acquisition weighs it, with its slope: itself at or above `ln MIN_PROB`, and
-/// `1 + STEEP` times steeper below.
-fn weigh(lp: f64) -> (f64, f64) {
-    let floor = MIN_PROB.ln();
+/// `ln P` as the acquisition weighs it, with its slope: itself at or above `ln min_prob`, and
+/// `1 + STEEP` times steeper below (the failure model uses it too, with its own floor).
+pub(super) fn weigh(lp: f64, min_prob: f64) -> (f64, f64) {
+    let floor = min_prob.ln();
     if lp >= floor {
         (lp, 1.0)
     } else {
@@ -228,9 +228,9 @@ mod tests {
 
     #[test]
     fn the_acquisition_term_falls_steeply_below_the_floor() {
-        assert_eq!(weigh(-0.01), (-0.01, 1.0));
+        assert_eq!(weigh(-0.01, MIN_PROB), (-0.01, 1.0));
         let below = MIN_PROB.ln() - 1.0;
-        assert!((weigh(below).0 - (below - STEEP)).abs() < 1e-12);
+        assert!((weigh(below, MIN_PROB).0 - (below - STEEP)).abs() < 1e-12);
         let c = model();
         // Outside the boundary the term is far below ln P itself, with a matching gradient.
         let z = [0.6, 0.5];

@@ -1,7 +1,8 @@
 //! Where trials fail, as constrained BO models it: a second GP on the failure indicator (+1 for
 //! a trial with a finite score, -1 for a failed one: an error, NaN or an infinite objective),
 //! whose probit `P(feasible) = Phi(mean / sd)` multiplies the acquisition (its log is added to
-//! log-EI), and a small exclusion ball around every failed point.
+//! log-EI, falling steeply below `P = MIN_PROB`), and a small exclusion ball around every
+//! failed point.
 //!
 //! Without it a failing region is invisible to the objective's GP: the point the acquisition
 //! likes best stays where it was, and every suggestion lands next to the last failure.
@@ -11,6 +12,7 @@
 //! failures it falls steeply, next to successes it rises to 1.
 
 use super::acquisition::log_cdf_grad;
+use super::constraints::weigh;
 use super::gp::Gp;
 use super::kernel::{feature_sq, KernelParams};
 
@@ -20,6 +22,13 @@ const LABEL_NOISE: f64 = 1e-2;
 const FAILED_CAP: usize = 200;
 /// At most this many successful trials (an even spread of those given) enter it.
 const FEASIBLE_CAP: usize = 300;
+/// Below this probability of success the acquisition's `ln P` falls steeply (as for the
+/// constraints, `constraints::weigh`). Without it, once a deterministic objective is refined
+/// (log-EI tens of nats below zero everywhere near the incumbent) plain `ln P` is cheap next
+/// to it, and 10.6% of BO's trials after the 20th fell in Branin's NaN region; with 0.2, 3.8%.
+/// A higher floor (0.5, 0.9) keeps BO out of the region too but slows the approach where
+/// failures are scattered among good points (BENCHMARKS, "Issue 16, 2026-12-08").
+const MIN_PROB: f64 = 0.2;
 /// Candidates within this root-mean-square distance (unit features) of a failed trial are
 /// never proposed.
 pub(crate) const EXCLUSION: f64 = 0.01;
@@ -76,21 +85,24 @@ impl Feasibility {
         })
     }
 
-    /// `ln P(feasible)` at each row of `zs` (row-major features).
+    /// The acquisition's term at each row of `zs` (row-major features): `ln P(feasible)`,
+    /// steeper below `ln MIN_PROB`.
     pub fn log_probs(&self, zs: &[f64]) -> Vec<f64> {
         self.gp
             .predict(zs)
             .into_iter()
-            .map(|(m, v)| log_cdf_grad(m / v.sqrt()).0)
+            .map(|(m, v)| weigh(log_cdf_grad(m / v.sqrt()).0, MIN_PROB).0)
             .collect()
     }
 
-    /// `ln P(feasible)` at `z` and its gradient with respect to the features in `vars`.
+    /// The acquisition's term at `z` and its gradient with respect to the features in `vars`.
     pub fn log_prob_grad(&self, z: &[f64], vars: &[usize]) -> (f64, Vec<f64>) {
         let (m, v, dm, dv) = self.gp.predict_grad(z, vars);
         let sd = v.sqrt();
         let t = m / sd;
-        let (value, dt) = log_cdf_grad(t);
+        let (lp, dlp) = log_cdf_grad(t);
+        let (value, slope) = weigh(lp, MIN_PROB);
+        let dt = dlp * slope;
         let grad = dm
             .iter()
             .zip(&dv)
