@@ -66,6 +66,20 @@ pub(crate) fn dlog_h(z: f64) -> f64 {
     }
 }
 
+/// How much steeper a weighed `ln P` falls below its floor (a barrier that keeps a gradient).
+pub(crate) const STEEP: f64 = 20.0;
+
+/// A probability's log as the acquisition weighs it (constraints, failures), with its slope:
+/// itself at or above `ln min_prob`, and `1 + STEEP` times steeper below.
+pub(crate) fn weigh_log_prob(lp: f64, min_prob: f64) -> (f64, f64) {
+    let floor = min_prob.ln();
+    if lp >= floor {
+        (lp, 1.0)
+    } else {
+        (lp + STEEP * (lp - floor), 1.0 + STEEP)
+    }
+}
+
 /// `ln Phi(z)` and its derivative `phi(z) / Phi(z)`, accurate far into the lower tail.
 pub(crate) fn log_cdf_grad(z: f64) -> (f64, f64) {
     if z > SERIES_BELOW {

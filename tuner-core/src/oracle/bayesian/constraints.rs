@@ -12,7 +12,7 @@
 //! objective's: a boundary that depends on one parameter while the objective depends on all.
 //! Values are standardised, not warped, so the threshold 0 keeps its meaning.
 
-use super::acquisition::log_cdf_grad;
+use super::acquisition::{log_cdf_grad, weigh_log_prob};
 use super::fit;
 use super::gp::Gp;
 use super::kernel::KernelParams;
@@ -29,8 +29,6 @@ const FIT_CAP: usize = 120;
 /// `P(feasible)` of 1e-19 to 1e-294 just outside the boundary (12 of 34 feasible on
 /// `tests/search/constrained_bo.rs`, 11 with a floor of 0.5; 33 with 0.8, 0.9 or 0.95).
 const MIN_PROB: f64 = 0.9;
-/// How much steeper `ln P` falls below `ln MIN_PROB` (a barrier that keeps a gradient).
-const STEEP: f64 = 20.0;
 
 /// One constraint's model: its GP on standardised values and the threshold 0 in those units.
 #[derive(Debug, Clone)]
@@ -142,35 +140,24 @@ impl Constraints {
     }
 
     /// The acquisition's feasibility term at each row of `zs`: `ln P(every constraint holds)`,
-    /// made much steeper below `ln MIN_PROB` (see [`weigh`]).
+    /// made much steeper below `ln MIN_PROB` (see [`weigh_log_prob`]).
     pub fn terms(&self, zs: &[f64]) -> Vec<f64> {
         self.log_probs(zs)
             .into_iter()
-            .map(|lp| weigh(lp, MIN_PROB).0)
+            .map(|lp| weigh_log_prob(lp, MIN_PROB).0)
             .collect()
     }
 
     /// The acquisition's feasibility term at `z` and its gradient by the features in `vars`.
     pub fn term_grad(&self, z: &[f64], vars: &[usize]) -> (f64, Vec<f64>) {
         let (lp, mut grad) = self.log_prob_grad(z, vars);
-        let (value, slope) = weigh(lp, MIN_PROB);
+        let (value, slope) = weigh_log_prob(lp, MIN_PROB);
         grad.iter_mut().for_each(|g| *g *= slope);
         (value, grad)
     }
 
     fn features(&self) -> usize {
         self.models.first().map_or(0, |m| m.gp.features())
-    }
-}
-
-/// `ln P` as the acquisition weighs it, with its slope: itself at or above `ln min_prob`, and
-/// `1 + STEEP` times steeper below (the failure model uses it too, with its own floor).
-pub(super) fn weigh(lp: f64, min_prob: f64) -> (f64, f64) {
-    let floor = min_prob.ln();
-    if lp >= floor {
-        (lp, 1.0)
-    } else {
-        (lp + STEEP * (lp - floor), 1.0 + STEEP)
     }
 }
 
@@ -184,6 +171,7 @@ fn moments(v: &[f64]) -> (f64, f64) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::acquisition::STEEP;
     use super::super::minimise::LbfgsB;
     use super::*;
 
@@ -228,9 +216,9 @@ mod tests {
 
     #[test]
     fn the_acquisition_term_falls_steeply_below_the_floor() {
-        assert_eq!(weigh(-0.01, MIN_PROB), (-0.01, 1.0));
+        assert_eq!(weigh_log_prob(-0.01, MIN_PROB), (-0.01, 1.0));
         let below = MIN_PROB.ln() - 1.0;
-        assert!((weigh(below, MIN_PROB).0 - (below - STEEP)).abs() < 1e-12);
+        assert!((weigh_log_prob(below, MIN_PROB).0 - (below - STEEP)).abs() < 1e-12);
         let c = model();
         // Outside the boundary the term is far below ln P itself, with a matching gradient.
         let z = [0.6, 0.5];

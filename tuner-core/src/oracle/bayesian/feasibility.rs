@@ -11,8 +11,7 @@
 //! factorisation and no likelihood fit. Far from every trial the probability is 1/2; next to
 //! failures it falls steeply, next to successes it rises to 1.
 
-use super::acquisition::log_cdf_grad;
-use super::constraints::weigh;
+use super::acquisition::{log_cdf_grad, weigh_log_prob};
 use super::gp::Gp;
 use super::kernel::{feature_sq, KernelParams};
 
@@ -23,9 +22,10 @@ const FAILED_CAP: usize = 200;
 /// At most this many successful trials (an even spread of those given) enter it.
 const FEASIBLE_CAP: usize = 300;
 /// Below this probability of success the acquisition's `ln P` falls steeply (as for the
-/// constraints, `constraints::weigh`). Without it, once a deterministic objective is refined
-/// (log-EI tens of nats below zero everywhere near the incumbent) plain `ln P` is cheap next
-/// to it, and 10.6% of BO's trials after the 20th fell in Branin's NaN region; with 0.2, 3.8%.
+/// constraints, `acquisition::weigh_log_prob`). Without it, once a deterministic objective is
+/// refined (log-EI tens of nats below zero everywhere near the incumbent) plain `ln P` is cheap
+/// next to it, and 10.6% of BO's trials after the 20th fell in Branin's NaN region; with 0.2,
+/// 3.8%.
 /// A higher floor (0.5, 0.9) keeps BO out of the region too but slows the approach where
 /// failures are scattered among good points (BENCHMARKS, "Issue 16, 2026-12-08").
 const MIN_PROB: f64 = 0.2;
@@ -85,23 +85,32 @@ impl Feasibility {
         })
     }
 
-    /// The acquisition's term at each row of `zs` (row-major features): `ln P(feasible)`,
-    /// steeper below `ln MIN_PROB`.
+    /// `ln P(feasible)` at each row of `zs` (row-major features).
     pub fn log_probs(&self, zs: &[f64]) -> Vec<f64> {
         self.gp
             .predict(zs)
             .into_iter()
-            .map(|(m, v)| weigh(log_cdf_grad(m / v.sqrt()).0, MIN_PROB).0)
+            .map(|(m, v)| log_cdf_grad(m / v.sqrt()).0)
             .collect()
     }
 
-    /// The acquisition's term at `z` and its gradient with respect to the features in `vars`.
+    /// `ln P(feasible)` at `z` and its gradient with respect to the features in `vars`.
     pub fn log_prob_grad(&self, z: &[f64], vars: &[usize]) -> (f64, Vec<f64>) {
+        self.weighed_grad(z, vars, |lp| (lp, 1.0))
+    }
+
+    /// `weigh(ln P(feasible))` at `z` and its gradient by the features in `vars`.
+    fn weighed_grad(
+        &self,
+        z: &[f64],
+        vars: &[usize],
+        weigh: impl Fn(f64) -> (f64, f64),
+    ) -> (f64, Vec<f64>) {
         let (m, v, dm, dv) = self.gp.predict_grad(z, vars);
         let sd = v.sqrt();
         let t = m / sd;
         let (lp, dlp) = log_cdf_grad(t);
-        let (value, slope) = weigh(lp, MIN_PROB);
+        let (value, slope) = weigh(lp);
         let dt = dlp * slope;
         let grad = dm
             .iter()
@@ -109,6 +118,20 @@ impl Feasibility {
             .map(|(gm, gv)| dt * (gm / sd - 0.5 * m * gv / (v * sd)))
             .collect();
         (value, grad)
+    }
+
+    /// The acquisition's term at each row of `zs`: `ln P(feasible)`, steeper below
+    /// `ln MIN_PROB`.
+    pub fn terms(&self, zs: &[f64]) -> Vec<f64> {
+        self.log_probs(zs)
+            .into_iter()
+            .map(|lp| weigh_log_prob(lp, MIN_PROB).0)
+            .collect()
+    }
+
+    /// The acquisition's term at `z` and its gradient by the features in `vars`.
+    pub fn term_grad(&self, z: &[f64], vars: &[usize]) -> (f64, Vec<f64>) {
+        self.weighed_grad(z, vars, |lp| weigh_log_prob(lp, MIN_PROB))
     }
 
     /// Whether `z` lies within [`EXCLUSION`] of a failed trial.

@@ -75,7 +75,7 @@ impl Problem<'_> {
     /// Adds `ln P(no failure)` and `ln P(constraints hold)`, where modelled, to `scores`.
     fn add_log_probs(&self, feats: &[f64], scores: &mut [f64]) {
         if let Some(feasibility) = self.feasibility {
-            for (s, lp) in scores.iter_mut().zip(feasibility.log_probs(feats)) {
+            for (s, lp) in scores.iter_mut().zip(feasibility.terms(feats)) {
                 *s += lp;
             }
         }
@@ -139,7 +139,7 @@ impl Problem<'_> {
                 (0.0, vec![0.0; vars.len()])
             };
             if let Some(feasibility) = self.feasibility {
-                let (lp, dlp) = feasibility.log_prob_grad(&z, &vars);
+                let (lp, dlp) = feasibility.term_grad(&z, &vars);
                 a += lp;
                 grad.iter_mut().zip(dlp).for_each(|(g, d)| *g -= d);
             }
