@@ -94,11 +94,6 @@ impl Feasibility {
             .collect()
     }
 
-    /// `ln P(feasible)` at `z` and its gradient with respect to the features in `vars`.
-    pub fn log_prob_grad(&self, z: &[f64], vars: &[usize]) -> (f64, Vec<f64>) {
-        self.weighed_grad(z, vars, |lp| (lp, 1.0))
-    }
-
     /// `weigh(ln P(feasible))` at `z` and its gradient by the features in `vars`.
     fn weighed_grad(
         &self,
@@ -201,6 +196,11 @@ mod tests {
     }
 
     impl Feasibility {
+        /// `ln P(feasible)` at `z` and its gradient by the features in `vars`.
+        fn log_prob_grad(&self, z: &[f64], vars: &[usize]) -> (f64, Vec<f64>) {
+            self.weighed_grad(z, vars, |lp| (lp, 1.0))
+        }
+
         fn gp_params(&self) -> KernelParams {
             KernelParams::default_for(self.features, 1e-2)
         }
