@@ -80,6 +80,13 @@ pub(crate) fn weigh_log_prob(lp: f64, min_prob: f64) -> (f64, f64) {
     }
 }
 
+/// [`weigh_log_prob`]'s values for each of `lps`.
+pub(crate) fn weigh_log_probs(lps: Vec<f64>, min_prob: f64) -> Vec<f64> {
+    lps.into_iter()
+        .map(|lp| weigh_log_prob(lp, min_prob).0)
+        .collect()
+}
+
 /// `ln Phi(z)` and its derivative `phi(z) / Phi(z)`, accurate far into the lower tail.
 pub(crate) fn log_cdf_grad(z: f64) -> (f64, f64) {
     if z > SERIES_BELOW {

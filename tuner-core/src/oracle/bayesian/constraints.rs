@@ -12,7 +12,7 @@
 //! objective's: a boundary that depends on one parameter while the objective depends on all.
 //! Values are standardised, not warped, so the threshold 0 keeps its meaning.
 
-use super::acquisition::{log_cdf_grad, weigh_log_prob};
+use super::acquisition::{log_cdf_grad, weigh_log_prob, weigh_log_probs};
 use super::fit;
 use super::gp::Gp;
 use super::kernel::KernelParams;
@@ -142,10 +142,7 @@ impl Constraints {
     /// The acquisition's feasibility term at each row of `zs`: `ln P(every constraint holds)`,
     /// made much steeper below `ln MIN_PROB` (see [`weigh_log_prob`]).
     pub fn terms(&self, zs: &[f64]) -> Vec<f64> {
-        self.log_probs(zs)
-            .into_iter()
-            .map(|lp| weigh_log_prob(lp, MIN_PROB).0)
-            .collect()
+        weigh_log_probs(self.log_probs(zs), MIN_PROB)
     }
 
     /// The acquisition's feasibility term at `z` and its gradient by the features in `vars`.

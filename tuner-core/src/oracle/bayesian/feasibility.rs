@@ -11,7 +11,7 @@
 //! factorisation and no likelihood fit. Far from every trial the probability is 1/2; next to
 //! failures it falls steeply, next to successes it rises to 1.
 
-use super::acquisition::{log_cdf_grad, weigh_log_prob};
+use super::acquisition::{log_cdf_grad, weigh_log_prob, weigh_log_probs};
 use super::gp::Gp;
 use super::kernel::{feature_sq, KernelParams};
 
@@ -118,10 +118,7 @@ impl Feasibility {
     /// The acquisition's term at each row of `zs`: `ln P(feasible)`, steeper below
     /// `ln MIN_PROB`.
     pub fn terms(&self, zs: &[f64]) -> Vec<f64> {
-        self.log_probs(zs)
-            .into_iter()
-            .map(|lp| weigh_log_prob(lp, MIN_PROB).0)
-            .collect()
+        weigh_log_probs(self.log_probs(zs), MIN_PROB)
     }
 
     /// The acquisition's term at `z` and its gradient by the features in `vars`.
